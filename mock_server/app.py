@@ -1,0 +1,96 @@
+"""create_app(settings): wires the core, the providers and the control API into one Flask app."""
+from __future__ import annotations
+
+import time
+
+from flask import Flask, g, request
+
+from . import fixtures
+from .config import Settings
+from .control.routes import bp as control_bp
+from .core.clock import Clock
+from .core.http import json_response
+from .core.journal import Journal, redact_headers
+from .core.runtime import Core
+from .core.store import Store
+from .providers import dodo
+
+PROVIDERS = (dodo,)
+BODY_EXCERPT = 2048
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
+    settings = settings or Settings()
+    app = Flask(__name__)
+    catalog = fixtures.load(settings.fixtures)
+    core = Core(
+        clock=clock or Clock(),
+        store=Store(clock or Clock(), retention=settings.expired_retention_seconds),
+        journal=Journal(settings.journal_size),
+        public_url=settings.base_url(),
+        strict=settings.strict,
+    )
+    core.store.clock = core.clock  # one clock for everything
+    app.extensions["paymock"] = core
+    app.extensions["paymock.settings"] = settings
+    for provider in PROVIDERS:
+        provider.register(app, core, catalog)
+    app.register_blueprint(control_bp, url_prefix="/_mock")
+    _install_hooks(app, core)
+    return app
+
+
+def _install_hooks(app: Flask, core: Core) -> None:
+    @app.before_request
+    def _start_timer():
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _record(response):
+        namespace = g.get("namespace")
+        if namespace is not None:
+            core.journal.record(namespace, {
+                "at": core.clock.describe()["now"], "provider": g.get("provider"),
+                "operation": g.get("operation_id"), "method": request.method,
+                "path": request.path, "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.started) * 1000, 3),
+                "request_headers": redact_headers(request.headers),
+                "request_body": request.get_data(as_text=True)[:BODY_EXCERPT],
+                "response_body": response.get_data(as_text=True)[:BODY_EXCERPT]
+                if not response.direct_passthrough else None,
+            })
+        return response
+
+    @app.errorhandler(404)
+    def _not_found(_exc):
+        provider = _provider_for(request.path)
+        if provider is not None:
+            return provider.responses.render_error(404, "NOT_FOUND", f"No route for {request.method} {request.path}")
+        return json_response({"error": f"no route for {request.method} {request.path}"}, 404)
+
+    @app.errorhandler(405)
+    def _bad_method(_exc):
+        provider = _provider_for(request.path)
+        message = f"{request.method} is not allowed on {request.path}"
+        if provider is not None:
+            return provider.responses.render_error(405, "METHOD_NOT_ALLOWED", message)
+        return json_response({"error": message}, 405)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        # Never a traceback on the wire: the provider's own 500 envelope, details in the log.
+        from werkzeug.exceptions import HTTPException
+        if isinstance(exc, HTTPException):
+            return exc
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        provider = _provider_for(request.path)
+        if provider is not None:
+            return provider.responses.render_error(500, "INTERNAL_SERVER_ERROR", "Internal server error")
+        return json_response({"error": "internal error; see the server log"}, 500)
+
+
+def _provider_for(path: str):
+    for provider in PROVIDERS:
+        if path == provider.MOUNT or path.startswith(provider.MOUNT + "/"):
+            return provider
+    return None

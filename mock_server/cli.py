@@ -1,0 +1,82 @@
+"""`paymock serve | fixtures generate`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__, fixtures
+
+
+def _serve(args) -> int:
+    from .app import PROVIDERS, create_app
+    from .config import Settings
+    from .server import Server
+
+    try:
+        settings = Settings.load(args.config, host=args.host, port=args.port,
+                                 public_url=args.public_url, fixtures=args.fixtures,
+                                 threads=args.threads, strict=True if args.strict else None)
+        app = create_app(settings)
+    except (OSError, ValueError) as exc:
+        print(f"paymock: cannot start: {exc}", file=sys.stderr)
+        return 2
+    try:
+        server = Server(app, settings.host, settings.port, settings.threads)
+    except OSError as exc:
+        print(f"paymock: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
+    core = app.extensions["paymock"]
+    if not settings.public_url:
+        core.public_url = server.url
+    print(f"paymock {__version__} listening on {server.url} (waitress, {settings.threads} threads)")
+    for provider in PROVIDERS:
+        print(f"  {provider.NAME:<8} {server.url}{provider.MOUNT}")
+    print(f"  control  {server.url}/_mock   hosted pages on {core.public_url}")
+    print(f"  fixtures {settings.fixtures}")
+    print("Ctrl-C or SIGTERM stops it.", flush=True)
+    server.serve_forever()
+    print("paymock stopped.", flush=True)
+    return 0
+
+
+def _fixtures_generate(args) -> int:
+    catalog = fixtures.generate(args.seed)
+    fixtures.write(catalog, args.out)
+    print(f"wrote {args.out} (seed {args.seed}): {len(catalog['dodo']['products'])} Dodo products")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="paymock", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"paymock {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the mock server")
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8787; 0 picks a free one)")
+    serve.add_argument("--public-url", help="base URL for hosted pages (default http://HOST:PORT)")
+    serve.add_argument("--fixtures", type=Path, help="catalog JSON (default fixtures/catalog.json)")
+    serve.add_argument("--threads", type=int, help="worker threads (default 16)")
+    serve.add_argument("--config", help="TOML file with a [paymock] table")
+    serve.add_argument("--strict", action="store_true", help="answer exactly like the real APIs, "
+                       "without test conveniences")
+    serve.set_defaults(func=_serve)
+
+    fix = sub.add_parser("fixtures", help="generate the seeded catalog")
+    fix_sub = fix.add_subparsers(dest="fixtures_command", required=True)
+    gen = fix_sub.add_parser("generate", help="write a catalog generated with faker")
+    gen.add_argument("--seed", type=int, default=fixtures.DEFAULT_SEED)
+    gen.add_argument("--out", type=Path, default=Path("fixtures/catalog.json"))
+    gen.set_defaults(func=_fixtures_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

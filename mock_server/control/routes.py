@@ -1,0 +1,155 @@
+"""/_mock: health, reset, state, clock and journal. JSON in, JSON out; bad input is a 400 that
+says what was wrong."""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from .. import __version__
+from ..core.http import json_response
+
+bp = Blueprint("control", __name__)
+STARTED = time.time()
+
+
+class ControlError(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@bp.errorhandler(ControlError)
+def _control_error(exc: ControlError):
+    return json_response({"error": str(exc)}, exc.status)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    return json_response({"error": exc.description}, exc.code or 500)
+
+
+def _core():
+    return current_app.extensions["paymock"]
+
+
+def _json() -> dict:
+    if not request.get_data():
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ControlError("body must be a JSON object, e.g. {\"namespace\": \"dodo:...\"}")
+    return body
+
+
+def _number(body: dict, name: str, required: bool = True) -> float | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ControlError(f"{name} must be a number of seconds, got {value!r}")
+    return float(value)
+
+
+@bp.get("/health")
+def health():
+    core = _core()
+    return json_response({
+        "status": "ok", "version": __version__, "uptime_seconds": round(time.time() - STARTED, 3),
+        "providers": {name: f"/{name}" for name in core.contracts},
+        "public_url": core.public_url, "clock": core.clock.describe(),
+    })
+
+
+@bp.post("/reset")
+def reset():
+    core = _core()
+    body = _json()
+    namespace = body.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        raise ControlError("namespace must be a string such as \"dodo:1f2e3d4c5b6a7988\"")
+    dropped = core.store.reset(namespace)
+    core.journal.reset(namespace)
+    if namespace is None and body.get("clock", True):
+        core.clock.reset()
+    return json_response({"reset": dropped})
+
+
+@bp.get("/state")
+def state():
+    core = _core()
+    namespace = request.args.get("namespace")
+    if namespace is not None and core.store.find(namespace) is None:
+        raise ControlError(f"no namespace {namespace!r}; known: {core.store.names()}", 404)
+    return json_response({"clock": core.clock.describe(), "namespaces": core.store.snapshot(namespace)})
+
+
+@bp.get("/namespaces")
+def namespaces():
+    core = _core()
+    return json_response({"namespaces": [
+        {"name": name, "objects": core.store.find(name).count()} for name in core.store.names()
+    ]})
+
+
+@bp.get("/clock")
+def clock():
+    return json_response(_core().clock.describe())
+
+
+@bp.post("/clock")
+def set_clock():
+    body = _json()
+    action = body.get("action")
+    if action not in CLOCK_ACTIONS:
+        raise ControlError(f"action must be one of {sorted(CLOCK_ACTIONS)}, got {action!r}")
+    return CLOCK_ACTIONS[action](body)
+
+
+@bp.post("/clock/<action>")
+def clock_action(action: str):
+    if action not in CLOCK_ACTIONS:
+        raise ControlError(f"unknown clock action {action!r}; use one of {sorted(CLOCK_ACTIONS)}", 404)
+    return CLOCK_ACTIONS[action](_json())
+
+
+def _freeze(body):
+    core = _core()
+    core.clock.freeze(_number(body, "at", required=False))
+    return json_response(core.clock.describe())
+
+
+def _advance(body):
+    core = _core()
+    seconds = _number(body, "seconds")
+    if seconds < 0:
+        raise ControlError("seconds must be >= 0: the clock only moves forward")
+    core.clock.advance(seconds)
+    core.store.sweep()
+    return json_response(core.clock.describe())
+
+
+def _resume(_body):
+    core = _core()
+    core.clock.resume()
+    return json_response(core.clock.describe())
+
+
+def _reset_clock(_body):
+    core = _core()
+    core.clock.reset()
+    return json_response(core.clock.describe())
+
+
+CLOCK_ACTIONS = {"freeze": _freeze, "advance": _advance, "resume": _resume, "reset": _reset_clock}
+
+
+@bp.get("/journal")
+def journal():
+    core = _core()
+    limit = request.args.get("limit")
+    if limit is not None and not limit.isdigit():
+        raise ControlError(f"limit must be a positive integer, got {limit!r}")
+    entries = core.journal.entries(request.args.get("namespace"), int(limit) if limit else None)
+    return json_response({"entries": entries})

@@ -1,0 +1,1 @@
+"""Provider-agnostic machinery: clock, store, ids, contracts, journal, errors."""

@@ -1,0 +1,87 @@
+"""One injectable clock for the whole server.
+
+Every expiry (sessions, tokens, idempotency keys, webhook retries) reads `Clock.now()`, so a test
+can freeze time or jump it forward instead of sleeping.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timezone
+
+
+class Clock:
+    """Real time plus an offset, or a frozen instant.
+
+    `advance()` works in both modes: frozen time moves to a new frozen instant, running time gains
+    an offset and keeps running.
+    """
+
+    def __init__(self, source=time.time):
+        self._source = source
+        self._lock = threading.Lock()
+        self._offset = 0.0
+        self._frozen_at: float | None = None
+
+    def now(self) -> float:
+        frozen = self._frozen_at
+        if frozen is not None:
+            return frozen
+        return self._source() + self._offset
+
+    def now_datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen_at is not None
+
+    @property
+    def offset(self) -> float:
+        """Seconds between the clock and real time."""
+        return self.now() - self._source()
+
+    def freeze(self, at: float | None = None) -> None:
+        with self._lock:
+            self._frozen_at = self.now() if at is None else float(at)
+
+    def resume(self) -> None:
+        """Let time run again from where it stands now (the offset is kept)."""
+        with self._lock:
+            if self._frozen_at is not None:
+                self._offset = self._frozen_at - self._source()
+                self._frozen_at = None
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward; seconds must be >= 0")
+        with self._lock:
+            if self._frozen_at is not None:
+                self._frozen_at += seconds
+            else:
+                self._offset += seconds
+
+    def set_offset(self, seconds: float) -> None:
+        with self._lock:
+            self._frozen_at = None
+            self._offset = float(seconds)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._frozen_at = None
+            self._offset = 0.0
+
+    def describe(self) -> dict:
+        now = self.now()
+        return {
+            "now": iso(now),
+            "epoch": now,
+            "frozen": self.frozen,
+            "offset_seconds": round(self.offset, 3),
+        }
+
+
+def iso(epoch: float) -> str:
+    """RFC 3339 in UTC with milliseconds, the form both providers use."""
+    dt = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"

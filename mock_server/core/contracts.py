@@ -1,0 +1,225 @@
+"""Load a provider's OpenAPI 3.1 contract and validate requests (and, in tests, responses) by it.
+
+The contract in `contracts/<provider>/openapi.json` is the only place a schema is written down.
+Validators are compiled once, when the contract is loaded; `$ref`s resolve through a `referencing`
+registry holding the whole document. A schema node may carry `x-paymock-error:
+{keyword: [code, message]}` to say which provider error a failed keyword becomes.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+CONTRACTS_DIR = Path(__file__).resolve().parent.parent.parent / "contracts"
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+class RequestInvalid(Exception):
+    """A request broke the contract. `field` is a dotted path such as `product_cart[0].quantity`."""
+
+    def __init__(self, field: str, message: str, code: str | None = None):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class Operation:
+    operation_id: str
+    method: str
+    path: str
+    statuses: set[str]
+    body_validator: Draft202012Validator | None = None
+    body_required: bool = False
+    params: list[dict] = field(default_factory=list)
+    response_validators: dict[str, Draft202012Validator] = field(default_factory=dict)
+    pattern: re.Pattern | None = None
+
+
+class Contract:
+    def __init__(self, document: dict, uri: str):
+        self.document = document
+        self.uri = uri
+        resource = Resource.from_contents(document, default_specification=DRAFT202012)
+        self._registry = Registry().with_resource(uri, resource)
+        self.operations: dict[str, Operation] = {}
+        for path, item in document.get("paths", {}).items():
+            for method in HTTP_METHODS:
+                if method in item:
+                    self._add_operation(path, method, item[method])
+
+    @classmethod
+    def load(cls, provider: str, directory: Path = CONTRACTS_DIR) -> Contract:
+        path = directory / provider / "openapi.json"
+        return cls(json.loads(path.read_text()), f"urn:paymock:contract:{provider}")
+
+    def _validator(self, pointer: str) -> Draft202012Validator:
+        return Draft202012Validator({"$ref": f"{self.uri}#{pointer}"}, registry=self._registry)
+
+    def _add_operation(self, path: str, method: str, op: dict) -> None:
+        op_id = op.get("operationId") or f"{method}_{path}"
+        base = "/paths/" + _escape(path) + "/" + method
+        operation = Operation(
+            operation_id=op_id, method=method.upper(), path=path,
+            statuses=set(op.get("responses", {})),
+            params=list(op.get("parameters", [])),
+            pattern=re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"),
+        )
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if body and "schema" in body:
+            operation.body_validator = self._validator(
+                base + "/requestBody/content/application~1json/schema"
+            )
+            operation.body_required = bool(op["requestBody"].get("required"))
+        for status, response in op.get("responses", {}).items():
+            if "schema" in response.get("content", {}).get("application/json", {}):
+                operation.response_validators[status] = self._validator(
+                    base + "/responses/" + status + "/content/application~1json/schema"
+                )
+        self.operations[op_id] = operation
+
+    def operation(self, operation_id: str) -> Operation:
+        return self.operations[operation_id]
+
+    def match(self, method: str, path: str) -> Operation | None:
+        """The operation serving `method path` (path relative to the provider mount)."""
+        method = method.upper()
+        for op in self.operations.values():
+            if op.method == method and op.pattern.match(path):
+                return op
+        return None
+
+    def validate_body(self, operation_id: str, body) -> None:
+        validator = self.operations[operation_id].body_validator
+        if validator is None:
+            return
+        error = best_match(validator.iter_errors(body))
+        if error is not None:
+            raise _to_request_invalid(error)
+
+    def parse_query(self, operation_id: str, args) -> dict:
+        """Coerce and validate the declared query parameters; unknown ones are ignored."""
+        values = {}
+        for param in self.operations[operation_id].params:
+            if param.get("in") != "query" or param["name"] not in args:
+                continue
+            name, schema = param["name"], param.get("schema", {})
+            raw = args[name]
+            value = _coerce(raw, schema)
+            error = best_match(Draft202012Validator(schema).iter_errors(value))
+            if error is not None or value is _INVALID:
+                kind = schema.get("type", "value")
+                raise RequestInvalid(name, f"query parameter {name}: {raw!r} is not a valid {kind}"
+                                     if error is None or value is _INVALID
+                                     else f"query parameter {name}: {_describe(error)}")
+            values[name] = value
+        return values
+
+    def response_errors(self, operation_id: str, status: int, body) -> list[str]:
+        """Ways a response breaks the contract (used by tests to check the mock itself)."""
+        op = self.operations[operation_id]
+        key = str(status)
+        if key not in op.statuses and f"{key[0]}XX" not in op.statuses and "default" not in op.statuses:
+            return [f"status {status} is not documented for {operation_id}"]
+        validator = op.response_validators.get(key)
+        if validator is None:
+            return []
+        return [f"{_field(e)}: {_describe(e)}" for e in validator.iter_errors(body)]
+
+
+_INVALID = object()
+
+
+def _coerce(raw: str, schema: dict):
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    try:
+        if kind == "integer":
+            return int(raw)
+        if kind == "number":
+            return float(raw)
+    except ValueError:
+        return _INVALID
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(raw.lower(), _INVALID)
+    return raw
+
+
+def _escape(path: str) -> str:
+    return path.replace("~", "~0").replace("/", "~1")
+
+
+def _field(error: ValidationError) -> str:
+    out = ""
+    for part in error.absolute_path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _short(value, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_JSON_TYPES = {dict: "object", list: "array", str: "string", bool: "boolean",
+               int: "integer", float: "number", type(None): "null"}
+
+
+def _describe(error: ValidationError) -> str:
+    """A short message that never echoes a whole (possibly huge) instance."""
+    v, value, inst = error.validator, error.validator_value, error.instance
+    if v == "type":
+        expected = " or ".join(value) if isinstance(value, list) else value
+        return f"expected {expected}, got {_JSON_TYPES.get(type(inst), 'value')}"
+    if v == "enum":
+        shown = ", ".join(map(str, value[:8])) + (f" (and {len(value) - 8} more)" if len(value) > 8 else "")
+        return f"{_short(inst)} is not one of {shown}"
+    if v == "const":
+        return f"must be {_short(value)}"
+    if v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[v]
+        return f"must be {op} {value}, got {_short(inst)}"
+    if v in ("minItems", "maxItems"):
+        return f"must have {'at least' if v == 'minItems' else 'at most'} {value} items, got {len(inst)}"
+    if v in ("minProperties", "maxProperties"):
+        return f"must have {'at least' if v == 'minProperties' else 'at most'} {value} keys, got {len(inst)}"
+    if v in ("minLength", "maxLength"):
+        return f"must be {'at least' if v == 'minLength' else 'at most'} {value} characters long"
+    if v == "pattern":
+        return f"does not match the pattern {value}"
+    if v == "uniqueItems":
+        return "must not contain duplicate items"
+    if v in ("oneOf", "anyOf"):
+        return "does not match any of the allowed shapes" if v == "anyOf" or not _matches_many(error) \
+            else "matches more than one of the allowed shapes"
+    if v == "additionalProperties":
+        return error.message[:200]
+    return error.message[:200]
+
+
+def _matches_many(error: ValidationError) -> bool:
+    return "is valid under each of" in error.message
+
+
+def _to_request_invalid(error: ValidationError) -> RequestInvalid:
+    path = _field(error)
+    if error.validator == "required":
+        missing = next((p for p in error.validator_value if p not in error.instance), None)
+        name = f"{path}.{missing}" if path else str(missing)
+        return RequestInvalid(name, f"{name}: field is required")
+    override = error.schema.get("x-paymock-error", {}).get(error.validator) \
+        if isinstance(error.schema, dict) else None
+    name = path or "body"
+    if override:
+        code, message = override
+        return RequestInvalid(name, message, code=code)
+    return RequestInvalid(name, f"{name}: {_describe(error)}")

@@ -1,0 +1,178 @@
+"""Thread-safe in-memory state, partitioned by namespace, with expiry and eviction.
+
+A namespace belongs to one credential (a Dodo API key, a Waffo merchant), so parallel test runs
+never see each other's objects. Objects are plain JSON-able dicts grouped by kind ("session",
+"product", ...). An object may carry an expiry: once past it, `get()` no longer returns it; it is
+kept for `retention` seconds more (so an expired session can be told from an unknown one) and then
+evicted, which keeps memory bounded in long runs.
+"""
+from __future__ import annotations
+
+import copy
+import heapq
+import itertools
+import threading
+from collections.abc import Callable, Iterable
+
+from .clock import Clock
+
+Seeder = Callable[[str], Iterable[tuple[str, str, dict]]]
+
+
+class Namespace:
+    def __init__(self, name: str, clock: Clock, retention: float):
+        self.name = name
+        self.lock = threading.RLock()  # domain code holds it across read-modify-write sequences
+        self._clock = clock
+        self._retention = retention
+        self._kinds: dict[str, dict[str, list]] = {}  # kind -> id -> [obj, expires_at]
+        self._expiries: list[tuple[float, int, str, str]] = []  # heap of (evict_at, seq, kind, id)
+        self._seq = itertools.count()
+
+    def put(self, kind: str, obj_id: str, obj: dict, expires_at: float | None = None) -> dict:
+        with self.lock:
+            self._kinds.setdefault(kind, {})[obj_id] = [obj, expires_at]
+            if expires_at is not None:
+                heapq.heappush(
+                    self._expiries, (expires_at + self._retention, next(self._seq), kind, obj_id)
+                )
+        return obj
+
+    def get(self, kind: str, obj_id: str, include_expired: bool = False) -> dict | None:
+        entry = self._kinds.get(kind, {}).get(obj_id)
+        if entry is None:
+            return None
+        obj, expires_at = entry
+        if not include_expired and expires_at is not None and self._clock.now() >= expires_at:
+            return None
+        return obj
+
+    def is_expired(self, kind: str, obj_id: str) -> bool:
+        """True when the object existed and has expired (but is not yet evicted)."""
+        entry = self._kinds.get(kind, {}).get(obj_id)
+        return entry is not None and entry[1] is not None and self._clock.now() >= entry[1]
+
+    def expires_at(self, kind: str, obj_id: str) -> float | None:
+        entry = self._kinds.get(kind, {}).get(obj_id)
+        return None if entry is None else entry[1]
+
+    def set_expiry(self, kind: str, obj_id: str, expires_at: float | None) -> bool:
+        with self.lock:
+            entry = self._kinds.get(kind, {}).get(obj_id)
+            if entry is None:
+                return False
+            entry[1] = expires_at
+            if expires_at is not None:
+                heapq.heappush(
+                    self._expiries, (expires_at + self._retention, next(self._seq), kind, obj_id)
+                )
+            return True
+
+    def delete(self, kind: str, obj_id: str) -> dict | None:
+        with self.lock:
+            entry = self._kinds.get(kind, {}).pop(obj_id, None)
+        return None if entry is None else entry[0]
+
+    def values(self, kind: str, include_expired: bool = False) -> list[dict]:
+        now = self._clock.now()
+        with self.lock:
+            entries = list(self._kinds.get(kind, {}).values())
+        return [
+            obj for obj, exp in entries if include_expired or exp is None or now < exp
+        ]
+
+    def count(self, kind: str | None = None) -> int:
+        with self.lock:
+            if kind is not None:
+                return len(self._kinds.get(kind, {}))
+            return sum(len(objs) for objs in self._kinds.values())
+
+    def evict(self) -> int:
+        """Drop objects whose retention has passed; returns how many were dropped."""
+        now = self._clock.now()
+        dropped = 0
+        with self.lock:
+            heap = self._expiries
+            while heap and heap[0][0] <= now:
+                _, _, kind, obj_id = heapq.heappop(heap)
+                objs = self._kinds.get(kind)
+                entry = objs.get(obj_id) if objs else None
+                # The heap may hold stale items for objects whose expiry was moved or removed.
+                if entry is not None and entry[1] is not None and entry[1] + self._retention <= now:
+                    del objs[obj_id]
+                    dropped += 1
+        return dropped
+
+    def snapshot(self) -> dict:
+        now = self._clock.now()
+        with self.lock:
+            return {
+                kind: {
+                    obj_id: copy.deepcopy(obj)
+                    for obj_id, (obj, exp) in objs.items()
+                    if exp is None or now < exp
+                }
+                for kind, objs in self._kinds.items()
+            }
+
+
+class Store:
+    """All namespaces. A namespace is created (and seeded) the first time it is asked for."""
+
+    def __init__(self, clock: Clock, seeders: dict[str, Seeder] | None = None,
+                 retention: float = 3600.0, sweep_every: int = 1024):
+        self.clock = clock
+        self._seeders = dict(seeders or {})
+        self._retention = retention
+        self._namespaces: dict[str, Namespace] = {}
+        self._lock = threading.Lock()
+        self._sweep_every = sweep_every
+        self._ops = itertools.count()
+
+    def add_seeder(self, prefix: str, seeder: Seeder) -> None:
+        """Seed every namespace whose name starts with `prefix` (e.g. "dodo:")."""
+        self._seeders[prefix] = seeder
+
+    def namespace(self, name: str) -> Namespace:
+        ns = self._namespaces.get(name)
+        if ns is not None:
+            self._maybe_sweep()
+            return ns
+        with self._lock:
+            ns = self._namespaces.get(name)
+            if ns is None:
+                ns = Namespace(name, self.clock, self._retention)
+                for prefix, seeder in self._seeders.items():
+                    if name.startswith(prefix):
+                        for kind, obj_id, obj in seeder(name):
+                            ns.put(kind, obj_id, obj)
+                self._namespaces[name] = ns
+        return ns
+
+    def find(self, name: str) -> Namespace | None:
+        """The namespace if it exists; never creates one."""
+        return self._namespaces.get(name)
+
+    def names(self) -> list[str]:
+        return sorted(self._namespaces)
+
+    def reset(self, name: str | None = None) -> list[str]:
+        """Forget one namespace (re-seeded on next use) or all; returns the names dropped."""
+        with self._lock:
+            if name is None:
+                dropped = list(self._namespaces)
+                self._namespaces.clear()
+            else:
+                dropped = [name] if self._namespaces.pop(name, None) is not None else []
+        return dropped
+
+    def sweep(self) -> int:
+        return sum(ns.evict() for ns in list(self._namespaces.values()))
+
+    def _maybe_sweep(self) -> None:
+        if next(self._ops) % self._sweep_every == 0:
+            self.sweep()
+
+    def snapshot(self, name: str | None = None) -> dict:
+        spaces = self._namespaces if name is None else {name: self._namespaces[name]}
+        return {ns_name: ns.snapshot() for ns_name, ns in list(spaces.items())}

@@ -1,0 +1,1 @@
+"""One package per provider, each mapping its API onto the core."""

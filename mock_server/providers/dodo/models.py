@@ -1,0 +1,265 @@
+"""Dodo Payments domain rules: checkout sessions and the catalog they read.
+
+Plain Python: every rule here is called by unit tests without HTTP. Shapes (types, enums, required
+fields, documented limits) are checked by the contract before a body gets here; this module holds
+only the rules a schema cannot state. Errors are `ApiError`s carrying Dodo's code and message.
+"""
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+
+from ...core import ids
+from ...core.clock import Clock, iso
+from ...core.errors import ApiError
+from ...core.store import Namespace
+from . import pricing
+
+SESSION_TTL = 24 * 3600
+CONFIRMED_SESSION_TTL = 15 * 60
+MIN_TOTAL = 50  # minor units: Dodo refuses a payment below $0.50
+# Countries the mock treats as unsupported (the real list lives behind /checkout/supported_countries).
+UNSUPPORTED_COUNTRIES = frozenset({"CU", "IR", "KP", "RU", "SY"})
+FULL_ADDRESS = ("street", "city", "state", "zipcode")
+PUBLISHABLE_KEY = "pk_test_paymock_TEST_ONLY"
+
+SESSION, PRODUCT, CUSTOMER, DISCOUNT, PAYMENT = "session", "product", "customer", "discount", "payment"
+
+
+def invalid(message: str, code: str = "INVALID_REQUEST_BODY") -> ApiError:
+    return ApiError(422, message, code)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, message, "NOT_FOUND")
+
+
+def seed(catalog: dict):
+    """Objects a new Dodo namespace starts with (each namespace gets its own copies)."""
+    dodo = catalog.get("dodo", {})
+    for product in dodo.get("products", []):
+        yield PRODUCT, product["product_id"], copy.deepcopy(product)
+    for customer in dodo.get("customers", []):
+        yield CUSTOMER, customer["customer_id"], copy.deepcopy(customer)
+    for discount in dodo.get("discounts", []):
+        yield DISCOUNT, discount["code"].upper(), copy.deepcopy(discount)
+
+
+class DodoBackend:
+    def __init__(self, clock: Clock, checkout_url, business_id: str = "bus_paymock"):
+        self.clock = clock
+        self._checkout_url = checkout_url  # session id -> hosted page URL
+        self.business_id = business_id
+
+    # -- checkout sessions ------------------------------------------------------------------
+    def create_session(self, ns: Namespace, body: dict) -> dict:
+        quote = self._check(ns, body)
+        now = self.clock.now()
+        confirm = bool(body.get("confirm"))
+        session_id = ids.prefixed("cks", 21)
+        customer = self._customer_details(ns, body.get("customer"))
+        payment_id = client_secret = None
+        if confirm:
+            payment_id = ids.prefixed("pay", 21)
+            client_secret = f"{payment_id}_secret_{ids.base62(24)}"
+        expires_at = now + (CONFIRMED_SESSION_TTL if confirm else SESSION_TTL)
+        session = {
+            "id": session_id, "created_at": iso(now), "expires_at": iso(expires_at),
+            "customer": customer, "payment_id": payment_id, "payment_status": None,
+            "request": body, "pricing": quote,
+        }
+        with ns.lock:
+            ns.put(SESSION, session_id, session, expires_at=expires_at)
+            if confirm:
+                ns.put(PAYMENT, payment_id, {
+                    "payment_id": payment_id, "checkout_session_id": session_id,
+                    "status": "requires_payment_method", "total_amount": quote["total_price"],
+                    "currency": quote["currency"], "customer": customer, "created_at": iso(now),
+                    "metadata": body.get("metadata") or {},
+                })
+                session["payment_status"] = "requires_payment_method"
+        return {
+            "session_id": session_id, "checkout_url": self._checkout_url(session_id),
+            "client_secret": client_secret, "payment_id": payment_id,
+            "publishable_key": PUBLISHABLE_KEY,
+        }
+
+    def preview_session(self, ns: Namespace, body: dict) -> dict:
+        return self._check(ns, body)
+
+    def session_status(self, ns: Namespace, session_id: str) -> dict:
+        session = ns.get(SESSION, session_id)
+        if session is None:
+            if ns.is_expired(SESSION, session_id):
+                raise not_found(f"Checkout session {session_id} has expired")
+            raise not_found("Checkout session not found")
+        customer = session["customer"] or {}
+        return {
+            "id": session["id"], "created_at": session["created_at"],
+            "customer_email": customer.get("email"), "customer_name": customer.get("name"),
+            "payment_id": session["payment_id"], "payment_status": session["payment_status"],
+        }
+
+    # -- rules ------------------------------------------------------------------------------
+    def _check(self, ns: Namespace, body: dict) -> dict:
+        """Apply every business rule of create/preview; returns the price calculation."""
+        confirm = bool(body.get("confirm"))
+        if body.get("discount_code") is not None and body.get("discount_codes") is not None:
+            raise invalid("discount_code and discount_codes cannot be used together; "
+                          "send discount_codes only (discount_code is deprecated)")
+        cart = self._resolve_cart(ns, body["product_cart"], confirm)
+        customer = body.get("customer") or None
+        if customer and customer.get("customer_id") is not None:
+            if ns.get(CUSTOMER, customer["customer_id"]) is None:
+                raise invalid(f"Customer {customer['customer_id']} does not exist", "NOT_FOUND")
+        if body.get("payment_method_id") is not None:
+            if not confirm or not (customer and customer.get("customer_id")):
+                raise invalid("payment_method_id is only allowed with confirm=true and an "
+                              "existing customer (customer.customer_id)")
+        billing = body.get("billing_address") or None
+        if billing and billing["country"] in UNSUPPORTED_COUNTRIES:
+            raise invalid(f"Country {billing['country']} is not supported", "UNSUPPORTED_COUNTRY")
+        if body.get("tax_id") is not None and not billing:
+            raise invalid("tax_id requires billing_address with a country")
+        methods = body.get("allowed_payment_method_types")
+        if methods is not None and len(methods) == 0:
+            raise invalid("allowed_payment_method_types leaves no payment method; include "
+                          "credit and debit as a fallback", "NO_ELIGIBLE_PAYMENT_METHODS")
+        if confirm:
+            self._check_confirmable(customer, billing, bool(body.get("minimal_address")))
+        discounts = self._resolve_discounts(ns, body, cart)
+        trial = (body.get("subscription_data") or {}).get("trial_period_days")
+        if trial is None and cart[0]["product"]["is_recurring"]:
+            trial = cart[0]["product"]["price"].get("trial_period_days") or None
+        quote = pricing.calculate(cart, discounts, billing, body.get("tax_id"), trial)
+        if 0 < quote["total_price"] < MIN_TOTAL:
+            raise invalid("Total payment amount is below the minimum amount of 0.50",
+                          "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT")
+        return quote
+
+    def _resolve_cart(self, ns: Namespace, items: list[dict], confirm: bool) -> list[dict]:
+        cart = []
+        for index, item in enumerate(items):
+            if item["quantity"] < 1:
+                raise invalid(f"product_cart[{index}].quantity must be at least 1")
+            product = ns.get(PRODUCT, item["product_id"])
+            if product is None:
+                raise invalid("Product does not exist", "NOT_FOUND")
+            price = product["price"]
+            if item.get("addons") and not product["is_recurring"]:
+                raise invalid(f"product_cart[{index}].addons are only allowed on subscription products")
+            amount = item.get("amount")
+            if price.get("pay_what_you_want"):
+                if amount is None and confirm:
+                    raise invalid(f"product_cart[{index}].amount is required for a pay-what-you-want "
+                                  "product", "PAY_AS_YOU_WANT_AMOUNT_REQUIRED")
+                if amount is not None and amount < price["price"]:
+                    raise invalid(f"product_cart[{index}].amount must be at least the product's "
+                                  f"minimum price {price['price']}")
+            elif amount is not None:
+                raise invalid(f"product_cart[{index}].amount is only allowed for pay-what-you-want products")
+            cart.append({"product": product, "quantity": item["quantity"], "amount": amount})
+        if len(cart) > 1 and any(entry["product"]["is_recurring"] for entry in cart):
+            raise invalid("Subscription products cannot be mixed with other products: a cart with "
+                          "more than one item may hold one-time products only")
+        currencies = {entry["product"]["price"]["currency"] for entry in cart}
+        if len(currencies) > 1:
+            raise invalid(f"All products in a cart must share one currency, got {sorted(currencies)}")
+        return cart
+
+    @staticmethod
+    def _check_confirmable(customer, billing, minimal: bool) -> None:
+        if not customer:
+            raise invalid("customer is required when confirm is true")
+        if customer.get("customer_id") is None and not customer.get("name"):
+            raise invalid("customer.name is required when confirm is true")
+        if not billing:
+            raise invalid("billing_address is required when confirm is true")
+        needed = ("zipcode",) if minimal else FULL_ADDRESS
+        missing = [f"billing_address.{name}" for name in needed if not billing.get(name)]
+        if missing:
+            hint = "" if minimal else " (or set minimal_address=true to need only country and zipcode)"
+            raise invalid(f"{', '.join(missing)} required when confirm is true{hint}")
+
+    def _resolve_discounts(self, ns: Namespace, body: dict, cart: list[dict]) -> list[dict]:
+        codes = body.get("discount_codes")
+        if codes is None:
+            codes = [body["discount_code"]] if body.get("discount_code") is not None else []
+        product_ids = {entry["product"]["product_id"] for entry in cart}
+        now = self.clock.now()
+        discounts = []
+        for code in codes:
+            discount = ns.get(DISCOUNT, code.upper())
+            if discount is None:
+                raise invalid(f"Discount code {code} is invalid", "INVALID_DISCOUNT_CODE")
+            expires = discount.get("expires_at")
+            if expires and datetime.fromisoformat(expires.replace("Z", "+00:00")).timestamp() <= now:
+                raise invalid(f"Discount code {code} has expired", "DISCOUNT_CODE_EXPIRED")
+            if discount["restricted_to"] and not product_ids & set(discount["restricted_to"]):
+                raise invalid(f"Discount code {code} does not apply to any product in the cart",
+                              "INVALID_DISCOUNT_CODE")
+            discounts.append(discount)
+        return discounts
+
+    @staticmethod
+    def _customer_details(ns: Namespace, customer: dict | None) -> dict | None:
+        if not customer:
+            return None
+        if customer.get("customer_id") is not None:
+            found = ns.get(CUSTOMER, customer["customer_id"])
+            return {"customer_id": found["customer_id"], "email": found["email"],
+                    "name": found["name"], "phone_number": found.get("phone_number")}
+        return {"customer_id": None, "email": customer["email"], "name": customer.get("name"),
+                "phone_number": customer.get("phone_number")}
+
+    # -- catalog ----------------------------------------------------------------------------
+    def list_products(self, ns: Namespace, page_size: int = 10, page_number: int = 0,
+                      recurring: bool | None = None, archived: bool | None = None) -> dict:
+        page_size = min(max(page_size, 0), 100) or 10
+        products = sorted(ns.values(PRODUCT), key=lambda p: p["created_at"])
+        if recurring is not None:
+            products = [p for p in products if p["is_recurring"] == recurring]
+        if archived:
+            products = []  # fixture products are never archived
+        page = products[page_number * page_size:(page_number + 1) * page_size]
+        return {"items": [_list_item(p) for p in page]}
+
+    def get_product(self, ns: Namespace, product_id: str) -> dict:
+        product = ns.get(PRODUCT, product_id)
+        if product is None:
+            raise not_found("Product not found")
+        return product
+
+    def create_customer(self, ns: Namespace, body: dict) -> dict:
+        customer = {
+            "customer_id": ids.prefixed("cus", 21), "business_id": self.business_id,
+            "name": body["name"], "email": body["email"],
+            "phone_number": body.get("phone_number"), "metadata": body.get("metadata") or {},
+            "created_at": iso(self.clock.now()),
+        }
+        return ns.put(CUSTOMER, customer["customer_id"], customer)
+
+    def get_customer(self, ns: Namespace, customer_id: str) -> dict:
+        customer = ns.get(CUSTOMER, customer_id)
+        if customer is None:
+            raise not_found("Customer not found")
+        return customer
+
+    def get_discount_by_code(self, ns: Namespace, code: str) -> dict:
+        discount = ns.get(DISCOUNT, code.upper())
+        if discount is None:
+            raise not_found("Discount not found")
+        return discount
+
+
+def _list_item(product: dict) -> dict:
+    price = product["price"]
+    return {
+        "product_id": product["product_id"], "business_id": product["business_id"],
+        "name": product["name"], "description": product.get("description"),
+        "created_at": product["created_at"], "updated_at": product["updated_at"],
+        "is_recurring": product["is_recurring"], "tax_category": product["tax_category"],
+        "metadata": product["metadata"], "entitlements": product["entitlements"],
+        "image": product.get("image"), "price": price["price"], "currency": price["currency"],
+        "tax_inclusive": price.get("tax_inclusive"), "price_detail": price,
+    }

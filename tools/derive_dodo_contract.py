@@ -1,0 +1,124 @@
+"""Derive contracts/dodo/openapi.json from the vendor's published Dodo Payments spec.
+
+The mock answers a subset of the vendor API. Rather than retyping the vendor's schemas (and
+drifting from them), this script copies the operations paymock serves, with every schema they
+reference, and lays paymock's overlay on top: the error envelope the API really sends (the vendor
+spec declares none), the statuses paymock documents, and the limits the vendor documents only in
+prose (cart size, metadata keys, ...). Each overlay item is listed below with its reason, and
+`paymock contract diff` (and tests/contract/test_drift.py) report them as deliberate differences.
+
+    python tools/derive_dodo_contract.py ../shared/reference/dodo-openapi-1.112.2.json
+"""
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "contracts" / "dodo" / "openapi.json"
+
+# (path, method) -> statuses paymock answers besides the vendor's own.
+OPERATIONS = {
+    ("/checkouts", "post"): ["401", "422"],
+    ("/checkouts/preview", "post"): ["401", "422"],
+    ("/checkouts/{id}", "get"): ["401", "404"],
+    ("/products", "get"): ["401", "422"],
+    ("/products/{id}", "get"): ["401", "404"],
+    ("/customers", "post"): ["401", "422"],
+    ("/customers/{customer_id}", "get"): ["401", "404"],
+    ("/discounts/code/{code}", "get"): ["401", "404"],
+}
+
+DESCRIPTIONS = {
+    "401": "Missing or invalid API key",
+    "404": "Resource not found",
+    "422": "Invalid Request Object or Parameters",
+    "500": "Something went wrong :(",
+}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "title": "Error",
+    "description": "Dodo's error envelope (documented, not declared in the vendor spec).",
+    "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+}
+
+
+def _tighten(schemas: dict) -> None:
+    """Limits the vendor documents in prose only; `x-paymock-error` names the error code to send."""
+    req = schemas["CreateCheckoutSessionRequest"]["properties"]
+    req["product_cart"].update(
+        minItems=1, maxItems=20,
+        **{"x-paymock-error": {"maxItems": ["INVALID_REQUEST_BODY", "product_cart can hold at most 20 items"]}},
+    )
+    req["discount_codes"].update(maxItems=20)
+    schemas["CustomFields"]["maxItems"] = 5
+    # The vendor writes oneOf [string, integer, number, boolean]: an integer is also a number, so
+    # oneOf rejects every integer value. The live API accepts them; anyOf says what it means.
+    meta = schemas["Metadata"]
+    meta["additionalProperties"]["anyOf"] = meta["additionalProperties"].pop("oneOf")
+    meta["maxProperties"] = 50
+    meta["x-paymock-error"] = {
+        "maxProperties": ["MAXIMUM_KEYS_REACHED", "metadata can hold at most 50 keys"],
+    }
+    trial = schemas["SubscriptionData"]["properties"]["trial_period_days"]
+    trial.update(minimum=0, maximum=10000)
+
+
+def _refs(node, found: set[str], schemas: dict) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in found and name in schemas:
+                found.add(name)
+                _refs(schemas[name], found, schemas)
+        for value in node.values():
+            _refs(value, found, schemas)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found, schemas)
+
+
+def derive(vendor: dict) -> dict:
+    vendor_schemas = vendor["components"]["schemas"]
+    paths: dict = {}
+    for (path, method), extra in OPERATIONS.items():
+        op = copy.deepcopy(vendor["paths"][path][method])
+        op["security"] = [{"API_KEY": []}]
+        responses = op["responses"]
+        for status in sorted(set(extra) | {s for s in responses if s != "200"}):
+            responses[status] = {
+                "description": responses.get(status, {}).get("description") or DESCRIPTIONS[status],
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+        paths.setdefault(path, {})[method] = op
+    used: set[str] = set()
+    _refs(paths, used, vendor_schemas)
+    schemas = {name: copy.deepcopy(vendor_schemas[name]) for name in sorted(used)}
+    schemas["Error"] = ERROR_SCHEMA
+    _tighten(schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Dodo Payments (paymock subset)",
+            "version": vendor["info"]["version"],
+            "description": "Checkout sessions and the resources they need, derived from the vendor "
+            "spec by tools/derive_dodo_contract.py. Served by paymock at /dodo.",
+        },
+        "servers": [{"url": "http://127.0.0.1:8787/dodo", "description": "paymock"}],
+        "security": [{"API_KEY": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"API_KEY": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+if __name__ == "__main__":
+    vendor_spec = json.loads(Path(sys.argv[1]).read_text())
+    OUT.write_text(json.dumps(derive(vendor_spec), indent=1, sort_keys=False) + "\n")
+    print(f"wrote {OUT}")
