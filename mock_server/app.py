@@ -23,14 +23,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     settings = settings or Settings()
     app = Flask(__name__)
     catalog = fixtures.load(settings.fixtures)
+    clock = clock or Clock()
     core = Core(
-        clock=clock or Clock(),
-        store=Store(clock or Clock(), retention=settings.expired_retention_seconds),
+        clock=clock,
+        store=Store(clock, retention=settings.expired_retention_seconds),
         journal=Journal(settings.journal_size),
         public_url=settings.base_url(),
         strict=settings.strict,
     )
-    core.store.clock = core.clock  # one clock for everything
     app.extensions["paymock"] = core
     app.extensions["paymock.settings"] = settings
     for provider in PROVIDERS:

@@ -1,0 +1,78 @@
+"""Shared fixtures: an app on the Flask test client (fast, per test) and one live waitress server
+(per session) for real clients: the official SDKs and Schemathesis."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from mock_server import fixtures as catalog_module
+from mock_server.app import create_app
+from mock_server.config import DEFAULT_FIXTURES, Settings
+from mock_server.core.clock import Clock
+from mock_server.server import Server
+
+API_KEY = "sk_test_paymock_suite"
+VENDOR_SPEC = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dodo-openapi-1.112.2.json"
+
+
+class Catalog:
+    def __init__(self, data: dict):
+        self.data = data
+        self._by_slug = {p["metadata"]["fixture"]: p for p in data["dodo"]["products"]}
+
+    def dodo_product(self, slug: str) -> dict:
+        return self._by_slug[slug]
+
+    def dodo_id(self, slug: str) -> str:
+        return self._by_slug[slug]["product_id"]
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return Catalog(catalog_module.load(DEFAULT_FIXTURES))
+
+
+@pytest.fixture
+def clock() -> Clock:
+    clock = Clock()
+    clock.freeze(1_790_000_000.0)  # 2026-09-21T14:13:20Z; frozen so lifetimes are exact
+    return clock
+
+
+@pytest.fixture
+def app(clock):
+    return create_app(Settings(public_url="http://mock.test"), clock=clock)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def auth():
+    return {"Authorization": f"Bearer {API_KEY}"}
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    app = create_app(Settings(port=0))
+    server = Server(app, "127.0.0.1", 0, threads=8).start()
+    app.extensions["paymock"].public_url = server.url
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def vendor_spec() -> dict:
+    """The vendor's Dodo OpenAPI document, kept beside the repo (../shared), never copied into it.
+    CI sets PAYMOCK_REQUIRE_VENDOR_SPEC=1 so that its absence fails there instead of skipping."""
+    path = Path(os.environ.get("PAYMOCK_VENDOR_SPEC", VENDOR_SPEC))
+    if not path.exists():
+        if os.environ.get("PAYMOCK_REQUIRE_VENDOR_SPEC") == "1":
+            pytest.fail(f"vendor spec not found at {path}")
+        pytest.skip(f"vendor spec not found at {path} (set PAYMOCK_VENDOR_SPEC)")
+    return json.loads(path.read_text())

@@ -1,0 +1,81 @@
+"""The /_mock control API: health, reset, state, clock, journal, and its bad input."""
+import pytest
+
+from mock_server.core.http import credential_namespace
+from tests.conftest import API_KEY
+
+
+def make_session(client, auth, catalog):
+    body = {"product_cart": [{"product_id": catalog.dodo_id("ebook_guide"), "quantity": 1}]}
+    return client.post("/dodo/checkouts", json=body, headers=auth).json["session_id"]
+
+
+def test_health(client):
+    health = client.get("/_mock/health").json
+    assert health["status"] == "ok"
+    assert health["providers"]["dodo"] == "/dodo"
+
+
+def test_state_shows_a_namespace_per_key_without_the_key(client, auth, catalog):
+    session_id = make_session(client, auth, catalog)
+    ns = credential_namespace("dodo", API_KEY)
+    state = client.get("/_mock/state").json
+    assert session_id in state["namespaces"][ns]["session"]
+    assert API_KEY not in str(state)
+    one = client.get(f"/_mock/state?namespace={ns}").json
+    assert list(one["namespaces"]) == [ns]
+    missing = client.get("/_mock/state?namespace=dodo:nope")
+    assert missing.status_code == 404 and "known:" in missing.json["error"]
+
+
+def test_reset_one_namespace_keeps_the_others(client, auth, catalog):
+    mine = make_session(client, auth, catalog)
+    other_auth = {"Authorization": "Bearer sk_other"}
+    theirs = make_session(client, other_auth, catalog)
+    ns = credential_namespace("dodo", API_KEY)
+    assert client.post("/_mock/reset", json={"namespace": ns}).json == {"reset": [ns]}
+    assert client.get(f"/dodo/checkouts/{mine}", headers=auth).status_code == 404
+    assert client.get(f"/dodo/checkouts/{theirs}", headers=other_auth).status_code == 200
+    # the namespace comes back seeded: the catalog is still there
+    assert client.get(f"/dodo/products/{catalog.dodo_id('mouse')}", headers=auth).status_code == 200
+    client.post("/_mock/reset")
+    assert client.get(f"/dodo/checkouts/{theirs}", headers=other_auth).status_code == 404
+
+
+def test_clock_read_freeze_advance_resume(client, clock):
+    start = client.get("/_mock/clock").json
+    assert start["frozen"] is True
+    advanced = client.post("/_mock/clock/advance", json={"seconds": 90}).json
+    assert advanced["epoch"] == start["epoch"] + 90
+    assert client.post("/_mock/clock/resume").json["frozen"] is False
+    assert client.post("/_mock/clock", json={"action": "freeze", "at": 100}).json["epoch"] == 100
+
+
+@pytest.mark.parametrize("path, body, fragment", [
+    ("/_mock/clock", {"action": "rewind"}, "action must be one of"),
+    ("/_mock/clock/advance", {"seconds": "ten"}, "seconds must be a number"),
+    ("/_mock/clock/advance", {"seconds": -5}, "only moves forward"),
+    ("/_mock/clock/advance", {}, "seconds must be a number"),
+    ("/_mock/reset", {"namespace": 5}, "namespace must be a string"),
+])
+def test_bad_control_input_is_a_400_naming_the_problem(client, path, body, fragment):
+    response = client.post(path, json=body)
+    assert response.status_code == 400
+    assert fragment in response.json["error"]
+
+
+def test_control_body_must_be_an_object(client):
+    response = client.post("/_mock/clock/advance", data="[1]", content_type="application/json")
+    assert response.status_code == 400 and "JSON object" in response.json["error"]
+
+
+def test_journal_records_requests_with_credentials_redacted(client, auth, catalog):
+    make_session(client, auth, catalog)
+    client.get("/dodo/checkouts/cks_missing", headers=auth)
+    ns = credential_namespace("dodo", API_KEY)
+    entries = client.get(f"/_mock/journal?namespace={ns}").json["entries"]
+    assert [(e["operation"], e["status"]) for e in entries] == [
+        ("create_session", 200), ("get_checkout_sessions_status", 404)]
+    assert entries[0]["request_headers"]["Authorization"] == "<redacted>"
+    assert API_KEY not in str(entries)
+    assert client.get("/_mock/journal?limit=x").status_code == 400

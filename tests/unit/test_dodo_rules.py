@@ -1,0 +1,260 @@
+"""Every Dodo checkout business rule, through plain Python (no HTTP)."""
+import pytest
+
+from mock_server.core.clock import Clock
+from mock_server.core.errors import ApiError
+from mock_server.core.store import Store
+from mock_server.providers.dodo import models
+from mock_server.providers.dodo.models import DodoBackend
+
+NOW = 1_790_000_000.0
+
+
+@pytest.fixture
+def env(catalog):
+    clock = Clock()
+    clock.freeze(NOW)
+    store = Store(clock)
+    store.add_seeder("dodo:", lambda _: models.seed(catalog.data))
+    backend = DodoBackend(clock, lambda sid: f"http://mock.test/checkout/dodo/session/{sid}")
+    return clock, store.namespace("dodo:test"), backend
+
+
+def cart(catalog, *slugs, quantity=1):
+    return [{"product_id": catalog.dodo_id(s), "quantity": quantity} for s in slugs]
+
+
+def rejected(backend, ns, body) -> ApiError:
+    with pytest.raises(ApiError) as info:
+        backend.create_session(ns, body)
+    assert info.value.status == 422
+    return info.value
+
+
+FULL_ADDRESS = {"street": "1 Main St", "city": "Austin", "state": "TX", "country": "US",
+                "zipcode": "78701"}
+CUSTOMER = {"email": "ada@example.com", "name": "Ada Lovelace"}
+
+
+def test_create_returns_ids_urls_and_a_24h_session(env, catalog):
+    clock, ns, backend = env
+    out = backend.create_session(ns, {"product_cart": cart(catalog, "ebook_guide")})
+    assert out["session_id"].startswith("cks_") and len(out["session_id"]) == 25
+    assert out["checkout_url"] == f"http://mock.test/checkout/dodo/session/{out['session_id']}"
+    assert out["payment_id"] is None and out["client_secret"] is None
+    assert ns.expires_at("session", out["session_id"]) == NOW + 24 * 3600
+    clock.advance(24 * 3600 - 1)
+    assert backend.session_status(ns, out["session_id"])["payment_status"] is None
+    clock.advance(1)
+    with pytest.raises(ApiError) as info:
+        backend.session_status(ns, out["session_id"])
+    assert (info.value.status, info.value.code) == (404, "NOT_FOUND")
+    assert "expired" in info.value.message
+
+
+def test_confirmed_session_lives_15_minutes_with_a_payment(env, catalog):
+    clock, ns, backend = env
+    out = backend.create_session(ns, {"product_cart": cart(catalog, "ebook_guide"), "confirm": True,
+                                      "customer": CUSTOMER, "billing_address": FULL_ADDRESS})
+    assert out["payment_id"].startswith("pay_")
+    assert out["client_secret"].startswith(out["payment_id"] + "_secret_")
+    assert ns.expires_at("session", out["session_id"]) == NOW + 15 * 60
+    status = backend.session_status(ns, out["session_id"])
+    assert status["payment_status"] == "requires_payment_method"
+    assert (status["customer_email"], status["customer_name"]) == ("ada@example.com", "Ada Lovelace")
+    clock.advance(15 * 60)
+    with pytest.raises(ApiError):
+        backend.session_status(ns, out["session_id"])
+
+
+def test_unknown_session_is_404(env):
+    _, ns, backend = env
+    with pytest.raises(ApiError) as info:
+        backend.session_status(ns, "cks_nope")
+    assert (info.value.status, info.value.message) == (404, "Checkout session not found")
+
+
+def test_unknown_product(env):
+    _, ns, backend = env
+    error = rejected(backend, ns, {"product_cart": [{"product_id": "pdt_missing", "quantity": 1}]})
+    assert (error.code, error.message) == ("NOT_FOUND", "Product does not exist")
+
+
+def test_quantity_below_one(env, catalog):
+    _, ns, backend = env
+    error = rejected(backend, ns, {"product_cart": cart(catalog, "ebook_guide", quantity=0)})
+    assert error.message == "product_cart[0].quantity must be at least 1"
+
+
+def test_subscription_and_one_time_products_cannot_mix(env, catalog):
+    _, ns, backend = env
+    error = rejected(backend, ns, {"product_cart": cart(catalog, "ebook_guide", "monthly_plan")})
+    assert "Subscription products cannot be mixed" in error.message
+    # two subscriptions are a multi-item cart too
+    rejected(backend, ns, {"product_cart": cart(catalog, "monthly_plan", "yearly_plan")})
+    # one-time products can share a cart
+    backend.create_session(ns, {"product_cart": cart(catalog, "laptop", "mouse", "warranty")})
+
+
+def test_discount_code_and_discount_codes_are_exclusive(env, catalog):
+    _, ns, backend = env
+    error = rejected(backend, ns, {"product_cart": cart(catalog, "ebook_guide"),
+                                   "discount_code": "WELCOME5", "discount_codes": ["WELCOME5"]})
+    assert "cannot be used together" in error.message
+
+
+@pytest.mark.parametrize("field", ["discount_code", "discount_codes"])
+def test_unknown_and_expired_discount_codes(env, catalog, field):
+    _, ns, backend = env
+
+    def body(code):
+        return {"product_cart": cart(catalog, "ebook_guide"),
+                field: code if field == "discount_code" else [code]}
+    assert rejected(backend, ns, body("NOPE")).code == "INVALID_DISCOUNT_CODE"
+    assert rejected(backend, ns, body("EXPIRED2023")).code == "DISCOUNT_CODE_EXPIRED"
+    backend.create_session(ns, body("welcome5"))  # codes are case-insensitive
+
+
+def test_discount_restricted_to_other_products(env, catalog):
+    _, ns, backend = env
+    error = rejected(backend, ns, {"product_cart": cart(catalog, "mouse"), "discount_codes": ["LAPTOP10"]})
+    assert error.code == "INVALID_DISCOUNT_CODE"
+    backend.create_session(ns, {"product_cart": cart(catalog, "laptop"), "discount_codes": ["LAPTOP10"]})
+
+
+def test_payment_method_id_needs_confirm_and_an_existing_customer(env, catalog):
+    _, ns, backend = env
+    known = catalog.data["dodo"]["customers"][0]["customer_id"]
+    base = {"product_cart": cart(catalog, "ebook_guide"), "payment_method_id": "pm_1",
+            "billing_address": FULL_ADDRESS}
+    assert "payment_method_id is only allowed" in rejected(
+        backend, ns, {**base, "customer": {"customer_id": known}}).message
+    assert "payment_method_id is only allowed" in rejected(
+        backend, ns, {**base, "confirm": True, "customer": CUSTOMER}).message
+    out = backend.create_session(ns, {**base, "confirm": True, "customer": {"customer_id": known}})
+    assert out["payment_id"]
+
+
+def test_unknown_customer_id(env, catalog):
+    _, ns, backend = env
+    error = rejected(backend, ns, {"product_cart": cart(catalog, "ebook_guide"),
+                                   "customer": {"customer_id": "cus_missing"}})
+    assert (error.code, error.message) == ("NOT_FOUND", "Customer cus_missing does not exist")
+
+
+@pytest.mark.parametrize("body_extra, fragment", [
+    ({}, "customer is required"),
+    ({"customer": {"email": "a@b.co"}}, "customer.name is required"),
+    ({"customer": CUSTOMER}, "billing_address is required"),
+    ({"customer": CUSTOMER, "billing_address": {"country": "US"}},
+     "billing_address.street, billing_address.city, billing_address.state, billing_address.zipcode required"),
+    ({"customer": CUSTOMER, "billing_address": {"country": "US"}, "minimal_address": True},
+     "billing_address.zipcode required"),
+])
+def test_confirm_needs_customer_and_billing_details(env, catalog, body_extra, fragment):
+    _, ns, backend = env
+    error = rejected(backend, ns, {"product_cart": cart(catalog, "ebook_guide"), "confirm": True,
+                                   **body_extra})
+    assert fragment in error.message
+
+
+def test_minimal_address_needs_only_country_and_zipcode(env, catalog):
+    _, ns, backend = env
+    out = backend.create_session(ns, {
+        "product_cart": cart(catalog, "ebook_guide"), "confirm": True, "customer": CUSTOMER,
+        "minimal_address": True, "billing_address": {"country": "DE", "zipcode": "10115"}})
+    assert out["payment_id"]
+
+
+def test_unsupported_country_and_empty_payment_methods(env, catalog):
+    _, ns, backend = env
+    assert rejected(backend, ns, {"product_cart": cart(catalog, "ebook_guide"),
+                                  "billing_address": {"country": "KP"}}).code == "UNSUPPORTED_COUNTRY"
+    assert rejected(backend, ns, {"product_cart": cart(catalog, "ebook_guide"),
+                                  "allowed_payment_method_types": []}).code == "NO_ELIGIBLE_PAYMENT_METHODS"
+
+
+def test_pay_what_you_want(env, catalog):
+    _, ns, backend = env
+    tip = cart(catalog, "tip_jar")
+    base = {"confirm": True, "customer": CUSTOMER, "billing_address": FULL_ADDRESS}
+    assert rejected(backend, ns, {"product_cart": tip, **base}).code == "PAY_AS_YOU_WANT_AMOUNT_REQUIRED"
+    assert "at least" in rejected(backend, ns, {"product_cart": [{**tip[0], "amount": 99}]}).message
+    backend.create_session(ns, {"product_cart": [{**tip[0], "amount": 700}], **base})
+    assert "only allowed for pay-what-you-want" in rejected(
+        backend, ns, {"product_cart": [{**cart(catalog, "ebook_guide")[0], "amount": 700}]}).message
+
+
+def test_addons_only_on_subscriptions_and_one_currency_per_cart(env, catalog):
+    _, ns, backend = env
+    item = {**cart(catalog, "ebook_guide")[0], "addons": [{"addon_id": "adn_1", "quantity": 1}]}
+    assert "addons are only allowed" in rejected(backend, ns, {"product_cart": [item]}).message
+    assert "share one currency" in rejected(
+        backend, ns, {"product_cart": cart(catalog, "ebook_guide", "consulting_service")}).message
+
+
+def test_tax_id_needs_a_billing_address(env, catalog):
+    _, ns, backend = env
+    assert "tax_id requires billing_address" in rejected(
+        backend, ns, {"product_cart": cart(catalog, "ebook_guide"), "tax_id": "DE123456789"}).message
+
+
+def test_preview_prices_quantities_discounts_and_exclusive_tax(env, catalog):
+    _, ns, backend = env
+    price = catalog.dodo_product("ebook_guide")["price"]["price"]
+    out = backend.preview_session(ns, {
+        "product_cart": cart(catalog, "ebook_guide", quantity=3), "discount_codes": ["BLACKFRIDAY2024"],
+        "billing_address": {"country": "US", "state": "CA"}})
+    gross = price * 3
+    discount = round(gross * 0.2)
+    tax = round((gross - discount) * 0.0725)
+    assert out["current_breakup"] == {"subtotal": gross, "discount": discount, "tax": tax,
+                                      "total_amount": gross - discount + tax}
+    assert out["total_price"] == gross - discount + tax
+    assert out["product_cart"][0]["tax_rate"] == 725
+    assert out["billing_country"] == "US" and out["currency"] == "USD"
+
+
+def test_preview_inclusive_tax_is_carved_out_and_eu_business_is_reverse_charged(env, catalog):
+    _, ns, backend = env
+    price = catalog.dodo_product("vat_inclusive_template")["price"]["price"]
+    body = {"product_cart": cart(catalog, "vat_inclusive_template"), "billing_address": {"country": "DE"}}
+    out = backend.preview_session(ns, body)
+    assert out["total_price"] == price  # tax inside the price
+    assert out["total_tax"] == price - round(price / 1.19)
+    b2b = backend.preview_session(ns, {**body, "tax_id": "DE123456789"})
+    assert b2b["total_tax"] == 0 and b2b["product_cart"][0]["tax_rate"] == 0
+
+
+def test_preview_trial_subscription_charges_nothing_now(env, catalog):
+    _, ns, backend = env
+    out = backend.preview_session(ns, {"product_cart": cart(catalog, "monthly_plan"),
+                                       "subscription_data": {"trial_period_days": 14}})
+    assert out["current_breakup"]["total_amount"] == 0
+    assert out["recurring_breakup"]["subtotal"] == catalog.dodo_product("monthly_plan")["price"]["price"]
+    assert out["trial_period_days"] == 14
+
+
+def test_flat_discount_and_minimum_amount(env, catalog):
+    _, ns, backend = env
+    tip = cart(catalog, "tip_jar")[0]
+    body = {"discount_codes": ["WELCOME5"], "billing_address": {"country": "US", "state": "OR"}}
+    out = backend.preview_session(ns, {"product_cart": [{**tip, "amount": 800}], **body})
+    assert out["current_breakup"] == {"subtotal": 800, "discount": 500, "tax": 0, "total_amount": 300}
+    # 520 - 500 leaves 20 cents, below Dodo's 0.50 minimum
+    with pytest.raises(ApiError) as info:
+        backend.preview_session(ns, {"product_cart": [{**tip, "amount": 520}], **body})
+    assert info.value.code == "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT"
+
+
+def test_products_list_pages_and_filters(env, catalog):
+    _, ns, backend = env
+    total = len(catalog.data["dodo"]["products"])
+    first = backend.list_products(ns, page_size=5, page_number=0)["items"]
+    assert len(first) == 5
+    everything = backend.list_products(ns, page_size=100)["items"]
+    assert len(everything) == total
+    assert [p["product_id"] for p in first] == [p["product_id"] for p in everything[:5]]
+    recurring = backend.list_products(ns, page_size=100, recurring=True)["items"]
+    assert recurring and all(p["is_recurring"] for p in recurring)
+    assert backend.list_products(ns, page_number=99)["items"] == []

@@ -1,0 +1,107 @@
+import gc
+import threading
+
+from mock_server.core.clock import Clock
+from mock_server.core.store import Store
+
+
+def make_store(retention=60.0):
+    clock = Clock()
+    clock.freeze(1000.0)
+    return clock, Store(clock, retention=retention)
+
+
+def test_namespaces_are_isolated():
+    _, store = make_store()
+    store.namespace("a").put("session", "s1", {"id": "s1"})
+    assert store.namespace("a").get("session", "s1") == {"id": "s1"}
+    assert store.namespace("b").get("session", "s1") is None
+
+
+def test_new_namespaces_are_seeded_with_their_own_copies():
+    _, store = make_store()
+    store.add_seeder("dodo:", lambda name: [("product", "p1", {"name": "Book", "ns": name})])
+    a, b = store.namespace("dodo:a"), store.namespace("dodo:b")
+    a.get("product", "p1")["name"] = "changed in a"
+    assert b.get("product", "p1")["name"] == "Book"
+    assert store.namespace("waffo:x").get("product", "p1") is None  # other prefix: not seeded
+
+
+def test_expired_objects_are_hidden_then_evicted_after_retention():
+    clock, store = make_store(retention=60)
+    ns = store.namespace("a")
+    ns.put("session", "s1", {"id": "s1"}, expires_at=1100.0)
+    ns.put("session", "s2", {"id": "s2"})  # never expires
+    clock.advance(99)
+    assert ns.get("session", "s1") is not None
+    clock.advance(1)
+    assert ns.get("session", "s1") is None
+    assert ns.is_expired("session", "s1")
+    assert ns.get("session", "s1", include_expired=True) == {"id": "s1"}
+    assert store.sweep() == 0  # still inside the retention window
+    clock.advance(60)
+    assert store.sweep() == 1
+    assert not ns.is_expired("session", "s1")  # gone: now unknown
+    assert ns.count("session") == 1
+
+
+def test_extending_an_expiry_survives_a_stale_heap_entry():
+    clock, store = make_store(retention=0)
+    ns = store.namespace("a")
+    ns.put("token", "t", {}, expires_at=1010.0)
+    ns.set_expiry("token", "t", 1100.0)
+    clock.advance(50)
+    assert store.sweep() == 0
+    assert ns.get("token", "t") == {}
+
+
+def test_values_skip_expired_and_snapshot_is_a_copy():
+    clock, store = make_store()
+    ns = store.namespace("a")
+    ns.put("session", "live", {"n": 1}, expires_at=2000.0)
+    ns.put("session", "dead", {"n": 2}, expires_at=1001.0)
+    clock.advance(5)
+    assert ns.values("session") == [{"n": 1}]
+    snap = store.snapshot()
+    snap["a"]["session"]["live"]["n"] = 99
+    assert ns.get("session", "live") == {"n": 1}
+    assert "dead" not in snap["a"]["session"]
+
+
+def test_reset_one_namespace_or_all():
+    _, store = make_store()
+    store.namespace("a").put("k", "1", {})
+    store.namespace("b").put("k", "1", {})
+    assert store.reset("a") == ["a"]
+    assert store.names() == ["b"]
+    assert store.reset("missing") == []
+    assert store.reset() == ["b"]
+    assert store.names() == []
+
+
+def test_concurrent_writers_lose_nothing():
+    _, store = make_store()
+    ns = store.namespace("a")
+
+    def writer(tid):
+        for i in range(500):
+            ns.put("session", f"{tid}-{i}", {"t": tid}, expires_at=5000.0 + i)
+
+    threads = [threading.Thread(target=writer, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert ns.count("session") == 4000
+
+
+def test_eviction_releases_the_objects():
+    clock, store = make_store(retention=0)
+    ns = store.namespace("a")
+    for i in range(20_000):
+        ns.put("session", f"s{i}", {"payload": "x" * 200}, expires_at=1001.0)
+    clock.advance(2)
+    assert store.sweep() == 20_000
+    gc.collect()
+    assert ns.count() == 0
+    assert ns._expiries == []  # the expiry heap is drained too, not only the objects
