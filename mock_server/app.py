@@ -13,9 +13,9 @@ from .core.http import json_response
 from .core.journal import Journal, redact_headers
 from .core.runtime import Core
 from .core.store import Store
-from .providers import dodo
+from .providers import dodo, waffo
 
-PROVIDERS = (dodo,)
+PROVIDERS = (dodo, waffo)
 BODY_EXCERPT = 2048
 
 

@@ -212,12 +212,14 @@ def _matches_many(error: ValidationError) -> bool:
 
 def _to_request_invalid(error: ValidationError) -> RequestInvalid:
     path = _field(error)
+    override = error.schema.get("x-paymock-error", {}).get(error.validator) \
+        if isinstance(error.schema, dict) else None
     if error.validator == "required":
         missing = next((p for p in error.validator_value if p not in error.instance), None)
         name = f"{path}.{missing}" if path else str(missing)
+        if override:  # e.g. Waffo's "Missing required field: checkoutSessionId"
+            return RequestInvalid(name, override[1], code=override[0])
         return RequestInvalid(name, f"{name}: field is required")
-    override = error.schema.get("x-paymock-error", {}).get(error.validator) \
-        if isinstance(error.schema, dict) else None
     name = path or "body"
     if override:
         code, message = override

@@ -1,0 +1,53 @@
+"""Waffo Pancake, mounted at /waffo."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...core.contracts import Contract
+from ...core.idempotency import Idempotency
+from . import control, models, responses
+from .auth import MerchantRegistry, TokenIssuer
+from .gateway import Gateway
+from .psp import MockPsp
+from .responses import bp
+
+NAME = "waffo"
+MOUNT = "/waffo"
+
+
+@dataclass
+class Waffo:
+    """Everything the Waffo routes and control endpoints share (app.extensions["paymock.waffo"])."""
+    core: object
+    backend: models.WaffoBackend
+    gateway: Gateway
+    registry: MerchantRegistry
+    idempotency: Idempotency
+
+
+def register(app, core, catalog: dict) -> None:
+    section = catalog.get("waffo", {})
+    core.contracts[NAME] = Contract.load(NAME)
+    registry = MerchantRegistry()
+    for merchant in section.get("merchants", []):
+        for key in merchant.get("keys", []):
+            registry.add_key(merchant["merchantId"], key["environment"], key["publicKeyPem"],
+                             fixture=True, name=merchant.get("name", ""))
+    slugs = {store["slug"]: (store["merchantId"], store["id"]) for store in section.get("stores", [])}
+    tokens = TokenIssuer(core.clock)
+    settings = app.extensions.get("paymock.settings")
+    gateway = Gateway(core, registry, tokens, MOUNT, slugs,
+                      lenient=Gateway.lenient_from_env(settings) if settings else False)
+    psp = MockPsp(lambda checkout_id: core.url(f"/psp/waffo/{checkout_id}"))
+    backend = models.WaffoBackend(
+        core.clock, tokens,
+        lambda slug, session_id: core.url(f"/checkout/waffo/store/{slug}/checkout/{session_id}"),
+        psp)
+    # One idempotency book per server, shared by any provider that wants one.
+    idempotency = app.extensions.setdefault("paymock.idempotency", Idempotency(core.clock))
+    core.store.add_seeder(f"{NAME}:", lambda name: models.seed_objects(section,
+                                                                       gateway.merchant_of(name)))
+    core.providers[NAME] = gateway.namespace_name
+    app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency)
+    app.register_blueprint(bp, url_prefix=MOUNT)
+    app.register_blueprint(control.bp, url_prefix="/_mock/waffo")

@@ -1,0 +1,31 @@
+"""Names and helpers the Waffo modules share."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ...core.errors import ApiError
+
+STORE, PRODUCT, SESSION, ORDER = "store", "product", "checkout_session", "order"
+SESSION_INVALID = "Checkout session invalid, please re-enter checkout"
+
+
+def error(status: int, message: str, layer: str) -> ApiError:
+    """Waffo's error: `layer` names the service that failed (gateway, order, store, ...)."""
+    return ApiError(status, message, layer)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, after the gateway checked the credential."""
+    kind: str  # "api_key" | "store_slug" | "session_token"
+    merchant_id: str
+    environment: str
+    store_id: str | None = None  # store-slug and session-token callers are bound to one store
+    buyer_identity: str | None = None
+
+
+def normalise_email(email: str | None) -> str | None:
+    """Waffo's rule: trim + lower-case, so Foo@Bar.COM and foo@bar.com are one buyer."""
+    if email is None:
+        return None
+    return email.strip().lower() or None

@@ -1,0 +1,86 @@
+"""/_mock/waffo: register merchant public keys, list merchants, switch lenient mode."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, current_app, request
+
+from ...core.http import json_response
+
+bp = Blueprint("waffo_control", __name__)
+MERCHANT_ID = re.compile(r"^MER_[0-9A-Za-z]{22}$")
+
+
+class ControlError(Exception):
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@bp.errorhandler(ControlError)
+def _control_error(exc: ControlError):
+    return json_response({"error": str(exc)}, exc.status)
+
+
+def _waffo():
+    return current_app.extensions["paymock.waffo"]
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        raise ControlError("body must be a JSON object")
+    return body
+
+
+def _describe(merchant) -> dict:
+    waffo = _waffo()
+    return {"merchantId": merchant.merchant_id, "name": merchant.name, "fixture": merchant.fixture,
+            "environments": sorted(merchant.keys),
+            "namespace": waffo.gateway.namespace_name(merchant.merchant_id)}
+
+
+@bp.get("/merchants")
+def list_merchants():
+    return json_response({"merchants": [_describe(m) for m in _waffo().registry.all()],
+                         "lenient": _waffo().gateway.lenient})
+
+
+@bp.post("/merchants")
+def add_merchant():
+    """{"merchantId": "MER_...", "publicKey": "<PEM>", "environment": "test"|"prod"}"""
+    body = _body()
+    merchant_id = body.get("merchantId")
+    if not isinstance(merchant_id, str) or not MERCHANT_ID.match(merchant_id):
+        raise ControlError("merchantId must be MER_ followed by 22 letters or digits "
+                           "(the SDK refuses any other form)")
+    public_key = body.get("publicKey")
+    if not isinstance(public_key, str) or not public_key.strip():
+        raise ControlError("publicKey must be the merchant's RSA public key in PEM form")
+    environment = body.get("environment", "test")
+    try:
+        merchant = _waffo().registry.add_key(merchant_id, environment, public_key)
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+    return json_response(_describe(merchant), 201)
+
+
+@bp.get("/merchants/<merchant_id>")
+def get_merchant(merchant_id: str):
+    merchant = _waffo().registry.get(merchant_id)
+    if merchant is None:
+        raise ControlError(f"no merchant {merchant_id!r}", 404)
+    return json_response(_describe(merchant))
+
+
+@bp.post("/lenient")
+def set_lenient():
+    """{"enabled": true}: accept API-key requests from unknown merchants (never with --strict)."""
+    enabled = _body().get("enabled")
+    if not isinstance(enabled, bool):
+        raise ControlError("enabled must be true or false")
+    try:
+        _waffo().gateway.set_lenient(enabled)
+    except ValueError as exc:
+        raise ControlError(str(exc), 409) from None
+    return json_response({"lenient": _waffo().gateway.lenient})

@@ -1,0 +1,117 @@
+"""The Waffo gateway: which credential a request carries, and whose namespace it reaches.
+
+Data is partitioned per merchant (`credential_namespace("waffo", merchant_id)`). API-key requests
+name the merchant; store-slug requests reach the merchant owning the store; session tokens carry
+the merchant that issued them.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+from ...core.http import credential_namespace
+from .auth import ENVIRONMENTS, AuthFailed, MerchantRegistry, TokenIssuer
+from .common import Caller, error
+
+API_KEY, SLUG, TOKEN = "api_key", "store_slug", "session_token"
+LENIENT_ENV = "PAYMOCK_WAFFO_LENIENT"
+
+
+class Gateway:
+    def __init__(self, core, registry: MerchantRegistry, tokens: TokenIssuer, mount: str,
+                 slugs: dict[str, tuple[str, str]], lenient: bool = False):
+        self.core = core
+        self.registry = registry
+        self.tokens = tokens
+        self.mount = mount
+        self.slugs = slugs  # store slug -> (owning merchant id, store id)
+        self._lenient = lenient
+        self._namespaces: dict[str, str] = {}  # namespace name -> merchant id (for seeding)
+        self._lock = threading.Lock()
+
+    # -- lenient mode -------------------------------------------------------------------------
+    @property
+    def lenient(self) -> bool:
+        return self._lenient and not self.core.strict
+
+    def set_lenient(self, enabled: bool) -> None:
+        if enabled and self.core.strict:
+            raise ValueError("lenient mode is not available when the server runs with --strict")
+        self._lenient = enabled
+
+    @staticmethod
+    def lenient_from_env(settings) -> bool:
+        raw = (settings.extra or {}).get("waffo_lenient", os.environ.get(LENIENT_ENV, ""))
+        return str(raw).strip().lower() in ("1", "true", "yes", "on")
+
+    # -- namespaces ---------------------------------------------------------------------------
+    def namespace_name(self, merchant_id: str) -> str:
+        name = credential_namespace("waffo", merchant_id)
+        if name not in self._namespaces:
+            with self._lock:
+                self._namespaces[name] = merchant_id
+        return name
+
+    def merchant_of(self, namespace_name: str) -> str | None:
+        return self._namespaces.get(namespace_name)
+
+    # -- credentials --------------------------------------------------------------------------
+    def authenticate(self, request, allowed: tuple[str, ...]) -> Caller:
+        headers = request.headers
+        presented = []
+        if headers.get("X-Signature") is not None or headers.get("X-Merchant-Id") is not None:
+            presented.append(API_KEY)
+        if headers.get("Authorization") is not None:
+            presented.append(TOKEN)
+        if headers.get("X-Store-Slug") is not None:
+            presented.append(SLUG)
+        usable = [kind for kind in presented if kind in allowed]
+        if not usable:
+            if presented:
+                raise AuthFailed(f"{presented[0]} credentials are not accepted here; this endpoint "
+                                 f"takes {' or '.join(allowed)}")
+            raise AuthFailed(f"no credentials; this endpoint takes {' or '.join(allowed)}")
+        kind = usable[0]
+        if kind == API_KEY:
+            return self._api_key(request)
+        environment = self._environment(headers)
+        if kind == TOKEN:
+            return self._session_token(headers, environment)
+        return self._store_slug(headers, environment)
+
+    def _api_key(self, request) -> Caller:
+        headers = request.headers
+        merchant_id = headers.get("X-Merchant-Id", "")
+        path = request.path[len(self.mount):] if request.path.startswith(self.mount) else request.path
+        # The mock clock decides freshness, but the SDK stamps wall-clock time, so a timestamp
+        # fresh by the wall clock is accepted too after a test has moved the mock clock.
+        candidates = (self.core.clock.now(), time.time())
+        environment = self.registry.verify(
+            merchant_id, headers.get("X-Timestamp", ""), headers.get("X-Signature", ""), path,
+            request.get_data(cache=True), candidates, self.lenient)
+        return Caller(API_KEY, merchant_id, environment)
+
+    @staticmethod
+    def _environment(headers) -> str:
+        environment = headers.get("X-Environment")
+        if environment is None:
+            raise error(400, "Missing X-Environment header: send test or prod", "gateway")
+        if environment not in ENVIRONMENTS:
+            raise error(400, "Invalid X-Environment header: expected test or prod", "gateway")
+        return environment
+
+    def _session_token(self, headers, environment: str) -> Caller:
+        scheme, _, token = headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthFailed("Authorization must be `Bearer <session token>`")
+        claims = self.tokens.verify(token.strip())
+        return Caller(TOKEN, claims.merchant_id, environment, store_id=claims.store_id,
+                      buyer_identity=claims.buyer_identity)
+
+    def _store_slug(self, headers, environment: str) -> Caller:
+        owner = self.slugs.get(headers.get("X-Store-Slug", ""))
+        if owner is None:
+            raise error(404, "Store not found", "store")
+        merchant_id, store_id = owner
+        return Caller(SLUG, merchant_id, environment, store_id=store_id)

@@ -1,0 +1,117 @@
+"""Order rules: create-order (the seed's behaviour and error table) and the cancel actions."""
+from __future__ import annotations
+
+import re
+
+from ...core import ids
+from ...core.clock import iso
+from ...core.store import Namespace
+from . import billing
+from .common import ORDER, error, normalise_email
+from .psp import PspError
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# Cancel rules: current status -> resulting status. Anything else cannot be canceled.
+CANCEL_RULES = {
+    "onetime": {"pending": "canceled"},
+    "subscription": {"pending": "canceled", "active": "canceling", "trialing": "canceling",
+                     "past_due": "canceling"},
+}
+
+
+class OrderBook:
+    def __init__(self, backend):
+        self.backend = backend
+
+    def create(self, ns: Namespace, caller, body: dict, kind: str) -> dict:
+        backend = self.backend
+        session = backend.open_session(ns, body["checkoutSessionId"])
+        if session["storeId"] != caller.store_id:
+            raise error(403, "Session does not belong to this store", "order")
+        if session["productType"] != kind:
+            raise error(400, f"Session product type mismatch: expected {kind}", "order")
+        if session["environment"] != caller.environment:
+            raise error(400, "Environment mismatch between request and session", "order")
+        detail = body.get("billingDetail") or session.get("billingDetail")
+        if not detail:
+            raise error(400, "Missing billingDetail: provide in request body or pre-fill in "
+                             "checkout session", "order")
+        email = self._buyer_email(caller, body, session)
+        if email is None:
+            raise error(400, "Missing buyerEmail: provide in request body or pre-fill in checkout "
+                             "session", "order")
+        price = session["price"]  # frozen when the session was created
+        amounts = billing.quote(price["amount"], session["currency"], detail)
+        now = backend.clock.now()
+        order = {
+            "orderId": ids.prefixed("ORD", 22), "type": kind, "status": "pending",
+            "environment": session["environment"], "merchantId": session["merchantId"],
+            "storeId": session["storeId"], "productId": session["productId"],
+            "productVersion": session["productVersion"], "productName": session["productName"],
+            "checkoutSessionId": session["sessionId"], "buyerIdentity": caller.buyer_identity,
+            "buyerEmail": email, "buyerIp": body.get("buyerIp"), "billingDetail": dict(detail),
+            "price": dict(price), "amount": price["amount"], **amounts,
+            "successUrl": body.get("successUrl") or session.get("successUrl"),
+            "metadata": dict(session.get("metadata") or {}),
+            "orderMerchantExternalId": session.get("orderMerchantExternalId"),
+            "createdAt": iso(now), "updatedAt": iso(now),
+            "payment": {"paymentId": ids.prefixed("PAY", 22), "status": "pending",
+                        "paymentMethod": None},
+        }
+        if kind == "subscription":
+            order.update(billingPeriod=session.get("billingPeriod"), trialDays=session.get("trialDays"))
+        ns.put(ORDER, order["orderId"], order)
+        try:
+            checkout = backend.psp.create_checkout(order)
+        except PspError:
+            self._undo(ns, order)
+            raise error(500, "Internal server error", "order") from None
+        with ns.lock:
+            order["payment"]["pspCheckoutId"] = checkout.get("pspCheckoutId")
+            order["payment"]["checkoutUrl"] = checkout["checkoutUrl"]
+            # Write-back: the session remembers the (normalised) buyer and billing for re-entry.
+            session["buyerEmail"] = email
+            session["billingDetail"] = dict(detail)
+            session["orderIds"].append(order["orderId"])
+        return {"checkoutUrl": checkout["checkoutUrl"]}
+
+    @staticmethod
+    def _buyer_email(caller, body: dict, session: dict) -> str | None:
+        # A token whose buyer identity is an e-mail address fixes the buyer: the body's
+        # buyerEmail is then ignored, as documented. A merchant-defined identity ("user-123")
+        # carries no address, so the body or the session must supply one.
+        identity = normalise_email(caller.buyer_identity)
+        if identity and EMAIL.match(identity):
+            return identity
+        return normalise_email(body.get("buyerEmail")) or normalise_email(session.get("buyerEmail"))
+
+    @staticmethod
+    def _undo(ns: Namespace, order: dict) -> None:
+        """PSP failure: one-time orders vanish (retry is safe); subscriptions stay, canceled."""
+        if order["type"] == "onetime":
+            ns.delete(ORDER, order["orderId"])
+            return
+        with ns.lock:
+            order["status"] = "canceled"
+            order["payment"]["status"] = "failed"
+            order["payment"]["failureReason"] = "psp_checkout_failed"
+
+    def cancel(self, ns: Namespace, caller, order_id: str, kind: str) -> dict:
+        with ns.lock:
+            order = ns.get(ORDER, order_id)
+            if order is None or order["type"] != kind:
+                raise error(404, "Order not found", "order")
+            if caller.kind == "session_token" and (
+                    order["storeId"] != caller.store_id
+                    or order["buyerIdentity"] != caller.buyer_identity):
+                raise error(403, "Order does not belong to this customer", "order")
+            current = order["status"]
+            result = CANCEL_RULES[kind].get(current)
+            if result is None:
+                raise error(400, f"Order cannot be canceled in status {current}", "order")
+            order["status"] = result
+            order["updatedAt"] = iso(self.backend.clock.now())
+            if result == "canceled" and order["payment"]["status"] == "pending":
+                order["payment"]["status"] = "canceled"
+        return {"orderId": order_id, "status": result}
