@@ -1,0 +1,99 @@
+"""The official @waffo/pancake-ts SDK, unchanged, pointed at the mock by baseUrl only.
+
+Needs Node 20 and npm: when they are missing the test fails (never skips), because a suite that
+silently stops exercising the real client proves nothing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from .helpers import MERCHANTS, PRODUCTS, STORES, private_key
+
+SDK_DIR = Path(__file__).resolve().parent / "sdk"
+
+
+def _tools() -> tuple[str, str]:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if not node or not npm:
+        pytest.fail("node and npm are required for the Waffo SDK test (Node 20: apt-get install "
+                    "nodejs npm); this test must not be skipped")
+    if not (SDK_DIR / "node_modules" / "@waffo" / "pancake-ts").is_dir():
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=SDK_DIR, check=True,
+                       timeout=300)
+    return node, npm
+
+
+def _run(node: str, config: dict, *args: str) -> dict:
+    proc = subprocess.run([node, "e2e.mjs", *args], cwd=SDK_DIR, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PAYMOCK_WAFFO": json.dumps(config)})
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def _state(server, namespace: str) -> dict:
+    resp = requests.get(f"{server.url}/_mock/state", params={"namespace": namespace}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["namespaces"][namespace]
+
+
+def test_official_sdk_against_the_mock(live, waffo, core):
+    node, _ = _tools()
+    merchant = MERCHANTS["acme"]
+    config = {"baseUrl": f"{live.url}/waffo", "merchantId": merchant["merchantId"],
+              "privateKey": private_key("acme"), "productId": PRODUCTS["ebook"]["id"],
+              "storeId": STORES["acme-digital"]["id"]}
+    out = _run(node, config, "checkout")
+    namespace = requests.get(f"{live.url}/_mock/waffo/merchants/{merchant['merchantId']}",
+                             timeout=10).json()["namespace"]
+    state = _state(live, namespace)
+    sessions = state["checkout_session"]
+    hosted = f"{live.url}/checkout/waffo/store/acme-digital/checkout/"
+
+    low = sessions[out["low"]["sessionId"]]
+    assert out["low"]["checkoutUrl"] == hosted + low["sessionId"]
+    assert out["low"]["expiresAt"] == low["expiresAt"]
+    assert low["buyerEmail"] == "low.level@example.com"
+    assert low["metadata"] == {"source": "sdk-e2e"}
+    assert (low["price"], low["createdVia"]) == ({"amount": "29.00", "taxCategory": "ebook"}, "api_key")
+
+    anonymous = sessions[out["anonymous"]["sessionId"]]
+    assert (anonymous["currency"], anonymous["language"]) == ("EUR", "pt-BR")
+    assert anonymous["paymentMethods"] == ["card", "applepay"]
+    assert anonymous["price"]["amount"] == "27.00"
+
+    auth = out["authenticated"]
+    assert auth["checkoutUrl"] == f"{hosted}{auth['sessionId']}#token={auth['token']}"
+    claims = waffo.gateway.tokens.verify(auth["token"])
+    assert (claims.merchant_id, claims.store_id, claims.buyer_identity) == (
+        merchant["merchantId"], STORES["acme-digital"]["id"], "user-42")
+    assert waffo.gateway.tokens.verify(out["issued"]["token"]).buyer_identity == "user-42"
+    assert out["issued"]["expiresAt"] == auth["tokenExpiresAt"]  # frozen clock: same instant
+
+    assert out["order"]["status"] == 200, out["order"]
+    [order] = state["order"].values()
+    assert out["order"]["body"]["data"]["checkoutUrl"] == order["payment"]["checkoutUrl"]
+    assert order["payment"]["checkoutUrl"].startswith(f"{live.url}/psp/waffo/")
+    assert (order["checkoutSessionId"], order["buyerIdentity"], order["buyerEmail"]) == (
+        auth["sessionId"], "user-42", "buyer@example.com")
+    assert (order["subtotal"], order["taxRate"], order["taxAmount"], order["total"]) == (
+        "29.00", "7.25", "2.10", "31.10")
+    assert order["orderMerchantExternalId"] == "ORDER-2026-00891"
+    assert sessions[auth["sessionId"]]["orderIds"] == [order["orderId"]]
+
+    assert out["badProduct"] == {"ok": False, "status": 404,
+                                 "errors": [{"message": "Product not found", "layer": "product"}]}
+
+    cancel = _run(node, config, "cancel", out["issued"]["token"], order["orderId"])
+    assert cancel["first"] == {"ok": True, "result": {"orderId": order["orderId"],
+                                                      "status": "canceled"}}
+    assert cancel["second"] == {"ok": False, "status": 400, "errors": [
+        {"message": "Order cannot be canceled in status canceled", "layer": "order"}]}
+    after = _state(live, namespace)["order"][order["orderId"]]
+    assert (after["status"], after["payment"]["status"]) == ("canceled", "canceled")
