@@ -69,12 +69,13 @@ def _install_hooks(app: Flask, core: Core) -> None:
         return json_response({"error": f"no route for {request.method} {request.path}"}, 404)
 
     @app.errorhandler(405)
-    def _bad_method(_exc):
+    def _bad_method(exc):
         provider = _provider_for(request.path)
         message = f"{request.method} is not allowed on {request.path}"
+        allow = {"Allow": ", ".join(sorted(exc.valid_methods or []))}  # RFC 9110 requires it
         if provider is not None:
-            return provider.responses.render_error(405, "METHOD_NOT_ALLOWED", message)
-        return json_response({"error": message}, 405)
+            return provider.responses.render_error(405, "METHOD_NOT_ALLOWED", message, allow)
+        return json_response({"error": message}, 405, allow)
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -24,6 +24,8 @@ class Settings:
     # strict: answer exactly as the real API would, with no test conveniences (later issues
     # hang fault headers and lenient credentials on it).
     strict: bool = False
+    # Comma-separated Dodo API keys to accept; empty accepts any bearer key (each its own namespace).
+    dodo_api_keys: str = ""
     extra: dict = field(default_factory=dict)
 
     def base_url(self) -> str:

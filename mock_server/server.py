@@ -50,7 +50,9 @@ class Server:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        self._server.close()
+        # Close idle keep-alive connections too, or the I/O loop keeps serving them.
+        for channel in list(self._server._map.values()):
+            channel.close()
         self._server.task_dispatcher.shutdown(timeout=timeout)
         if self._thread is not None:
             self._thread.join(timeout)

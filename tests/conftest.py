@@ -15,6 +15,7 @@ from mock_server.core.clock import Clock
 from mock_server.server import Server
 
 API_KEY = "sk_test_paymock_suite"
+OTHER_API_KEY = "sk_test_paymock_other"
 VENDOR_SPEC = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dodo-openapi-1.112.2.json"
 
 
@@ -59,7 +60,8 @@ def auth():
 
 @pytest.fixture(scope="session")
 def live_server():
-    app = create_app(Settings(port=0))
+    # Only known keys, as on the real API (Schemathesis' ignored_auth check sends made-up ones).
+    app = create_app(Settings(port=0, dodo_api_keys=f"{API_KEY},{OTHER_API_KEY}"))
     server = Server(app, "127.0.0.1", 0, threads=8).start()
     app.extensions["paymock"].public_url = server.url
     yield server

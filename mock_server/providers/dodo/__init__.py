@@ -19,6 +19,11 @@ def register(app, core, catalog: dict) -> None:
     app.extensions["paymock.dodo"] = models.DodoBackend(
         core.clock, partial(_checkout_url, core), business_id
     )
+    settings = app.extensions["paymock.settings"]
+    app.extensions["paymock.dodo.keys"] = frozenset(
+        key.strip() for key in settings.dodo_api_keys.split(",") if key.strip()
+    )
+    app.url_map.converters["session_id"] = responses.SessionIdConverter
     app.register_blueprint(bp, url_prefix=MOUNT)
 
 

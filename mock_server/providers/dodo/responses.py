@@ -6,12 +6,20 @@ and hand plain dicts to `DodoBackend`.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, request
+from werkzeug.routing import BaseConverter
 
 from ...core.contracts import RequestInvalid
 from ...core.errors import ApiError
 from ...core.http import BodyInvalid, credential_namespace, json_response, read_json_body
 
 bp = Blueprint("dodo", __name__)
+
+
+class SessionIdConverter(BaseConverter):
+    """Any path segment but `preview`, so that /checkouts/preview only ever means the preview
+    operation (and OPTIONS on it advertises POST alone)."""
+
+    regex = r"(?!preview$)[^/]+"
 
 
 def _ctx():
@@ -55,7 +63,12 @@ def _authenticate():
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiError(401, "Missing or invalid API key: send `Authorization: Bearer <API key>`",
                        "UNAUTHORIZED")
-    g.namespace = credential_namespace("dodo", key.strip())
+    key = key.strip()
+    allowed = current_app.extensions["paymock.dodo.keys"]
+    if allowed and key not in allowed:
+        raise ApiError(401, "Invalid API key: this server accepts only the keys it was started "
+                       "with (PAYMOCK_DODO_API_KEYS)", "UNAUTHORIZED")
+    g.namespace = credential_namespace("dodo", key)
 
 
 def _ns():
@@ -93,7 +106,7 @@ def preview_session():
     return json_response(_ctx()[1].preview_session(_ns(), body))
 
 
-@bp.get("/checkouts/<session_id>")
+@bp.get("/checkouts/<session_id:session_id>")
 def get_checkout_sessions_status(session_id: str):
     _op("get_checkout_sessions_status")
     return json_response(_ctx()[1].session_status(_ns(), session_id))
