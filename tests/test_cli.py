@@ -1,0 +1,97 @@
+"""`paymock serve` as a user runs it: a real process on waitress, stopped by SIGTERM / Ctrl-C."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from mock_server import fixtures
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(*args):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/_mock/health", timeout=0.5)
+            return proc, port
+        except requests.ConnectionError:
+            if proc.poll() is not None:
+                pytest.fail(f"server exited early: {proc.stdout.read()}")
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail("server did not answer within 15 s")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_prints_mounts_answers_and_stops_cleanly(sig):
+    proc, port = start()
+    try:
+        health = requests.get(f"http://127.0.0.1:{port}/_mock/health", timeout=5)
+        assert health.headers["Server"] == "paymock"  # waitress, not the Werkzeug dev server
+        made = requests.post(f"http://127.0.0.1:{port}/dodo/checkouts", timeout=5,
+                             headers={"Authorization": "Bearer sk_test_cli"},
+                             json={"product_cart": [{"product_id": "pdt_uGej5ygB4DvTZFDmnvmUM", "quantity": 1}]})
+        assert made.status_code == 200
+        assert made.json()["checkout_url"].startswith(f"http://127.0.0.1:{port}/checkout/dodo/session/cks_")
+    finally:
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 0, out
+    assert f"dodo     http://127.0.0.1:{port}/dodo" in out
+    assert f"control  http://127.0.0.1:{port}/_mock" in out
+    assert "paymock stopped." in out
+    assert "Traceback" not in out
+
+
+def test_public_url_flag_sets_the_hosted_page_base():
+    proc, port = start("--public-url", "https://pay.example.test")
+    try:
+        made = requests.post(f"http://127.0.0.1:{port}/dodo/checkouts", timeout=5,
+                             headers={"Authorization": "Bearer k"},
+                             json={"product_cart": [{"product_id": "pdt_uGej5ygB4DvTZFDmnvmUM", "quantity": 1}]})
+        assert made.json()["checkout_url"].startswith("https://pay.example.test/checkout/dodo/session/")
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+
+
+def test_a_missing_fixtures_file_stops_with_a_message_not_a_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "mock_server.cli", "serve", "--port", "0",
+                             "--fixtures", str(tmp_path / "nope.json")],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "paymock: cannot start" in result.stderr and "nope.json" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_come_from_the_environment():
+    from mock_server.config import Settings
+    settings = Settings.load(env={"PAYMOCK_PORT": "9999", "PAYMOCK_STRICT": "true"})
+    assert (settings.port, settings.strict) == (9999, True)
+    assert Settings.load(env={"PAYMOCK_PORT": "9999"}, port=1234).port == 1234  # flags win
+
+
+def test_fixtures_generate_is_deterministic_and_matches_the_committed_catalog(tmp_path):
+    out = tmp_path / "catalog.json"
+    result = subprocess.run([sys.executable, "-m", "mock_server.cli", "fixtures", "generate",
+                             "--seed", str(fixtures.DEFAULT_SEED), "--out", str(out)],
+                            capture_output=True, text=True, timeout=60, env={**os.environ})
+    assert result.returncode == 0, result.stderr
+    generated = json.loads(out.read_text())
+    committed = fixtures.load(fixtures.Path(__file__).resolve().parents[1] / "fixtures" / "catalog.json")
+    assert generated["dodo"] == committed["dodo"]
+    assert fixtures.generate(1)["dodo"] != generated["dodo"]  # the seed matters
