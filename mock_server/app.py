@@ -7,7 +7,9 @@ from flask import Flask, g, request
 
 from . import fixtures
 from .config import Settings
+from .control.faults import bp as control_faults_bp
 from .control.routes import bp as control_bp
+from .core import fault_http
 from .core.clock import Clock
 from .core.http import json_response
 from .core.journal import Journal, redact_headers
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     for provider in PROVIDERS:
         provider.register(app, core, catalog)
     app.register_blueprint(control_bp, url_prefix="/_mock")
+    app.register_blueprint(control_faults_bp, url_prefix="/_mock")
     _install_hooks(app, core)
     return app
 
@@ -45,8 +48,13 @@ def _install_hooks(app: Flask, core: Core) -> None:
     def _start_timer():
         g.started = time.perf_counter()
 
+    @app.errorhandler(fault_http.InjectedResponse)
+    def _injected(exc):
+        return exc.response
+
     @app.after_request
     def _record(response):
+        response = fault_http.after_request(response)
         namespace = g.get("namespace")
         if namespace is not None:
             core.journal.record(namespace, {

@@ -11,6 +11,7 @@ from . import __version__, fixtures
 def _serve(args) -> int:
     from .app import PROVIDERS, create_app
     from .config import Settings
+    from .core import scenarios
     from .server import Server
 
     try:
@@ -18,7 +19,15 @@ def _serve(args) -> int:
                                  public_url=args.public_url, fixtures=args.fixtures,
                                  threads=args.threads, strict=True if args.strict else None)
         app = create_app(settings)
-    except (OSError, ValueError) as exc:
+        core = app.extensions["paymock"]
+        for scenario in args.scenario or []:
+            doc = scenarios.read(scenario)
+            try:
+                added = scenarios.apply(doc, core.faults, core.clock)
+            except ValueError as exc:
+                raise ValueError(f"scenario {scenario}: {exc}") from None
+            print(f"scenario {doc.get('name', scenario)}: {len(added)} fault rule(s)")
+    except (OSError, ValueError) as exc:  # ScenarioError and FaultRuleError are ValueErrors
         print(f"paymock: cannot start: {exc}", file=sys.stderr)
         return 2
     try:
@@ -27,7 +36,6 @@ def _serve(args) -> int:
         print(f"paymock: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 2
-    core = app.extensions["paymock"]
     if not settings.public_url:
         core.public_url = server.url
     print(f"paymock {__version__} listening on {server.url} (waitress, {settings.threads} threads)")
@@ -60,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--fixtures", type=Path, help="catalog JSON (default fixtures/catalog.json)")
     serve.add_argument("--threads", type=int, help="worker threads (default 16)")
     serve.add_argument("--config", help="TOML file with a [paymock] table")
+    serve.add_argument("--scenario", action="append", metavar="PATH",
+                       help="load fault rules from a scenario file or preset name (repeatable)")
     serve.add_argument("--strict", action="store_true", help="answer exactly like the real APIs, "
                        "without test conveniences")
     serve.set_defaults(func=_serve)

@@ -3,26 +3,83 @@
 Why waitress: pure Python with no C build step (installs anywhere pip does), a fixed thread pool
 that matches the single-process, in-memory design, clean shutdown on SIGINT/SIGTERM, and an
 embeddable API so the pytest plugin can run the same server in a background thread.
+
+The one extension: fault rules may ask to reset or drop the connection instead of answering. The
+app marks the request (`paymock.connection` in the environ); the task below then closes the socket
+without a response, with SO_LINGER 0 for a reset (the client sees ECONNRESET).
 """
 from __future__ import annotations
 
 import signal
+import socket
+import struct
 import threading
 
-from waitress.server import create_server
+from waitress.adjustments import Adjustments
+from waitress.channel import ClientDisconnected, HTTPChannel
+from waitress.server import TcpWSGIServer
+from waitress.task import ThreadedTaskDispatcher, WSGITask
+
+from .core.fault_http import CONNECTION_ENV
+
+
+class _ConnectionFault(Exception):
+    def __init__(self, mode: str):
+        super().__init__(mode)
+        self.mode = mode
+
+
+def _connection_faults(app):
+    def middleware(environ, start_response):
+        captured = []
+        body = app(environ, lambda status, headers, exc_info=None: captured.append((status, headers, exc_info)))
+        mode = environ.get(CONNECTION_ENV)
+        if mode:
+            if hasattr(body, "close"):
+                body.close()
+            raise _ConnectionFault(mode)
+        if captured:
+            start_response(*captured[0])
+        return body
+    return middleware
+
+
+class _Task(WSGITask):
+    def execute(self):
+        try:
+            super().execute()
+        except _ConnectionFault as fault:
+            if fault.mode == "reset":
+                self.channel.socket.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                               struct.pack("ii", 1, 0))
+            self.close_on_finish = True
+            raise ClientDisconnected(f"paymock fault: {fault.mode}") from None
+
+
+class _Channel(HTTPChannel):
+    task_class = _Task
+
+
+class _WSGIServer(TcpWSGIServer):
+    channel_class = _Channel
 
 
 class Server:
     def __init__(self, app, host: str = "127.0.0.1", port: int = 8787, threads: int = 16):
         self.app = app
-        # The app's public URL may depend on the port the OS picked (port 0), so it is fixed
-        # after binding.
-        self._server = create_server(app, host=host, port=port, threads=threads,
-                                     ident="paymock", clear_untrusted_proxy_headers=True,
-                                     channel_timeout=30)
+        adj = Adjustments(host=host, port=port, threads=threads, ident="paymock",
+                          clear_untrusted_proxy_headers=True, channel_timeout=30)
+        dispatcher = ThreadedTaskDispatcher()
+        dispatcher.set_thread_count(adj.threads)
+        self._server = _WSGIServer(_connection_faults(app), {}, True, None, dispatcher=dispatcher,
+                                   adj=adj, sockinfo=adj.listen[0])
         self.host = host
         self.port = self._server.effective_port
         self._thread: threading.Thread | None = None
+
+    @property
+    def core(self):
+        return self.app.extensions["paymock"]
 
     @property
     def url(self) -> str:
@@ -40,6 +97,7 @@ class Server:
         try:
             self._server.run()  # returns after KeyboardInterrupt, shutting its task pool down
         finally:
+            self.core.shutdown.set()
             signal.signal(signal.SIGTERM, previous)
             self._server.close()
 
@@ -50,6 +108,7 @@ class Server:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
+        self.core.shutdown.set()
         # Close idle keep-alive connections too, or the I/O loop keeps serving them.
         for channel in list(self._server._map.values()):
             channel.close()

@@ -37,6 +37,18 @@ DESCRIPTIONS = {
     "500": "Something went wrong :(",
 }
 
+# The body paymock sends for each status when a fault rule asks for it (fault injection reads
+# these examples), matching what the server itself answers.
+EXAMPLES = {
+    "401": {"code": "UNAUTHORIZED",
+            "message": "Missing or invalid API key: send `Authorization: Bearer <API key>`"},
+    "404": {"code": "NOT_FOUND", "message": "Checkout session not found"},
+    "422": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Object or Parameters"},
+    "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
+}
+NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{customer_id}": "Customer not found",
+                      "/discounts/code/{code}": "Discount not found"}
+
 ERROR_SCHEMA = {
     "type": "object",
     "title": "Error",
@@ -90,9 +102,13 @@ def derive(vendor: dict) -> dict:
         op["security"] = [{"API_KEY": []}]
         responses = op["responses"]
         for status in sorted(set(extra) | {s for s in responses if s != "200"}):
+            example = dict(EXAMPLES[status])
+            if status == "404" and path in NOT_FOUND_MESSAGES:
+                example["message"] = NOT_FOUND_MESSAGES[path]
             responses[status] = {
                 "description": responses.get(status, {}).get("description") or DESCRIPTIONS[status],
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Error"}, "example": example}},
             }
         paths.setdefault(path, {})[method] = op
     used: set[str] = set()

@@ -37,6 +37,27 @@ class _Clock:
         return self._client._call("POST", "/clock/advance", {"seconds": total})
 
 
+class _Faults:
+    def __init__(self, client: Client):
+        self._client = client
+
+    def add(self, rule: dict | None = None, **fields) -> dict:
+        """Add one rule (see README, "Fault injection"); returns it with its id."""
+        return self._client._call("POST", "/faults", {**(rule or {}), **fields})["rules"][0]
+
+    def list(self) -> list[dict]:
+        return self._client._call("GET", "/faults")["rules"]
+
+    def get(self, rule_id: str) -> dict:
+        return next(r for r in self.list() if r["id"] == rule_id)
+
+    def delete(self, rule_id: str) -> None:
+        self._client._call("DELETE", f"/faults/{rule_id}")
+
+    def reset(self) -> int:
+        return self._client._call("DELETE", "/faults")["deleted"]
+
+
 class Client:
     def __init__(self, base_url: str = "http://127.0.0.1:8787", session: requests.Session | None = None,
                  timeout: float = 10.0):
@@ -44,6 +65,7 @@ class Client:
         self.http = session or requests.Session()
         self.timeout = timeout
         self.clock = _Clock(self)
+        self.faults = _Faults(self)
 
     @staticmethod
     def namespace_for(provider: str, credential: str) -> str:
@@ -73,3 +95,34 @@ class Client:
     def journal(self, namespace: str | None = None, limit: int | None = None) -> list[dict]:
         params = {k: v for k, v in (("namespace", namespace), ("limit", limit)) if v is not None}
         return self._call("GET", "/journal", params=params)["entries"]
+
+    def fail(self, operation: str, status: int = 500, times: int | None = 1, **action) -> dict:
+        """Make `operation` ("waffo.createOnetimeOrder", "dodo.create_session", or a bare
+        operationId) answer `status` (with the provider's documented body) `times` times."""
+        rule_fields = {k: action.pop(k) for k in list(action)
+                       if k in ("after", "probability", "seed", "namespace", "body_equals",
+                                "for_seconds", "method", "path", "id", "description")}
+        provider, _, op = operation.rpartition(".")
+        rule = {"operation": op, "action": {"status": status, **action}, **rule_fields}
+        if provider:
+            rule["provider"] = provider
+        if times is not None:
+            rule["times"] = times
+        return self.faults.add(rule)
+
+    def psp_outage(self, seconds: float | None = None, status: int = 503, times: int | None = None) -> dict:
+        """Make the mock PSP fail every checkout creation (for `seconds` of mock time, or `times`)."""
+        rule = {"provider": "psp", "action": {"status": status}}
+        if seconds is not None:
+            rule["for_seconds"] = seconds
+        if times is not None:
+            rule["times"] = times
+        return self.faults.add(rule)
+
+    def expire(self, kind: str, obj_id: str, namespace: str | None = None) -> dict:
+        """Expire one thing now: kind "session", "order", "token" or "idempotency-key"."""
+        return self._call("POST", f"/expire/{kind}/{obj_id}",
+                          {"namespace": namespace} if namespace else {})["expired"]
+
+    def load_scenario(self, scenario: dict) -> list[dict]:
+        return self._call("POST", "/scenario", scenario)["rules"]

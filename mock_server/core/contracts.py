@@ -139,6 +139,19 @@ class Contract:
             values[name] = value
         return values
 
+    def example(self, operation_id: str, status: int):
+        """The documented body of one response (its `example`), or None."""
+        op = self.operations.get(operation_id)
+        if op is None:
+            return None
+        path_item = self.document["paths"][op.path][op.method.lower()]
+        media = path_item.get("responses", {}).get(str(status), {}).get("content", {}).get(
+            "application/json", {})
+        if "example" in media:
+            return media["example"]
+        examples = media.get("examples") or {}
+        return next((e.get("value") for e in examples.values() if "value" in e), None)
+
     def response_errors(self, operation_id: str, status: int, body) -> list[str]:
         """Ways a response breaks the contract (used by tests to check the mock itself)."""
         op = self.operations[operation_id]

@@ -118,6 +118,16 @@ class Idempotency:
         with self._lock:
             self._sweep(self.clock.now())
 
+    def expire(self, scope: str, key: str) -> bool:
+        """End a cached key now (the next request with it runs afresh); False if it is unknown."""
+        with self._lock:
+            return self._entries.pop((scope, key), None) is not None
+
+    def keys(self, scope: str | None = None) -> list[tuple[str, str]]:
+        with self._lock:
+            return [slot for slot, entry in self._entries.items()
+                    if entry[0] == "done" and (scope is None or slot[0] == scope)]
+
     def forget(self, scope: str | None = None) -> None:
         """Drop every key (of one scope), e.g. when the namespace is reset."""
         with self._lock:

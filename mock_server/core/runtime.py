@@ -1,10 +1,12 @@
 """The provider-agnostic services one server instance shares."""
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from .clock import Clock
 from .contracts import Contract
+from .faults import FaultEngine
 from .journal import Journal
 from .store import Store
 
@@ -19,6 +21,15 @@ class Core:
     contracts: dict[str, Contract] = field(default_factory=dict)
     # provider name -> callable(credential-ish string) -> namespace name, for the control API
     providers: dict[str, object] = field(default_factory=dict)
+    faults: FaultEngine | None = None
+    # kind -> callable(id): expire something that is not a store object (e.g. Waffo "token")
+    expirers: dict[str, object] = field(default_factory=dict)
+    # Set when the server stops, so that injected latency and hangs end with it.
+    shutdown: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self):
+        if self.faults is None:
+            self.faults = FaultEngine(self.clock)
 
     def url(self, path: str) -> str:
         return self.public_url.rstrip("/") + path

@@ -68,6 +68,10 @@ class Namespace:
                 )
             return True
 
+    def kinds_of(self, obj_id: str) -> list[str]:
+        with self.lock:
+            return [kind for kind, objs in self._kinds.items() if obj_id in objs]
+
     def delete(self, kind: str, obj_id: str) -> dict | None:
         with self.lock:
             entry = self._kinds.get(kind, {}).pop(obj_id, None)

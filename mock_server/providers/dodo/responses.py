@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, g, request
 from werkzeug.routing import BaseConverter
 
+from ...core import fault_http
 from ...core.contracts import RequestInvalid
 from ...core.errors import ApiError
 from ...core.http import BodyInvalid, credential_namespace, json_response, read_json_body
@@ -69,6 +70,8 @@ def _authenticate():
         raise ApiError(401, "Invalid API key: this server accepts only the keys it was started "
                        "with (PAYMOCK_DODO_API_KEYS)", "UNAUTHORIZED")
     g.namespace = credential_namespace("dodo", key)
+    from .. import dodo  # the package: NAME, MOUNT and this module's render_error
+    fault_http.intercept(dodo, g.namespace)
 
 
 def _ns():

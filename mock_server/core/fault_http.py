@@ -1,0 +1,140 @@
+"""Carrying out fault actions on a Flask request.
+
+Providers call `intercept(provider, namespace)` once they know who is calling; the engine decides,
+and this module sleeps, answers with the documented body, arms a post-action ("commit then fail",
+mangled bodies) for `after_request`, or asks the server to reset or drop the connection.
+Documented bodies come from the contract: the `example` of the operation's response for that
+status. Undocumented statuses get the provider's envelope with the HTTP reason phrase.
+"""
+from __future__ import annotations
+
+import random
+import threading
+from http import HTTPStatus
+
+import orjson
+from flask import Response, current_app, g, request
+
+from .faults import Action, FaultRuleError, RequestInfo
+
+FAULT_HEADER = "X-Paymock-Fault"
+CONNECTION_ENV = "paymock.connection"   # read by the server (server.py) after the app returns
+NON_JSON_BODY = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+_rng = random.Random()
+_rng_lock = threading.Lock()
+
+
+class InjectedResponse(Exception):
+    """Raised to answer right away with a fault response (rendered by an app error handler)."""
+
+    def __init__(self, response: Response):
+        super().__init__("injected fault")
+        self.response = response
+
+
+def _reason(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"Status {status}"
+
+
+def default_code(status: int) -> str:
+    """`TOO_MANY_REQUESTS`, `SERVICE_UNAVAILABLE`, ...: an error code from the reason phrase."""
+    return _reason(status).upper().replace(" ", "_").replace("-", "_")
+
+
+def render(provider, operation: str | None, action: Action) -> Response:
+    core = current_app.extensions["paymock"]
+    status = action.status
+    if action.body is not None:
+        response = Response(orjson.dumps(action.body), status=status, mimetype="application/json")
+    else:
+        example = None
+        if operation is not None and action.message is None:
+            example = core.contracts[provider.NAME].example(operation, status)
+        if example is not None:
+            response = Response(orjson.dumps(example), status=status, mimetype="application/json")
+        else:
+            response = provider.responses.render_error(
+                status, default_code(status), action.message or _reason(status))
+    for name, value in action.headers.items():
+        response.headers[name] = value
+    response.headers["X-Paymock-Injected"] = "true"
+    return mangle(response, action)
+
+
+def mangle(response: Response, action: Action) -> Response:
+    if action.body_mode == "non_json":
+        response.set_data(NON_JSON_BODY)
+        response.mimetype = "text/html"
+    elif action.body_mode == "truncated":
+        data = response.get_data()
+        response.set_data(data[: max(1, len(data) // 2)])
+    elif action.body_mode == "empty":
+        response.set_data(b"")
+    return response
+
+
+def intercept(provider, namespace: str | None, body=None) -> None:
+    """Apply the fault that fires for this request, if any. Call after authentication."""
+    core = current_app.extensions["paymock"]
+    subpath = request.path[len(provider.MOUNT):] or "/"
+    op = core.contracts[provider.NAME].match(request.method, subpath)
+    operation = op.operation_id if op else None
+    action = _header_action(provider) if FAULT_HEADER in request.headers else None
+    if action is None and core.faults:
+        if body is None and core.faults.needs_body:
+            body = _lenient_json()
+        decided = core.faults.decide(RequestInfo(provider.NAME, operation, request.method, subpath,
+                                                 namespace, body))
+        action = decided[1] if decided else None
+    if action is None:
+        return
+    g.fault = (provider, operation, action)
+    with _rng_lock:
+        delay = action.delay_seconds(_rng)
+    if delay:
+        core.shutdown.wait(delay)
+    if action.connection is not None:
+        if action.connection == "hang":
+            core.shutdown.wait(action.hang_seconds)
+        request.environ[CONNECTION_ENV] = "drop" if action.connection == "hang" else action.connection
+        raise InjectedResponse(Response(b"", status=200, headers={"X-Paymock-Connection": action.connection}))
+    if action.status is not None and not action.commit:
+        raise InjectedResponse(render(provider, operation, action))
+    # otherwise the real request runs; after_request applies the rest
+
+
+def after_request(response: Response) -> Response:
+    fault = g.get("fault")
+    if fault is None or request.environ.get(CONNECTION_ENV):
+        return response
+    provider, operation, action = fault
+    if action.commit and action.status >= 300:
+        return render(provider, operation, action)
+    if action.commit:  # a success status: keep the real answer, then mangle it
+        response.status_code = action.status
+    if action.status is None or action.commit:
+        for name, value in action.headers.items():
+            response.headers[name] = value
+        return mangle(response, action)
+    return response
+
+
+def _header_action(provider) -> Action | None:
+    core = current_app.extensions["paymock"]
+    if core.strict:
+        return None  # strict mode answers like the real API: no test back doors
+    raw = request.headers[FAULT_HEADER].strip()
+    try:
+        return Action.parse(int(raw) if raw.isdigit() else raw, FAULT_HEADER)
+    except FaultRuleError as exc:
+        raise InjectedResponse(provider.responses.render_error(400, default_code(400), str(exc))) from None
+
+
+def _lenient_json():
+    try:
+        return orjson.loads(request.get_data(cache=True))
+    except orjson.JSONDecodeError:
+        return None

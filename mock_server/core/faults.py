@@ -1,0 +1,350 @@
+"""Fault rules: make any endpoint of any provider fail in a chosen way, on chosen requests.
+
+A rule matches on provider, operation (the contract's operationId), method, path, namespace and
+optionally a JSON-pointer predicate on the request body. It fires on matching requests after the
+first `after`, at most `times` times, with a seedable `probability`, or walks a `sequence` of
+actions (null entries pass through). The engine only decides; the HTTP layer (core/fault_http.py)
+carries actions out and providers supply the bodies.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+
+CONNECTION_MODES = ("reset", "drop", "hang")
+BODY_MODES = ("truncated", "non_json", "empty")
+ACTION_KEYS = {"status", "body", "message", "headers", "latency_ms", "latency_range_ms",
+               "connection", "hang_seconds", "body_mode", "commit", "decline", "preset"}
+RULE_KEYS = {"id", "provider", "operation", "method", "path", "namespace", "body_equals",
+             "times", "after", "probability", "seed", "sequence", "action", "description",
+             "active_from", "active_until", "for_seconds"}
+
+
+class FaultRuleError(ValueError):
+    """A rule or action is malformed; the message names the field and what is allowed."""
+
+
+@dataclass
+class Action:
+    status: int | None = None          # answer with this status (documented body if any)
+    body: object = None                # answer with exactly this JSON body instead
+    message: str | None = None         # keep the provider's envelope, change its message
+    headers: dict = field(default_factory=dict)
+    latency_ms: float = 0              # delay before answering
+    latency_range_ms: list | None = None  # [min, max]: random delay
+    connection: str | None = None      # reset | drop | hang
+    hang_seconds: float = 30.0
+    body_mode: str | None = None       # truncated | non_json | empty
+    commit: bool = False               # run the real request (side effects), then answer `status`
+    decline: str | None = None         # PSP only: the checkout is created, the payment page declines
+
+    @classmethod
+    def parse(cls, raw, where: str = "action") -> Action | None:
+        if raw is None:
+            return None
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = {"status": raw}
+        if isinstance(raw, str):
+            raw = {"preset": raw}
+        if not isinstance(raw, dict):
+            raise FaultRuleError(f"{where} must be an object, a status code or a preset name")
+        unknown = set(raw) - ACTION_KEYS
+        if unknown:
+            raise FaultRuleError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(ACTION_KEYS)}")
+        raw = dict(raw)
+        preset = raw.pop("preset", None)
+        if preset is not None:
+            if preset not in PRESETS:
+                raise FaultRuleError(f"{where}.preset: unknown preset {preset!r}; known: {sorted(PRESETS)}")
+            raw = {**PRESETS[preset], **raw}
+        action = cls(**raw)
+        action._check(where)
+        return action
+
+    def _check(self, where: str) -> None:
+        if self.status is not None and (isinstance(self.status, bool) or not isinstance(self.status, int)
+                                        or not 100 <= self.status <= 599):
+            raise FaultRuleError(f"{where}.status must be an integer from 100 to 599, got {self.status!r}")
+        if not isinstance(self.headers, dict) or not all(
+                isinstance(k, str) and isinstance(v, (str, int, float)) for k, v in self.headers.items()):
+            raise FaultRuleError(f"{where}.headers must map header names to strings")
+        self.headers = {k: str(v) for k, v in self.headers.items()}
+        for name in ("latency_ms", "hang_seconds"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise FaultRuleError(f"{where}.{name} must be a number >= 0, got {value!r}")
+        if self.hang_seconds > 600:
+            raise FaultRuleError(f"{where}.hang_seconds must be at most 600")
+        if self.latency_range_ms is not None:
+            rng = self.latency_range_ms
+            if (not isinstance(rng, list) or len(rng) != 2
+                    or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
+                    or not 0 <= rng[0] <= rng[1]):
+                raise FaultRuleError(f"{where}.latency_range_ms must be [min, max] with 0 <= min <= max")
+        if self.connection is not None and self.connection not in CONNECTION_MODES:
+            raise FaultRuleError(f"{where}.connection must be one of {list(CONNECTION_MODES)}")
+        if self.body_mode is not None and self.body_mode not in BODY_MODES:
+            raise FaultRuleError(f"{where}.body_mode must be one of {list(BODY_MODES)}")
+        if self.commit and self.status is None:
+            raise FaultRuleError(f"{where}: commit needs a status to answer after the real work")
+        if self.message is not None and not isinstance(self.message, str):
+            raise FaultRuleError(f"{where}.message must be a string")
+        if self.decline is not None and not isinstance(self.decline, str):
+            raise FaultRuleError(f"{where}.decline must be a failure reason such as \"insufficient_funds\"")
+        if not any((self.status, self.body is not None, self.latency_ms, self.latency_range_ms,
+                    self.connection, self.body_mode, self.headers, self.decline)):
+            raise FaultRuleError(f"{where} does nothing: give a status, latency, connection, "
+                                 "body_mode or headers")
+
+    def delay_seconds(self, rng: random.Random) -> float:
+        if self.latency_range_ms:
+            low, high = self.latency_range_ms
+            return (self.latency_ms + rng.uniform(low, high)) / 1000
+        return self.latency_ms / 1000
+
+    def to_dict(self) -> dict:
+        out = {k: v for k, v in asdict(self).items() if v not in (None, {}, 0, False) or k == "status"}
+        if self.connection != "hang":
+            out.pop("hang_seconds", None)
+        return out
+
+
+# Named actions for scenario files and the X-Paymock-Fault header.
+PRESETS: dict[str, dict] = {
+    "server-error": {"status": 500},
+    "bad-gateway": {"status": 502},
+    "unavailable": {"status": 503, "headers": {"Retry-After": "1"}},
+    "rate-limit": {"status": 429, "headers": {"Retry-After": "1", "retry-after-ms": "1000"}},
+    "no-retry-500": {"status": 500, "headers": {"x-should-retry": "false"}},
+    "unauthorized": {"status": 401},
+    "slow": {"latency_range_ms": [200, 800]},
+    "timeout": {"connection": "hang", "hang_seconds": 30},
+    "reset": {"connection": "reset"},
+    "drop": {"connection": "drop"},
+    "truncated": {"status": 200, "body_mode": "truncated", "commit": True},
+    "non-json": {"status": 502, "body_mode": "non_json"},
+    "commit-then-500": {"status": 500, "commit": True},
+}
+
+
+@dataclass
+class Rule:
+    id: str
+    action: Action | None = None
+    sequence: list | None = None       # of Action | None; None passes the request through
+    provider: str | None = None
+    operation: str | None = None
+    method: str | None = None
+    path: str | None = None            # regular expression on the provider-relative path
+    namespace: str | None = None
+    body_equals: dict | None = None    # {JSON pointer: expected value}
+    times: int | None = None
+    after: int = 0
+    probability: float | None = None
+    seed: int | None = None
+    description: str | None = None
+    active_from: float | None = None   # epoch seconds on the mock clock
+    active_until: float | None = None
+    matched: int = 0
+    fired: int = 0
+    _rng: random.Random = field(default=None, repr=False)
+    _path_re: re.Pattern | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict:
+        out = {k: v for k, v in {
+            "id": self.id, "provider": self.provider, "operation": self.operation,
+            "method": self.method, "path": self.path, "namespace": self.namespace,
+            "body_equals": self.body_equals, "times": self.times, "after": self.after,
+            "probability": self.probability, "seed": self.seed, "description": self.description,
+            "active_from": self.active_from, "active_until": self.active_until,
+        }.items() if v is not None}
+        if self.action is not None:
+            out["action"] = self.action.to_dict()
+        if self.sequence is not None:
+            out["sequence"] = [None if a is None else a.to_dict() for a in self.sequence]
+        out.update(matched=self.matched, fired=self.fired,
+                   exhausted=self.times is not None and self.fired >= self.times)
+        return out
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    provider: str
+    operation: str | None
+    method: str
+    path: str                          # relative to the provider mount
+    namespace: str | None
+    body: object = None                # parsed JSON body, or None
+
+
+_MISSING = object()
+
+
+def resolve_pointer(doc, pointer: str):
+    if pointer == "":
+        return doc
+    if not pointer.startswith("/"):
+        return _MISSING
+    for token in pointer[1:].split("/"):
+        token = token.replace("~1", "/").replace("~0", "~")
+        if isinstance(doc, dict) and token in doc:
+            doc = doc[token]
+        elif isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
+            doc = doc[int(token)]
+        else:
+            return _MISSING
+    return doc
+
+
+class FaultEngine:
+    def __init__(self, clock, seed: int | None = None):
+        self.clock = clock
+        self._rules: dict[str, Rule] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._seed = seed
+
+    def add(self, raw: dict) -> Rule:
+        rule = self.parse(raw)
+        with self._lock:
+            if not rule.id:
+                rule.id = f"rule_{next(self._ids)}"
+            if rule.id in self._rules:
+                raise FaultRuleError(f"a rule with id {rule.id!r} exists; delete it first or pick another id")
+            self._rules[rule.id] = rule
+        return rule
+
+    def parse(self, raw) -> Rule:
+        if not isinstance(raw, dict):
+            raise FaultRuleError("a rule must be a JSON object")
+        unknown = set(raw) - RULE_KEYS
+        if unknown:
+            raise FaultRuleError(f"unknown field(s) {sorted(unknown)}; allowed: {sorted(RULE_KEYS)}")
+        if ("action" in raw) == ("sequence" in raw):
+            raise FaultRuleError("give exactly one of action or sequence")
+        for name in ("provider", "operation", "method", "path", "namespace", "id", "description"):
+            if raw.get(name) is not None and not isinstance(raw[name], str):
+                raise FaultRuleError(f"{name} must be a string")
+        times, after, probability = raw.get("times"), raw.get("after", 0), raw.get("probability")
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
+            raise FaultRuleError("times must be an integer >= 1 (omit it for every matching request)")
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            raise FaultRuleError("after must be an integer >= 0")
+        if probability is not None and (isinstance(probability, bool)
+                                        or not isinstance(probability, (int, float))
+                                        or not 0 <= probability <= 1):
+            raise FaultRuleError("probability must be a number from 0 to 1")
+        body_equals = raw.get("body_equals")
+        if body_equals is not None and (not isinstance(body_equals, dict) or not all(
+                isinstance(k, str) and (k == "" or k.startswith("/")) for k in body_equals)):
+            raise FaultRuleError('body_equals must map JSON pointers ("/a/0/b") to expected values')
+        path_re = None
+        if raw.get("path") is not None:
+            try:
+                path_re = re.compile(raw["path"])
+            except re.error as exc:
+                raise FaultRuleError(f"path is not a valid regular expression: {exc}") from None
+        sequence = None
+        if "sequence" in raw:
+            if not isinstance(raw["sequence"], list) or not raw["sequence"]:
+                raise FaultRuleError("sequence must be a non-empty list of actions (null passes through)")
+            sequence = [Action.parse(a, f"sequence[{i}]") for i, a in enumerate(raw["sequence"])]
+        window = {}
+        for name in ("active_from", "active_until", "for_seconds"):
+            value = raw.get(name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0):
+                raise FaultRuleError(f"{name} must be a number of seconds (epoch seconds for active_*)")
+            window[name] = value
+        if window["for_seconds"] is not None:
+            if window["active_until"] is not None:
+                raise FaultRuleError("give for_seconds or active_until, not both")
+            window["active_from"] = window["active_from"] or self.clock.now()
+            window["active_until"] = window["active_from"] + window["for_seconds"]
+        seed = raw.get("seed", self._seed)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise FaultRuleError("seed must be an integer")
+        return Rule(
+            id=raw.get("id") or "",
+            action=Action.parse(raw.get("action")) if "action" in raw else None,
+            sequence=sequence, provider=raw.get("provider"), operation=raw.get("operation"),
+            method=raw["method"].upper() if raw.get("method") else None, path=raw.get("path"),
+            namespace=raw.get("namespace"), body_equals=body_equals, times=times, after=after,
+            probability=probability, seed=seed, description=raw.get("description"),
+            active_from=window["active_from"], active_until=window["active_until"], _rng=random.Random(seed), _path_re=path_re,
+        )
+
+    def rules(self) -> list[Rule]:
+        with self._lock:
+            return list(self._rules.values())
+
+    def delete(self, rule_id: str) -> bool:
+        with self._lock:
+            return self._rules.pop(rule_id, None) is not None
+
+    def reset(self, namespace: str | None = None) -> int:
+        with self._lock:
+            doomed = [rid for rid, r in self._rules.items() if namespace is None or r.namespace == namespace]
+            for rid in doomed:
+                del self._rules[rid]
+        return len(doomed)
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    @property
+    def needs_body(self) -> bool:
+        return any(rule.body_equals for rule in list(self._rules.values()))
+
+    def decide(self, req: RequestInfo) -> tuple[Rule, Action] | None:
+        """The action for this request, if a rule fires (first matching rule wins)."""
+        if not self._rules:
+            return None
+        now = self.clock.now()
+        with self._lock:
+            for rule in self._rules.values():
+                if rule.active_from is not None and now < rule.active_from:
+                    continue
+                if rule.active_until is not None and now >= rule.active_until:
+                    continue
+                if not _matches(rule, req):
+                    continue
+                if rule.times is not None and rule.fired >= rule.times:
+                    continue
+                rule.matched += 1
+                if rule.matched <= rule.after:
+                    continue
+                if rule.probability is not None and rule._rng.random() >= rule.probability:
+                    continue
+                if rule.sequence is not None:
+                    step = rule.matched - rule.after - 1
+                    if step >= len(rule.sequence):
+                        continue
+                    action = rule.sequence[step]
+                    if action is None:
+                        return None
+                else:
+                    action = rule.action
+                rule.fired += 1
+                return rule, action
+        return None
+
+
+def _matches(rule: Rule, req: RequestInfo) -> bool:
+    if rule.provider is not None and rule.provider != req.provider:
+        return False
+    if rule.operation is not None and rule.operation not in (req.operation, f"{req.provider}.{req.operation}"):
+        return False
+    if rule.method is not None and rule.method != req.method:
+        return False
+    if rule._path_re is not None and not rule._path_re.search(req.path):
+        return False
+    if rule.namespace is not None and rule.namespace != req.namespace:
+        return False
+    if rule.body_equals:
+        for pointer, expected in rule.body_equals.items():
+            if resolve_pointer(req.body, pointer) != expected:
+                return False
+    return True

@@ -1,0 +1,137 @@
+"""pytest plugin (entry point `pytest11`): a paymock server for the test session, and a `paymock`
+fixture per test.
+
+    def test_checkout_survives_a_conflict(paymock):
+        paymock.fail("waffo.createOnetimeOrder", status=409, times=1)
+        paymock.clock.advance(minutes=46)
+        ...
+
+The server runs in a thread of the test process, on a free port, with the default fixtures
+(`--paymock-url URL` or PAYMOCK_URL uses a running server instead). Each test gets its own Dodo API
+key, hence its own namespace; fault rules and clock changes a test makes are undone after it.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from .control.client import Client
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("paymock")
+    group.addoption("--paymock-url", default=os.environ.get("PAYMOCK_URL"),
+                    help="use a running paymock server instead of starting one (or PAYMOCK_URL)")
+    group.addoption("--paymock-fixtures", default=os.environ.get("PAYMOCK_FIXTURES"),
+                    help="catalog JSON for the server the plugin starts")
+
+
+class PaymockServer:
+    """The session's server: its base URL and a control client."""
+
+    def __init__(self, url: str, server=None):
+        self.url = url.rstrip("/")
+        self.control = Client(self.url)
+        self._server = server
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+
+
+class _TestClock:
+    def __init__(self, handle: Paymock):
+        self._handle = handle
+
+    def __getattr__(self, name):
+        self._handle._clock_touched = True
+        return getattr(self._handle.control.clock, name)
+
+
+class Paymock:
+    """What one test uses: base URLs, its own credentials, and helpers that undo themselves."""
+
+    def __init__(self, server: PaymockServer):
+        self.server = server
+        self.url = server.url
+        self.control = server.control
+        self.dodo_base_url = f"{self.url}/dodo"
+        self.waffo_base_url = f"{self.url}/waffo"
+        self.dodo_api_key = f"sk_test_{uuid.uuid4().hex}"
+        self.dodo_namespace = Client.namespace_for("dodo", self.dodo_api_key)
+        self.clock = _TestClock(self)
+        self._rules: list[str] = []
+        self._clock_touched = False
+
+    def fail(self, operation: str, status: int = 500, times: int | None = 1, **action) -> dict:
+        rule = self.control.fail(operation, status=status, times=times, **action)
+        self._rules.append(rule["id"])
+        return rule
+
+    def add_fault(self, rule: dict | None = None, **fields) -> dict:
+        added = self.control.faults.add(rule, **fields)
+        self._rules.append(added["id"])
+        return added
+
+    def psp_outage(self, seconds: float | None = None, **kwargs) -> dict:
+        rule = self.control.psp_outage(seconds, **kwargs)
+        self._rules.append(rule["id"])
+        return rule
+
+    def fault(self, rule_id: str) -> dict:
+        """A rule as the server sees it now (with `matched` and `fired` counts)."""
+        return self.control.faults.get(rule_id)
+
+    def expire(self, kind: str, obj_id: str) -> dict:
+        return self.control.expire(kind, obj_id)
+
+    def state(self, namespace: str | None = None) -> dict:
+        return self.control.state(namespace or self.dodo_namespace)
+
+    def journal(self, namespace: str | None = None) -> list[dict]:
+        return self.control.journal(namespace or self.dodo_namespace)
+
+    def cleanup(self) -> None:
+        for rule_id in self._rules:
+            try:
+                self.control.faults.delete(rule_id)
+            except Exception:  # already deleted by the test itself
+                pass
+        if self._clock_touched:
+            self.control.clock.reset()
+        try:
+            self.control.reset(self.dodo_namespace)
+        except Exception:
+            pass
+
+
+@pytest.fixture(scope="session")
+def paymock_server(request):
+    url = request.config.getoption("--paymock-url")
+    if url:
+        server = PaymockServer(url)
+        server.control.health()  # fail early, with the URL in the message, if nothing answers
+        yield server
+        return
+    from .app import create_app
+    from .config import Settings
+    from .server import Server
+
+    overrides = {"port": 0}
+    if request.config.getoption("--paymock-fixtures"):
+        overrides["fixtures"] = request.config.getoption("--paymock-fixtures")
+    app = create_app(Settings.load(**overrides))
+    running = Server(app, "127.0.0.1", 0, threads=8).start()
+    app.extensions["paymock"].public_url = running.url
+    server = PaymockServer(running.url, running)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def paymock(paymock_server):
+    handle = Paymock(paymock_server)
+    yield handle
+    handle.cleanup()
