@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import requests
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 BLOCKS = re.findall(r"```(\w+)\n(.*?)```", README, flags=re.S)
@@ -19,11 +20,19 @@ def on_live(code: str, server) -> str:
 def test_curl_examples(live_server, code):
     # README keys are arbitrary; the live test server accepts only the suite's keys.
     code = on_live(code, live_server).replace("sk_test_readme", "sk_test_paymock_suite")
-    result = subprocess.run(["bash", "-euo", "pipefail", "-c", code], capture_output=True, text=True,
-                            timeout=30)
+    try:
+        result = subprocess.run(["bash", "-euo", "pipefail", "-c", code], capture_output=True,
+                                text=True, timeout=30)
+    finally:
+        requests.delete(f"{live_server.url}/_mock/faults", timeout=5)  # examples may add rules
+        requests.post(f"{live_server.url}/_mock/clock/reset", timeout=5)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
-    assert "error" not in answer and "code" not in answer, answer
+    shown = re.search(r"^# (\{.*\})$", code, flags=re.M)
+    if shown and "..." not in shown.group(1):
+        assert answer == json.loads(shown.group(1))  # the README shows the exact answer
+    else:
+        assert "error" not in answer and "code" not in answer, answer
 
 
 @pytest.mark.parametrize("code", [c for lang, c in BLOCKS if lang == "python"])
@@ -39,3 +48,8 @@ def test_documented_ids_exist(catalog):
     assert documented and documented <= known
     codes = {d["code"] for d in catalog.data["dodo"]["discounts"]}
     assert {"BLACKFRIDAY2024", "WELCOME5", "LAPTOP10", "EXPIRED2023"} <= codes
+
+
+def test_the_plugin_example_is_shown_verbatim():
+    example = (Path(__file__).resolve().parent / "example" / "test_merchant_suite.py").read_text()
+    assert example.rstrip() in README
