@@ -75,10 +75,10 @@ class Gateway:
         kind = usable[0]
         if kind == API_KEY:
             return self._api_key(request)
-        environment = self._environment(headers)
+        # The credential is judged before the header: a bad token is a 401 with or without it.
         if kind == TOKEN:
-            return self._session_token(headers, environment)
-        return self._store_slug(headers, environment)
+            return self._session_token(headers)
+        return self._store_slug(headers)
 
     def _api_key(self, request) -> Caller:
         headers = request.headers
@@ -101,17 +101,18 @@ class Gateway:
             raise error(400, "Invalid X-Environment header: expected test or prod", "gateway")
         return environment
 
-    def _session_token(self, headers, environment: str) -> Caller:
+    def _session_token(self, headers) -> Caller:
         scheme, _, token = headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthFailed("Authorization must be `Bearer <session token>`")
         claims = self.tokens.verify(token.strip())
-        return Caller(TOKEN, claims.merchant_id, environment, store_id=claims.store_id,
-                      buyer_identity=claims.buyer_identity)
+        return Caller(TOKEN, claims.merchant_id, self._environment(headers),
+                      store_id=claims.store_id, buyer_identity=claims.buyer_identity)
 
-    def _store_slug(self, headers, environment: str) -> Caller:
-        owner = self.slugs.get(headers.get("X-Store-Slug", ""))
-        if owner is None:
-            raise error(404, "Store not found", "store")
+    def _store_slug(self, headers) -> Caller:
+        slug = headers.get("X-Store-Slug", "")
+        owner = self.slugs.get(slug)
+        if owner is None:  # a slug is a credential: an unknown one is a 401, as documented
+            raise AuthFailed(f"no store with slug {slug[:80]!r}")
         merchant_id, store_id = owner
-        return Caller(SLUG, merchant_id, environment, store_id=store_id)
+        return Caller(SLUG, merchant_id, self._environment(headers), store_id=store_id)
