@@ -205,3 +205,11 @@ def test_unknown_route_and_method_use_the_waffo_envelope(app):
     assert resp.status_code == 404 and resp.get_json()["data"] is None
     resp = http.get("/waffo" + CANCEL_SUBSCRIPTION)
     assert resp.status_code == 405 and resp.get_json()["errors"][0]["layer"] == "gateway"
+
+
+def test_injected_fault_answers_in_waffo_words(client):
+    session, token = client.session("ebook"), client.token()
+    result = client.bearer(ONETIME_ORDER, {"checkoutSessionId": session, "billingDetail": US,
+                                           "buyerEmail": "a@b.co"}, token,
+                           headers={"X-Paymock-Fault": "500"})
+    assert_error(result, 500, "Internal server error", "order")

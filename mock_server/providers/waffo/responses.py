@@ -3,8 +3,11 @@ Waffo error envelope. Routes stay thin and hand plain dicts to `WaffoBackend`.
 """
 from __future__ import annotations
 
+import sys
+
 from flask import Blueprint, Response, current_app, g, request
 
+from ...core import fault_http
 from ...core.contracts import RequestInvalid
 from ...core.errors import ApiError
 from ...core.http import BodyInvalid, json_response, read_json_body
@@ -71,6 +74,7 @@ def _run(operation_id: str, allowed: tuple[str, ...], action):
     caller = waffo.gateway.authenticate(request, allowed)
     g.namespace = waffo.gateway.namespace_name(caller.merchant_id)
     ns = waffo.core.store.namespace(g.namespace)
+    fault_http.intercept(sys.modules[__package__], g.namespace)  # faults hit after authentication
     key = request.headers.get("X-Idempotency-Key")
     if key is None:
         return _execute(operation_id, action, ns, caller)
