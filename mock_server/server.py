@@ -109,9 +109,16 @@ class Server:
 
     def stop(self, timeout: float = 5.0) -> None:
         self.core.shutdown.set()
-        # Close idle keep-alive connections too, or the I/O loop keeps serving them.
-        for channel in list(self._server._map.values()):
-            channel.close()
+        if self._thread is None or not self._thread.is_alive():
+            self._server.close()
+            return
+
+        def close_everything(*_):
+            # Runs on the I/O loop's own thread: close idle keep-alive connections, the listener
+            # and the trigger; the loop ends once its map is empty.
+            for channel in list(self._server._map.values()):
+                channel.close()
+
+        self._server.trigger.pull_trigger(close_everything)
+        self._thread.join(timeout)
         self._server.task_dispatcher.shutdown(timeout=timeout)
-        if self._thread is not None:
-            self._thread.join(timeout)

@@ -71,6 +71,9 @@ def reset():
         raise ControlError("namespace must be a string such as \"dodo:1f2e3d4c5b6a7988\"")
     dropped = core.store.reset(namespace)
     core.journal.reset(namespace)
+    idempotency = current_app.extensions.get("paymock.idempotency")
+    if idempotency is not None:  # a replay must not point at objects that are gone
+        idempotency.forget(namespace)
     if namespace is None and body.get("clock", True):
         core.clock.reset()
     return json_response({"reset": dropped})

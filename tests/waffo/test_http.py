@@ -21,11 +21,14 @@ def _session_body(**extra):
 # -- credentials ----------------------------------------------------------------------------
 @pytest.mark.parametrize("sign_kw", [
     {"key": private_key("beta")},
-    {"timestamp": str(int(time.time()) - 3600)},
-    {"timestamp": str(int(time.time()) + 120)},
+    {"timestamp_offset": -3600},   # stale
+    {"timestamp_offset": 120},     # from the future
     {"merchant_id_override": UNKNOWN},
 ])
 def test_bad_api_key_requests_are_401(client, sign_kw):
+    sign_kw = dict(sign_kw)
+    if "timestamp_offset" in sign_kw:  # resolved now, not at collection time
+        sign_kw["timestamp"] = str(int(time.time()) + sign_kw.pop("timestamp_offset"))
     result = client.api(CREATE_SESSION, _session_body(), **sign_kw)
     assert_error(result, 401, "Authentication failed", "gateway")
     assert result[2]["X-Paymock-Auth-Reason"]

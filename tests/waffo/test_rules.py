@@ -10,7 +10,7 @@ from mock_server.core.idempotency import CachedResponse, Idempotency, KeyInFligh
 from mock_server.core.store import Store
 from mock_server.providers.waffo import auth, billing, models
 from mock_server.providers.waffo.common import Caller, normalise_email
-from mock_server.providers.waffo.psp import MockPsp
+from mock_server.core.psp import MockPsp
 
 from .helpers import CATALOG, MERCHANTS, PRODUCTS, STORES, private_key
 

@@ -8,7 +8,7 @@ from ...core.idempotency import Idempotency
 from . import control, models, responses
 from .auth import MerchantRegistry, TokenIssuer
 from .gateway import Gateway
-from .psp import MockPsp
+from ...core.psp import MockPsp
 from .responses import bp
 
 NAME = "waffo"
@@ -38,7 +38,8 @@ def register(app, core, catalog: dict) -> None:
     settings = app.extensions.get("paymock.settings")
     gateway = Gateway(core, registry, tokens, MOUNT, slugs,
                       lenient=Gateway.lenient_from_env(settings) if settings else False)
-    psp = MockPsp(lambda checkout_id: core.url(f"/psp/waffo/{checkout_id}"))
+    psp = MockPsp(lambda checkout_id: core.url(f"/psp/waffo/{checkout_id}"), core.faults,
+                  core.shutdown)
     backend = models.WaffoBackend(
         core.clock, tokens,
         lambda slug, session_id: core.url(f"/checkout/waffo/store/{slug}/checkout/{session_id}"),
@@ -48,6 +49,7 @@ def register(app, core, catalog: dict) -> None:
     core.store.add_seeder(f"{NAME}:", lambda name: models.seed_objects(section,
                                                                        gateway.merchant_of(name)))
     core.providers[NAME] = gateway.namespace_name
+    core.expirers["token"] = tokens.expire
     app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency)
     app.register_blueprint(bp, url_prefix=MOUNT)
     app.register_blueprint(control.bp, url_prefix="/_mock/waffo")

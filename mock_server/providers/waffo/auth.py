@@ -145,6 +145,7 @@ class TokenIssuer:
         self.clock = clock
         self.ttl = ttl
         self._secret = secret or secrets.token_bytes(32)
+        self._expired: set[str] = set()  # jti of tokens expired early through the control API
 
     def issue(self, merchant_id: str, store_id: str, buyer_identity: str) -> tuple[str, float]:
         now = self.clock.now()
@@ -154,6 +155,14 @@ class TokenIssuer:
             "role": "customer", "iat": int(now), "exp": expires_at, "jti": str(uuid.uuid4()),
         }
         return jwt.encode(claims, self._secret, algorithm=TOKEN_ALGORITHM), expires_at
+
+    def expire(self, token: str) -> None:
+        """Make one token answer as expired from now on (POST /_mock/expire/token/{token})."""
+        try:
+            claims = self.verify(token)
+        except AuthFailed as exc:
+            raise LookupError(f"not a live session token of this server ({exc.reason})") from None
+        self._expired.add(claims.token_id)
 
     def verify(self, token: str) -> TokenClaims:
         try:
@@ -169,5 +178,7 @@ class TokenIssuer:
             raise AuthFailed("session token has malformed claims")
         if self.clock.now() >= claims["exp"]:
             raise AuthFailed("session token has expired (tokens live 5 minutes)")
+        if claims.get("jti") in self._expired:
+            raise AuthFailed("session token was expired through /_mock/expire/token")
         return TokenClaims(claims["mid"], claims["sto"], claims["sub"], claims["iat"],
                            claims["exp"], claims.get("jti", ""))

@@ -8,7 +8,7 @@ from ...core.clock import iso
 from ...core.store import Namespace
 from . import billing
 from .common import ORDER, error, normalise_email
-from .psp import PspError
+from ...core.psp import PspError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -63,12 +63,14 @@ class OrderBook:
             order.update(billingPeriod=session.get("billingPeriod"), trialDays=session.get("trialDays"))
         ns.put(ORDER, order["orderId"], order)
         try:
-            checkout = backend.psp.create_checkout(order)
+            checkout = backend.psp.create_checkout(order, ns.name)
         except PspError:
             self._undo(ns, order)
             raise error(500, "Internal server error", "order") from None
         with ns.lock:
             order["payment"]["pspCheckoutId"] = checkout.get("pspCheckoutId")
+            if checkout.get("declineReason"):  # a PSP fault: the payment page will decline
+                order["payment"]["declineReason"] = checkout["declineReason"]
             order["payment"]["checkoutUrl"] = checkout["checkoutUrl"]
             # Write-back: the session remembers the (normalised) buyer and billing for re-entry.
             session["buyerEmail"] = email
