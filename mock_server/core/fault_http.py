@@ -15,7 +15,7 @@ from http import HTTPStatus
 import orjson
 from flask import Response, current_app, g, request
 
-from .faults import Action, FaultRuleError, RequestInfo
+from .faults import Action, FaultRuleError, RequestInfo, set_pointer
 
 FAULT_HEADER = "X-Paymock-Fault"
 CONNECTION_ENV = "paymock.connection"   # read by the server (server.py) after the app returns
@@ -118,8 +118,22 @@ def after_request(response: Response) -> Response:
     if action.status is None or action.commit:
         for name, value in action.headers.items():
             response.headers[name] = value
+        if action.patch:
+            _patch(response, action.patch)
         return mangle(response, action)
     return response
+
+
+def _patch(response: Response, patch: dict) -> None:
+    """Break the real answer on purpose (e.g. flip a field's type to test a contract checker)."""
+    try:
+        body = orjson.loads(response.get_data())
+    except orjson.JSONDecodeError:
+        return
+    for pointer, value in patch.items():
+        set_pointer(body, pointer, value)
+    response.set_data(orjson.dumps(body))
+    response.headers["X-Paymock-Injected"] = "true"
 
 
 def _header_action(provider) -> Action | None:

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 CONNECTION_MODES = ("reset", "drop", "hang")
 BODY_MODES = ("truncated", "non_json", "empty")
 ACTION_KEYS = {"status", "body", "message", "headers", "latency_ms", "latency_range_ms",
-               "connection", "hang_seconds", "body_mode", "commit", "decline", "preset"}
+               "connection", "hang_seconds", "body_mode", "commit", "decline", "patch", "preset"}
 RULE_KEYS = {"id", "provider", "operation", "method", "path", "namespace", "body_equals",
              "times", "after", "probability", "seed", "sequence", "action", "description",
              "active_from", "active_until", "for_seconds"}
@@ -40,6 +40,7 @@ class Action:
     body_mode: str | None = None       # truncated | non_json | empty
     commit: bool = False               # run the real request (side effects), then answer `status`
     decline: str | None = None         # PSP only: the checkout is created, the payment page declines
+    patch: dict | None = None          # {JSON pointer: value} set in the real answer's body
 
     @classmethod
     def parse(cls, raw, where: str = "action") -> Action | None:
@@ -92,10 +93,15 @@ class Action:
             raise FaultRuleError(f"{where}: commit needs a status to answer after the real work")
         if self.message is not None and not isinstance(self.message, str):
             raise FaultRuleError(f"{where}.message must be a string")
+        if self.patch is not None and (not isinstance(self.patch, dict) or not all(
+                isinstance(k, str) and k.startswith("/") for k in self.patch)):
+            raise FaultRuleError(f'{where}.patch must map JSON pointers ("/data/checkoutUrl") to values')
+        if self.patch is not None and self.status is not None and self.status >= 300 and not self.commit:
+            raise FaultRuleError(f"{where}.patch changes the real answer: it cannot go with an error status")
         if self.decline is not None and not isinstance(self.decline, str):
             raise FaultRuleError(f"{where}.decline must be a failure reason such as \"insufficient_funds\"")
         if not any((self.status, self.body is not None, self.latency_ms, self.latency_range_ms,
-                    self.connection, self.body_mode, self.headers, self.decline)):
+                    self.connection, self.body_mode, self.headers, self.decline, self.patch)):
             raise FaultRuleError(f"{where} does nothing: give a status, latency, connection, "
                                  "body_mode or headers")
 
@@ -181,6 +187,20 @@ class RequestInfo:
 
 
 _MISSING = object()
+
+
+def set_pointer(doc, pointer: str, value) -> bool:
+    """Set the value at `pointer` in place; False when its parent does not exist."""
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
+    parent = resolve_pointer(doc, "/" + "/".join(pointer[1:].split("/")[:-1])) if len(tokens) > 1 else doc
+    last = tokens[-1]
+    if isinstance(parent, dict):
+        parent[last] = value
+        return True
+    if isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
+        parent[int(last)] = value
+        return True
+    return False
 
 
 def resolve_pointer(doc, pointer: str):

@@ -235,3 +235,14 @@ def test_sdk_retries_after_a_commit_then_fail_duplicate_the_session(live):
     after = len(requests.get(f"{live.url}/_mock/state", params={"namespace": ns}, timeout=5)
                 .json()["namespaces"][ns]["session"])
     assert after == before + 2
+
+
+def test_patch_breaks_the_real_answer_on_purpose(client, auth):
+    client.post("/_mock/faults", json={"operation": "create_session", "times": 1,
+                                       "action": {"patch": {"/session_id": 123}}})
+    response = client.post("/dodo/checkouts", json=CART, headers=auth)
+    assert response.status_code == 200 and response.json["session_id"] == 123
+    assert CONTRACT.response_errors("create_session", 200, response.json) == [
+        "session_id: expected string, got integer"]
+    bad = client.post("/_mock/faults", json={"action": {"status": 500, "patch": {"/a": 1}}})
+    assert bad.status_code == 400 and "cannot go with an error status" in bad.json["error"]
