@@ -46,6 +46,10 @@ def test_documented_ids_exist(catalog):
     known |= {c["customer_id"] for c in catalog.data["dodo"]["customers"]}
     documented = set(re.findall(r"\b(?:pdt|cus)_[0-9A-Za-z]{21}\b", README))
     assert documented and documented <= known
+    waffo = catalog.data["waffo"]
+    waffo_ids = {p["id"] for p in waffo["products"]} | {m["merchantId"] for m in waffo["merchants"]}
+    documented_waffo = set(re.findall(r"\b(?:PROD|MER)_[0-9A-Za-z]{22}\b", README))
+    assert documented_waffo and documented_waffo <= waffo_ids
     codes = {d["code"] for d in catalog.data["dodo"]["discounts"]}
     assert {"BLACKFRIDAY2024", "WELCOME5", "LAPTOP10", "EXPIRED2023"} <= codes
 
