@@ -8,6 +8,7 @@ from flask import Flask, g, request
 from . import fixtures
 from .config import Settings
 from .control.faults import bp as control_faults_bp
+from .control.routes import ControlError, render_control_error
 from .control.routes import bp as control_bp
 from .core import fault_http
 from .core.clock import Clock
@@ -47,6 +48,8 @@ def _install_hooks(app: Flask, core: Core) -> None:
     @app.before_request
     def _start_timer():
         g.started = time.perf_counter()
+
+    app.register_error_handler(ControlError, render_control_error)
 
     @app.errorhandler(fault_http.InjectedResponse)
     def _injected(exc):

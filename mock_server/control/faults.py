@@ -16,11 +16,6 @@ def _core():
     return current_app.extensions["paymock"]
 
 
-@bp.errorhandler(ControlError)
-def _control_error(exc: ControlError):
-    return json_response({"error": str(exc)}, exc.status)
-
-
 @bp.post("/faults")
 def add_faults():
     core = _core()

@@ -15,13 +15,15 @@ STARTED = time.time()
 
 
 class ControlError(Exception):
+    """Bad input to a control endpoint: a 400 (or `status`) whose `error` says what to fix.
+    Rendered by an app-level handler, so every control blueprint can raise it."""
+
     def __init__(self, message: str, status: int = 400):
         super().__init__(message)
         self.status = status
 
 
-@bp.errorhandler(ControlError)
-def _control_error(exc: ControlError):
+def render_control_error(exc: ControlError):
     return json_response({"error": str(exc)}, exc.status)
 
 

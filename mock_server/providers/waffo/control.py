@@ -5,21 +5,11 @@ import re
 
 from flask import Blueprint, current_app, request
 
+from ...control.routes import ControlError
 from ...core.http import json_response
 
 bp = Blueprint("waffo_control", __name__)
 MERCHANT_ID = re.compile(r"^MER_[0-9A-Za-z]{22}$")
-
-
-class ControlError(Exception):
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
-
-
-@bp.errorhandler(ControlError)
-def _control_error(exc: ControlError):
-    return json_response({"error": str(exc)}, exc.status)
 
 
 def _waffo():
