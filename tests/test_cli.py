@@ -95,3 +95,29 @@ def test_fixtures_generate_is_deterministic_and_matches_the_committed_catalog(tm
     committed = fixtures.load(fixtures.Path(__file__).resolve().parents[1] / "fixtures" / "catalog.json")
     assert generated["dodo"] == committed["dodo"]
     assert fixtures.generate(1)["dodo"] != generated["dodo"]  # the seed matters
+
+
+@pytest.mark.parametrize("content, fragment", [
+    ('{"rules": [', "is not valid JSON"),
+    ('{"rules": [{"action": {"status": 999}}]}', "rules[0]: action.status must be an integer from 100 to 599"),
+    ('{"rulez": []}', "unknown field(s) ['rulez']"),
+])
+def test_a_malformed_scenario_stops_the_server_with_a_clear_message(tmp_path, content, fragment):
+    scenario = tmp_path / "broken.json"
+    scenario.write_text(content)
+    result = subprocess.run([sys.executable, "-m", "mock_server.cli", "serve", "--port", "0",
+                             "--scenario", str(scenario)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert str(scenario) in result.stderr and fragment in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_preset_scenarios_load_by_name():
+    proc, port = start("--scenario", "rate-limit", "--scenario", "psp-outage")
+    try:
+        rules = requests.get(f"http://127.0.0.1:{port}/_mock/faults", timeout=5).json()["rules"]
+        assert {r["id"] for r in rules} == {"rate-limit", "psp-outage"}
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=15)
+    assert "scenario rate-limit: 1 fault rule(s)" in out
