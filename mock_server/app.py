@@ -10,6 +10,7 @@ from .config import Settings
 from .control.faults import bp as control_faults_bp
 from .control.routes import ControlError, render_control_error
 from .control.routes import bp as control_bp
+from . import guards
 from .core import fault_http
 from .core.clock import Clock
 from .core.http import json_response
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.extensions["paymock"] = core
     app.extensions["paymock.settings"] = settings
+    guards.install(app, core, settings)
     for provider in PROVIDERS:
         provider.register(app, core, catalog)
     app.register_blueprint(control_bp, url_prefix="/_mock")

@@ -13,13 +13,19 @@ def _serve(args) -> int:
     from .config import Settings
     from .core import scenarios
     from .server import Server
+    from . import guards
 
     try:
         settings = Settings.load(args.config, host=args.host, port=args.port,
                                  public_url=args.public_url, fixtures=args.fixtures,
-                                 threads=args.threads, strict=True if args.strict else None)
+                                 threads=args.threads, strict=True if args.strict else None,
+                                 state_file=args.state_file, state_interval=args.state_interval,
+                                 control_token=args.control_token,
+                                 max_body_bytes=args.max_body_bytes)
+        guards.check_exposure(settings)
         app = create_app(settings)
         core = app.extensions["paymock"]
+        restored = guards.restore_state(core, settings)
         for scenario in args.scenario or []:
             doc = scenarios.read(scenario)
             try:
@@ -27,7 +33,7 @@ def _serve(args) -> int:
             except ValueError as exc:
                 raise ValueError(f"scenario {scenario}: {exc}") from None
             print(f"scenario {doc.get('name', scenario)}: {len(added)} fault rule(s)")
-    except (OSError, ValueError) as exc:  # ScenarioError and FaultRuleError are ValueErrors
+    except (OSError, ValueError) as exc:  # ScenarioError, FaultRuleError, StateFileError too
         print(f"paymock: cannot start: {exc}", file=sys.stderr)
         return 2
     try:
@@ -43,8 +49,13 @@ def _serve(args) -> int:
         print(f"  {provider.NAME:<8} {server.url}{provider.MOUNT}")
     print(f"  control  {server.url}/_mock   hosted pages on {core.public_url}")
     print(f"  fixtures {settings.fixtures}")
+    for line in guards.startup_lines(settings, restored):
+        print(line)
     print("Ctrl-C or SIGTERM stops it.", flush=True)
+    saver = guards.start_autosave(core, settings)
     server.serve_forever()
+    if saver is not None and saver.stop():
+        print(f"state saved to {settings.state_file}", flush=True)
     print("paymock stopped.", flush=True)
     return 0
 
@@ -72,6 +83,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="load fault rules from a scenario file or preset name (repeatable)")
     serve.add_argument("--strict", action="store_true", help="answer exactly like the real APIs, "
                        "without test conveniences")
+    serve.add_argument("--state-file", type=Path, metavar="PATH",
+                       help="restore state from PATH at start; save it there on shutdown and "
+                       "every --state-interval seconds")
+    serve.add_argument("--state-interval", type=float, metavar="SECONDS",
+                       help="seconds between state saves (default 30; 0: only on shutdown)")
+    serve.add_argument("--control-token", metavar="TOKEN",
+                       help="require TOKEN for /_mock/* (Authorization: Bearer TOKEN or "
+                       "X-Paymock-Control-Token); needed to bind a non-loopback address")
+    serve.add_argument("--max-body-bytes", type=int, metavar="N",
+                       help="refuse larger request bodies with 413 (default 1 MiB)")
     serve.set_defaults(func=_serve)
 
     fix = sub.add_parser("fixtures", help="generate the seeded catalog")

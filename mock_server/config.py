@@ -26,6 +26,15 @@ class Settings:
     strict: bool = False
     # Comma-separated Dodo API keys to accept; empty accepts any bearer key (each its own namespace).
     dodo_api_keys: str = ""
+    # --state-file: state saved there on shutdown and every state_interval seconds (0: only on
+    # shutdown), restored at start.
+    state_file: Path | None = None
+    state_interval: float = 30.0
+    # Required for /_mock/* (Authorization: Bearer or X-Paymock-Control-Token) when set; needed
+    # to bind anything but a loopback address.
+    control_token: str = ""
+    # Larger request bodies are refused with 413 in the provider's envelope.
+    max_body_bytes: int = 1024 * 1024
     extra: dict = field(default_factory=dict)
 
     def base_url(self) -> str:

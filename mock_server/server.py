@@ -65,10 +65,18 @@ class _WSGIServer(TcpWSGIServer):
 
 
 class Server:
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 8787, threads: int = 16):
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 8787, threads: int = 16,
+                 max_request_body_size: int | None = None):
         self.app = app
+        # The app answers bodies over Settings.max_body_bytes with 413 in the provider's envelope;
+        # waitress refuses (plain 413) only far larger ones, before buffering them.
+        if max_request_body_size is None:
+            settings = getattr(app, "extensions", {}).get("paymock.settings")
+            limit = getattr(settings, "max_body_bytes", 1024 * 1024)
+            max_request_body_size = max(16 * limit, 64 * 1024 * 1024)
         adj = Adjustments(host=host, port=port, threads=threads, ident="paymock",
-                          clear_untrusted_proxy_headers=True, channel_timeout=30)
+                          clear_untrusted_proxy_headers=True, channel_timeout=30,
+                          max_request_body_size=max_request_body_size)
         dispatcher = ThreadedTaskDispatcher()
         dispatcher.set_thread_count(adj.threads)
         self._server = _WSGIServer(_connection_faults(app), {}, True, None, dispatcher=dispatcher,

@@ -7,6 +7,8 @@
 """
 from __future__ import annotations
 
+import os
+
 import requests
 
 from ..core.http import credential_namespace
@@ -60,10 +62,12 @@ class _Faults:
 
 class Client:
     def __init__(self, base_url: str = "http://127.0.0.1:8787", session: requests.Session | None = None,
-                 timeout: float = 10.0):
+                 timeout: float = 10.0, token: str | None = None):
+        """`token`: the server's --control-token (default: PAYMOCK_CONTROL_TOKEN, if set)."""
         self.base_url = base_url.rstrip("/")
         self.http = session or requests.Session()
         self.timeout = timeout
+        self.token = token if token is not None else os.environ.get("PAYMOCK_CONTROL_TOKEN") or None
         self.clock = _Clock(self)
         self.faults = _Faults(self)
 
@@ -73,8 +77,9 @@ class Client:
         return credential_namespace(provider, credential)
 
     def _call(self, method: str, path: str, body: dict | None = None, params: dict | None = None):
+        headers = {"X-Paymock-Control-Token": self.token} if self.token else None
         response = self.http.request(method, f"{self.base_url}/_mock{path}", json=body,
-                                     params=params, timeout=self.timeout)
+                                     params=params, timeout=self.timeout, headers=headers)
         try:
             payload = response.json()
         except ValueError:

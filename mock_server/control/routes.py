@@ -51,7 +51,12 @@ def _number(body: dict, name: str, required: bool = True) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ControlError(f"{name} must be a number of seconds, got {value!r}")
+    if not -LATEST_EPOCH <= value <= LATEST_EPOCH:  # beyond that no date can be written
+        raise ControlError(f"{name} must be at most {LATEST_EPOCH:.0f} seconds, got {value!r}")
     return float(value)
+
+
+LATEST_EPOCH = 100_000_000_000.0  # the year 5138: the clock never moves past it
 
 
 @bp.get("/health")
@@ -121,13 +126,18 @@ def clock_action(action: str):
 
 def _freeze(body):
     core = _core()
-    core.clock.freeze(_number(body, "at", required=False))
+    at = _number(body, "at", required=False)
+    if at is not None and at < 0:
+        raise ControlError(f"at must be epoch seconds >= 0, got {at!r}")
+    core.clock.freeze(at)
     return json_response(core.clock.describe())
 
 
 def _advance(body):
     core = _core()
     seconds = _number(body, "seconds")
+    if seconds is not None and core.clock.now() + seconds > LATEST_EPOCH:
+        raise ControlError(f"the clock cannot move past {LATEST_EPOCH:.0f} (the year 5138)")
     if seconds < 0:
         raise ControlError("seconds must be >= 0: the clock only moves forward")
     core.clock.advance(seconds)

@@ -154,7 +154,10 @@ class Contract:
         # Invalid by the fast validator (or none): jsonschema decides and words the error. The fast
         # document is only ever stricter (see _fast_document), so a body it refuses that
         # jsonschema accepts is accepted.
-        error = best_match(validator.iter_errors(body))
+        try:
+            error = best_match(validator.iter_errors(body))
+        except RecursionError:  # a document nested past what jsonschema can walk
+            raise RequestInvalid("body", "body: nests too deeply") from None
         if error is not None:
             raise _to_request_invalid(error)
 

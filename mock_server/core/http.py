@@ -19,7 +19,26 @@ def read_json_body(max_depth: int = 64):
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BodyInvalid(f"request body is not valid JSON ({exc.args[0]})") from None
+    if max_depth and too_deep(body, max_depth):
+        raise BodyInvalid(f"request body nests deeper than {max_depth} levels")
     return body
+
+
+def too_deep(value, limit: int) -> bool:
+    """True when arrays and objects nest deeper than `limit` (checked without recursion, so that
+    no validator or error message recurses into a hostile document)."""
+    if not isinstance(value, (dict, list)):
+        return False
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if depth > limit:
+            return True
+        for child in children:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
+    return False
 
 
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:

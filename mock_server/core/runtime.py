@@ -26,10 +26,16 @@ class Core:
     expirers: dict[str, object] = field(default_factory=dict)
     # Set when the server stops, so that injected latency and hangs end with it.
     shutdown: threading.Event = field(default_factory=threading.Event)
+    # Named components saved to and restored from --state-file (core/persistence.py); anything
+    # with state worth keeping registers itself: core.persistence.register(name, dump, load).
+    persistence: object = None
 
     def __post_init__(self):
         if self.faults is None:
             self.faults = FaultEngine(self.clock)
+        if self.persistence is None:
+            from .persistence import Persistence
+            self.persistence = Persistence()
 
     def url(self, path: str) -> str:
         return self.public_url.rstrip("/") + path

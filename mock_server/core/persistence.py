@@ -1,0 +1,294 @@
+"""Saving the server's state to one file and reading it back (`paymock serve --state-file PATH`).
+
+State is a registry of named components, each with `dump() -> JSON-able` and `load(data)`. The
+core registers the store (every namespace, expired-but-retained objects included), the clock, the
+fault rules (with their counters) and the idempotency cache; any other component (the webhook
+outbox, a provider's registry) adds itself with
+
+    core.persistence.register("webhooks", dump=outbox.dump, load=outbox.load)
+
+Components load in the order they registered. A file holds
+
+    {"format": "paymock-state", "version": 1, "saved_at": ..., "components": {name: data}}
+
+and is written atomically: a temporary file in the same folder, fsync, then os.replace, so a
+crash never leaves half a file. A file that is not JSON, lacks the format marker or has another
+version is refused with a StateFileError (and never overwritten). Secrets have no place in it:
+namespaces are hashes of credentials, and no component may dump keys or signing secrets.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+
+FORMAT = "paymock-state"
+VERSION = 1
+
+
+class StateFileError(ValueError):
+    """The state file cannot be used; the message says why. The file is left as it is."""
+
+
+class Persistence:
+    def __init__(self):
+        self._components: dict[str, tuple[Callable[[], object], Callable[[object], None]]] = {}
+        self._lock = threading.Lock()  # one save at a time
+
+    def register(self, name: str, dump: Callable[[], object], load: Callable[[object], None]) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError("a component needs a name")
+        self._components[name] = (dump, load)
+
+    def names(self) -> list[str]:
+        return list(self._components)
+
+    # -- documents ------------------------------------------------------------------------------
+    def dump(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "saved_at": time.time(),
+                "components": {name: dump() for name, (dump, _) in self._components.items()}}
+
+    def load(self, document) -> list[str]:
+        """Apply a state document; returns the names of the components it restored."""
+        check(document)
+        components = document.get("components")
+        if not isinstance(components, dict):
+            raise StateFileError('"components" must be an object')
+        restored = []
+        for name, (_, load) in self._components.items():
+            if name not in components:
+                continue
+            try:
+                load(components[name])
+            except StateFileError:
+                raise
+            except Exception as exc:  # a malformed section: say which one
+                raise StateFileError(f"component {name!r} cannot be restored: {exc}") from None
+            restored.append(name)
+        return restored
+
+    # -- files ----------------------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        with self._lock:
+            data = encode(self.dump())
+            write_atomically(path, data)
+        return path
+
+    def restore(self, path: str | Path) -> list[str] | None:
+        """Load `path` if it exists (None when it does not: a fresh start)."""
+        path = Path(path)
+        if not path.exists():
+            return None
+        return self.load(read(path))
+
+
+def check(document) -> None:
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise StateFileError(f'not a paymock state file (no "format": "{FORMAT}" marker)')
+    version = document.get("version")
+    if version != VERSION:
+        raise StateFileError(f"state file version {version!r} is not supported; this paymock "
+                             f"reads version {VERSION}")
+
+
+def read(path: Path) -> dict:
+    if path.is_dir():
+        raise StateFileError(f"{path} is a directory, not a state file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StateFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:  # integers beyond 64 bits are written by the stdlib encoder (see encode)
+            document = json.loads(raw)
+        except (ValueError, RecursionError) as exc:
+            raise StateFileError(f"{path} is not a paymock state file (not JSON: {exc})") from None
+    check(document)
+    return document
+
+
+def encode(document) -> bytes:
+    try:
+        return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:  # e.g. an integer beyond 64 bits kept from a request body
+        return json.dumps(document, default=str).encode()
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+
+
+class AutoSaver:
+    """Saves every `interval` seconds from a daemon thread; `stop()` saves one last time."""
+
+    def __init__(self, persistence: Persistence, path: str | Path, interval: float):
+        self.persistence = persistence
+        self.path = Path(path)
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.saves = 0
+
+    def start(self) -> AutoSaver:
+        if self.interval and self.interval > 0:
+            self._thread = threading.Thread(target=self._run, name="paymock-state", daemon=True)
+            self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._save()
+
+    def _save(self) -> bool:
+        try:
+            self.persistence.save(self.path)
+            self.saves += 1
+            return True
+        except Exception as exc:  # keep serving; say so
+            print(f"paymock: could not save state to {self.path}: {exc}", file=sys.stderr, flush=True)
+            return False
+
+    def stop(self, final_save: bool = True) -> bool:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        return self._save() if final_save else True
+
+
+# -- the core's components -----------------------------------------------------------------------
+def register_core(persistence: Persistence, core, idempotency=None) -> None:
+    """Register the clock, the store, the fault rules and the idempotency cache. `idempotency`
+    is the cache or a callable returning it (it may be created later, by a provider)."""
+    persistence.register("clock", lambda: dump_clock(core.clock), lambda d: load_clock(core.clock, d))
+    persistence.register("store", core.store.dump, core.store.load)
+    persistence.register("faults", lambda: dump_faults(core.faults),
+                         lambda d: load_faults(core.faults, d))
+    if idempotency is None:
+        return
+    book = idempotency if callable(idempotency) else (lambda: idempotency)
+
+    def dump():
+        return [] if book() is None else dump_idempotency(book())
+
+    def load(data):
+        if book() is not None:
+            load_idempotency(book(), data)
+
+    persistence.register("idempotency", dump, load)
+
+
+def dump_clock(clock) -> dict:
+    return {"frozen": clock.frozen, "now": clock.now(), "offset_seconds": clock.offset}
+
+
+def load_clock(clock, data: dict) -> None:
+    if data.get("frozen"):
+        clock.freeze(float(data["now"]))
+    else:
+        clock.set_offset(float(data.get("offset_seconds", 0.0)))
+
+
+_COUNTERS = ("matched", "fired", "exhausted")
+
+
+def dump_faults(engine) -> list[dict]:
+    out = []
+    for rule in engine.rules():
+        entry = rule.to_dict()
+        rng = getattr(rule, "_rng", None)
+        if rng is not None:
+            entry["_rng_state"] = rng.getstate()
+        out.append(entry)
+    return out
+
+
+def load_faults(engine, data: list) -> None:
+    if not isinstance(data, list):
+        raise StateFileError("faults must be a list of rules")
+    parsed = []
+    for raw in data:
+        spec = {k: v for k, v in raw.items() if k not in _COUNTERS and k != "_rng_state"}
+        if spec.get("active_until") is not None:  # for_seconds was turned into the window already
+            spec.pop("for_seconds", None)
+        rule = engine.parse(spec)
+        rule.matched, rule.fired = int(raw.get("matched", 0)), int(raw.get("fired", 0))
+        state = raw.get("_rng_state")
+        if state is not None and rule._rng is not None:
+            rule._rng.setstate(_tuples(state))
+        parsed.append(rule)
+    engine.reset()
+    with engine._lock:
+        for rule in parsed:
+            engine._rules[rule.id] = rule
+        numbers = [int(r.id[5:]) for r in parsed if r.id.startswith("rule_") and r.id[5:].isdigit()]
+        engine._ids = itertools.count(max(numbers, default=0) + 1)
+
+
+def _tuples(value):
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+def dump_idempotency(idem) -> list[dict]:
+    now = idem.clock.now()
+    with idem._lock:
+        entries = list(idem._entries.items())
+    out = []
+    for (scope, key), entry in entries:
+        if entry[0] != "done" or entry[2] <= now:
+            continue  # in-flight reservations end with the process
+        cached = entry[1]
+        out.append({"scope": scope, "key": key, "status": cached.status,
+                    "body": cached.body.decode("latin-1"), "headers": cached.headers,
+                    "expires_at": entry[2]})
+    return out
+
+
+def load_idempotency(idem, data: list) -> None:
+    import heapq
+
+    from .idempotency import CachedResponse
+
+    if not isinstance(data, list):
+        raise StateFileError("idempotency must be a list of cached answers")
+    with idem._lock:
+        idem._entries.clear()
+        idem._expiries.clear()
+        for item in data:
+            slot = (item["scope"], item["key"])
+            cached = CachedResponse(int(item["status"]), item["body"].encode("latin-1"),
+                                    dict(item.get("headers") or {}))
+            expires_at = float(item["expires_at"])
+            idem._entries[slot] = ("done", cached, expires_at)
+            heapq.heappush(idem._expiries, (expires_at, next(idem._seq), slot))

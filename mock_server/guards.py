@@ -1,0 +1,130 @@
+"""What keeps a server on a developer machine safe and its state durable: the control token, the
+body-size limit (413 in the provider's envelope), who may listen where, and --state-file wiring.
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+
+import orjson
+from flask import request
+from flask.json.provider import DefaultJSONProvider
+
+from .core.http import json_response
+from .core.persistence import AutoSaver, StateFileError, register_core
+
+CONTROL_PREFIX = "/_mock"
+TOKEN_HEADER = "X-Paymock-Control-Token"
+
+
+def install(app, core, settings) -> None:
+    """Hooks create_app adds: the control-token check, the 413 envelope, state components."""
+    register_core(core.persistence, core, lambda: app.extensions.get("paymock.idempotency"))
+    app.json = SafeJSONProvider(app)
+    token = (settings.control_token or "").encode()
+
+    if token:
+        @app.before_request
+        def _control_token():
+            path = request.path
+            if path != CONTROL_PREFIX and not path.startswith(CONTROL_PREFIX + "/"):
+                return None
+            if not token_ok(request.headers, token):
+                return json_response(
+                    {"error": "the control API needs the server's control token: send "
+                              "Authorization: Bearer <token> or X-Paymock-Control-Token: <token>"},
+                    401, {"WWW-Authenticate": 'Bearer realm="paymock control"'})
+            return None
+
+    limit = settings.max_body_bytes
+
+    @app.before_request
+    def _body_limit():
+        # waitress hands over every body with its length (chunked ones are de-chunked first).
+        length = request.content_length
+        if limit and length is not None and length > limit:
+            return too_large(limit)
+        return None
+
+    @app.errorhandler(413)
+    def _too_large(_exc):
+        return too_large(limit)
+
+
+def too_large(limit: int):
+    """413 in the envelope of the provider the path belongs to."""
+    from .app import _provider_for
+    from .core.fault_http import default_code
+
+    message = f"Request body is larger than the limit of {limit} bytes"
+    provider = _provider_for(request.path)
+    if provider is not None:
+        return provider.responses.render_error(413, default_code(413), message)
+    return json_response({"error": message}, 413)
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """request.get_json() through orjson: a document nested past 1024 levels is a ValueError
+    (a 400 from the control API), never a RecursionError (a 500)."""
+
+    def loads(self, s, **kwargs):
+        return orjson.loads(s)
+
+
+def token_ok(headers, token: bytes) -> bool:
+    presented = headers.get(TOKEN_HEADER)
+    if presented is None:
+        scheme, _, value = headers.get("Authorization", "").partition(" ")
+        presented = value.strip() if scheme.lower() == "bearer" else ""
+    return hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), token)
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_exposure(settings) -> None:
+    """Refuse to listen beyond this machine without a control token (raises ValueError)."""
+    if not is_loopback(settings.host) and not settings.control_token:
+        raise ValueError(
+            f"refusing to listen on {settings.host} without a control token: anyone who can reach "
+            "it could reset state, move the clock and inject faults through /_mock. Pass "
+            "--control-token TOKEN (or set PAYMOCK_CONTROL_TOKEN), or bind 127.0.0.1")
+
+
+def restore_state(core, settings) -> list[str] | None:
+    """Load --state-file if it exists; a corrupt or foreign file raises StateFileError."""
+    if not settings.state_file:
+        return None
+    try:
+        return core.persistence.restore(settings.state_file)
+    except StateFileError as exc:
+        raise StateFileError(f"state file {settings.state_file}: {exc} (the file was left "
+                             "untouched; move it away or pass another --state-file)") from None
+
+
+def start_autosave(core, settings) -> AutoSaver | None:
+    if not settings.state_file:
+        return None
+    return AutoSaver(core.persistence, settings.state_file, settings.state_interval).start()
+
+
+def startup_lines(settings, restored) -> list[str]:
+    lines = []
+    if settings.control_token:
+        lines.append(f"  control API needs the token: Authorization: Bearer <token> or "
+                     f"{TOKEN_HEADER}")
+    if not is_loopback(settings.host):
+        lines.append(f"  listening on {settings.host}: reachable from other machines")
+    if settings.state_file:
+        every = (f"every {settings.state_interval:g} s and " if settings.state_interval else "")
+        what = (f"restored {', '.join(restored)} from it" if restored is not None
+                else "new file")
+        lines.append(f"  state    {settings.state_file} ({what}; saved {every}on shutdown)")
+    return lines
+

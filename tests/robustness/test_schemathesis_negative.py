@@ -1,0 +1,119 @@
+"""Schemathesis in negative mode: data that breaks each contract (wrong types, missing fields,
+values out of range, odd path parameters) sent to a live server. Every answer must be a 4xx, never
+a 5xx, and an error body that matches the contract."""
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
+                                               response_schema_conformance)
+
+from mock_server.core.contracts import CONTRACTS_DIR
+from mock_server.providers.waffo import auth
+from tests.waffo.helpers import MERCHANTS, STORES, WaffoClient, private_key
+
+from .conftest import DODO_KEY
+
+SETTINGS = settings(max_examples=30, deadline=None, derandomize=True,
+                    suppress_health_check=list(HealthCheck))
+CHECKS = [not_a_server_error, negative_data_rejection, response_schema_conformance,
+          content_type_conformance]
+REJECTIONS = ["400", "401", "403", "404", "405", "409", "413", "415", "422"]
+
+
+def negative(provider: str, base_url: str, extra: dict | None = None):
+    config = schemathesis.Config.from_dict({
+        "generation": {"mode": "negative"},
+        # Fuzzing alone: the coverage phase enumerates thousands of cases per operation.
+        "phases": {"coverage": {"enabled": False}},
+        "checks": {"negative_data_rejection": {"expected-statuses": REJECTIONS}},
+        **(extra or {}),
+    })
+    schema = schemathesis.openapi.from_path(CONTRACTS_DIR / provider / "openapi.json", config=config)
+    schema.config.update(base_url=base_url)
+    return schema
+
+
+@pytest.fixture(scope="module")
+def dodo_negative(live):
+    return negative("dodo", f"{live.url}/dodo",
+                    {"auth": {"openapi": {"API_KEY": {"bearer": DODO_KEY}}}})
+
+
+@schemathesis.pytest.from_fixture("dodo_negative").parametrize()
+@SETTINGS
+def test_dodo_refuses_negative_data_without_a_5xx(case):
+    case.call_and_validate(checks=CHECKS)
+
+
+class _Signer(requests.auth.AuthBase):
+    """Signs API-key requests over the exact bytes sent, as the SDK does (so that the request is
+    judged on its data, past the gateway)."""
+
+    def __init__(self, mount: str):
+        self.mount = mount
+        self.key = private_key("acme")
+
+    def __call__(self, request):
+        headers = request.headers
+        if headers.get("X-Signature") != "sign-me":
+            return request
+        body = request.body or b""
+        body = body.encode() if isinstance(body, str) else body
+        stamp = str(int(time.time()))
+        headers["X-Timestamp"] = stamp
+        headers["X-Merchant-Id"] = MERCHANTS["acme"]["merchantId"]
+        headers["X-Signature"] = auth.sign(self.key, "POST", urlsplit(request.url).path[len(self.mount):],
+                                           stamp, body)
+        return request
+
+
+@pytest.fixture(scope="module")
+def waffo_negative(live):
+    schema = negative("waffo", f"{live.url}/waffo")
+    client = WaffoClient(base_url=live.url)
+    tokens = []  # one session token (they live 5 minutes) for the whole run
+
+    @schema.auth()
+    class WaffoAuth:
+        def get(self, case, ctx):
+            if "order" not in case.path:
+                return "sign-me"
+            if not tokens:
+                tokens.append(client.token())
+            return tokens[0]
+
+        def set(self, case, data, ctx):
+            case.headers = case.headers or {}
+            if data == "sign-me":
+                case.headers.update({"X-Signature": "sign-me", "X-Merchant-Id": "x",
+                                     "X-Timestamp": "x"})
+            else:
+                case.headers["Authorization"] = f"Bearer {data}"
+                case.headers.setdefault("X-Environment", "test")
+
+    schema.store_id = STORES["acme-digital"]["id"]
+    return schema
+
+
+@schemathesis.pytest.from_fixture("waffo_negative").parametrize()
+@SETTINGS
+def test_waffo_refuses_negative_data_without_a_5xx(case, live):
+    case.call_and_validate(checks=CHECKS, session=_signed_session(live))
+
+
+_SESSIONS: dict = {}
+
+
+def _signed_session(live) -> requests.Session:
+    if live.url not in _SESSIONS:
+        session = requests.Session()
+        session.auth = _Signer(urlsplit(f"{live.url}/waffo").path)
+        _SESSIONS[live.url] = session
+    return _SESSIONS[live.url]
