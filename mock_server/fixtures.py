@@ -11,7 +11,6 @@ import random
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from faker import Faker
 
 from .core.ids import BASE62
 from .providers.waffo import catalog as waffo_catalog
@@ -55,6 +54,8 @@ def _ts(dt: datetime) -> str:
 
 def generate(seed: int = DEFAULT_SEED) -> dict:
     rng = random.Random(seed)
+    from faker import Faker  # only to generate; loading needs none of it
+
     fake = Faker("en_US")
     fake.seed_instance(seed)
     created = _ts(GENERATED_AT)
