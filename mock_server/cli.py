@@ -1,4 +1,4 @@
-"""`paymock serve | fixtures generate`."""
+"""`paymock serve | contract | fixtures generate`."""
 from __future__ import annotations
 
 import argparse
@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=fixtures.DEFAULT_SEED)
     gen.add_argument("--out", type=Path, default=Path("fixtures/catalog.json"))
     gen.set_defaults(func=_fixtures_generate)
+
+    from .contract_kit.cli import register as register_contract
+    register_contract(sub)
     return parser
 
 

@@ -111,6 +111,7 @@ def derive(vendor: dict) -> dict:
                     "schema": {"$ref": "#/components/schemas/Error"}, "example": example}},
             }
         paths.setdefault(path, {})[method] = op
+    _add_links(paths)
     used: set[str] = set()
     _refs(paths, used, vendor_schemas)
     schemas = {name: copy.deepcopy(vendor_schemas[name]) for name in sorted(used)}
@@ -132,6 +133,50 @@ def derive(vendor: dict) -> dict:
             "securitySchemes": {"API_KEY": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+# ---- links overlay (contract test kit) ------------------------------------------------------------
+# OpenAPI links, so that Schemathesis' stateful phase (`paymock contract dodo`) runs real flows:
+# create a session, then read its status; create a customer, then read it; list products, then read
+# one. Kept apart from the overlay above so that adding an operation never touches it. A link whose
+# source or target operation is not in OPERATIONS is left out. `paymock contract diff` does not
+# compare links (the vendor spec declares none).
+LINKS = {
+    ("/checkouts", "post", "200"): {
+        "GetCheckoutSessionStatus": {
+            "operationId": "get_checkout_sessions_status",
+            "description": "The session just created, by its session_id.",
+            "parameters": {"path.id": "$response.body#/session_id"}},
+    },
+    ("/customers", "post", "200"): {
+        "GetCustomer": {
+            "operationId": "get_customer_handler",
+            "description": "The customer just created, by its customer_id.",
+            "parameters": {"path.customer_id": "$response.body#/customer_id"}},
+        "CreateCheckoutForCustomer": {
+            "operationId": "create_session",
+            "description": "A checkout session for the customer just created (attach existing customer).",
+            "requestBody": {"customer": {"customer_id": "$response.body#/customer_id"}}},
+    },
+    ("/products", "get", "200"): {
+        "GetFirstProduct": {
+            "operationId": "get_product_handler",
+            "description": "The first product of the page.",
+            "parameters": {"path.id": "$response.body#/items/0/product_id"}},
+    },
+}
+
+
+def _add_links(paths: dict) -> None:
+    operation_ids = {op.get("operationId") for item in paths.values() for op in item.values()}
+    for (path, method, status), links in LINKS.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        kept = {name: link for name, link in links.items() if link["operationId"] in operation_ids}
+        if kept:
+            response["links"] = copy.deepcopy(kept)
+# ---- end of links overlay -------------------------------------------------------------------------
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from mock_server.config import DEFAULT_FIXTURES
+from mock_server.contract_kit.auth import DodoCredentials, dodo_auth_config
 from mock_server.core.contracts import CONTRACTS_DIR
 from mock_server import fixtures
 from tests.conftest import API_KEY
@@ -39,8 +40,9 @@ def use_fixture_products(case) -> None:
 def load(path, base_url: str):
     config = schemathesis.Config.from_dict({
         "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
-        # Credentials through Schemathesis' own auth, so its auth checks know what was sent.
-        "auth": {"openapi": {"API_KEY": {"bearer": API_KEY}}},
+        # Credentials through Schemathesis' own auth (the contract kit's bearer config), so its
+        # auth checks know what was sent.
+        "auth": dodo_auth_config(DodoCredentials(API_KEY, "tests/conftest.py")),
     })
     schema = schemathesis.openapi.from_path(path, config=config)
     schema.config.update(base_url=base_url)

@@ -1,0 +1,110 @@
+"""`paymock contract dodo|waffo [options]` and `paymock contract diff dodo --vendor-spec PATH`.
+
+mock_server/cli.py calls `register(subparsers)`; everything else about the command lives here.
+Exit codes: 0 nothing failed; 1 a check failed, the run hit errors, or (diff) unintended drift;
+2 bad options or missing credentials (nothing was run).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .providers import PROFILES
+
+
+def _phases(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _add_run_options(parser: argparse.ArgumentParser, provider: str) -> None:
+    profile = PROFILES[provider]
+    parser.add_argument("--target", metavar="URL",
+                        help="base URL to test (a running paymock such as http://127.0.0.1:8787/"
+                        f"{provider}, or the real API: {profile.default_remote_url}); default: a "
+                        "paymock the kit starts on a free port")
+    parser.add_argument("--checks", type=_phases, metavar="NAME,...",
+                        help="only these Schemathesis checks (default: all), e.g. "
+                        "response_schema_conformance,status_code_conformance")
+    parser.add_argument("--max-examples", type=int, default=20, metavar="N",
+                        help="examples per operation in the fuzzing phase (default 20); the "
+                        "stateful phase runs at least 30 scenarios")
+    parser.add_argument("--report", metavar="PATH",
+                        help="write the results: PATH.xml is JUnit XML, anything else the text summary")
+    parser.add_argument("--allow-writes", action="store_true",
+                        help="against a real API, also run operations that create or change data")
+    parser.add_argument("--stateful", action=argparse.BooleanOptionalAction, default=True,
+                        help="run the stateful phase, following the contract's links (default on)")
+    parser.add_argument("--max-requests", type=int, metavar="N",
+                        help="stop after N requests (default: 300 against a real API, unbounded on a mock)")
+    parser.add_argument("--max-time", type=float, metavar="S",
+                        help="stop after S seconds (default: 300 against a real API, unbounded on a mock)")
+    parser.add_argument("--phases", type=_phases, metavar="NAME,...",
+                        help="examples,coverage,fuzzing,stateful (default: all four; against a "
+                        "real API all but coverage, whose boundary values would spend the budget)")
+    parser.add_argument("--operation", action="append", metavar="OPERATION_ID",
+                        help="only this operation (repeatable), e.g. create_session")
+    parser.add_argument("--control-token", default=os.environ.get("PAYMOCK_CONTROL_TOKEN"), metavar="TOKEN",
+                        help="paymock's control token, sent to /_mock (default PAYMOCK_CONTROL_TOKEN)")
+    parser.add_argument("--remote", action="store_true",
+                        help="treat the target as a real API even if it is paymock (safe mode)")
+    parser.add_argument("--seed", type=int, help="Hypothesis seed, to repeat a run")
+    if provider == "dodo":
+        parser.add_argument("--api-key", help="Dodo API key (default DODO_PAYMENTS_API_KEY); "
+                            "prefer the environment variable: flags show up in process lists")
+    else:
+        parser.add_argument("--merchant-id", help="Waffo merchant id (default WAFFO_MERCHANT_ID)")
+        parser.add_argument("--private-key-file", metavar="PATH",
+                            help="PEM private key (default WAFFO_PRIVATE_KEY or WAFFO_PRIVATE_KEY_FILE)")
+        parser.add_argument("--store-id", help="store for session tokens (default WAFFO_STORE_ID)")
+    parser.set_defaults(func=_run, provider=provider)
+
+
+def _run(args) -> int:
+    from .runner import RunOptions, UsageError, run
+
+    options = RunOptions(
+        provider=args.provider, target=args.target, checks=args.checks, max_examples=args.max_examples,
+        report=args.report, allow_writes=args.allow_writes, stateful=args.stateful,
+        max_requests=args.max_requests, max_time=args.max_time, phases=args.phases,
+        operations=args.operation, control_token=args.control_token, remote=args.remote,
+        api_key=getattr(args, "api_key", None), merchant_id=getattr(args, "merchant_id", None),
+        private_key_file=getattr(args, "private_key_file", None),
+        store_id=getattr(args, "store_id", None), seed=args.seed)
+    try:
+        report = run(options, out=lambda text: print(text, flush=True))
+    except UsageError as exc:
+        print(f"paymock contract: {exc}", file=sys.stderr)
+        return 2
+    return report.exit_code
+
+
+def _diff(args) -> int:
+    from .diff import DiffError, run_diff
+
+    try:
+        return run_diff(args.provider, args.vendor_spec, overlay=args.overlay, report=args.report,
+                        out=lambda text: print(text, flush=True))
+    except DiffError as exc:
+        print(f"paymock contract diff: {exc}", file=sys.stderr)
+        return 2
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    """Add `contract` to paymock's subcommands."""
+    contract = subparsers.add_parser(
+        "contract", help="run a provider's contract against the mock or the real API, or check drift",
+        description="Run contracts/<provider>/openapi.json with Schemathesis against a target, or "
+        "compare our Dodo contract with the vendor's spec. Exit 0 only when nothing failed.")
+    sub = contract.add_subparsers(dest="contract_command", required=True, metavar="{dodo,waffo,diff}")
+    for provider in PROFILES:
+        _add_run_options(sub.add_parser(provider, help=f"run the {provider} contract"), provider)
+    diff = sub.add_parser("diff", help="compare our contract with a vendor OpenAPI document")
+    diff.add_argument("provider", choices=["dodo"])
+    diff.add_argument("--vendor-spec", required=True, metavar="PATH", help="the vendor's OpenAPI JSON")
+    diff.add_argument("--overlay", metavar="PATH",
+                      help="the derivation script whose overlay is intended (default "
+                      "tools/derive_dodo_contract.py)")
+    diff.add_argument("--report", metavar="PATH", help="also write the differences (.json or text)")
+    diff.set_defaults(func=_diff)
+    return contract

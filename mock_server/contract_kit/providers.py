@@ -1,0 +1,261 @@
+"""What the kit knows about each provider: its contract, the answers positive data may get, which
+operations are safe to call on a real account, and the hooks that point generated ids at real ones
+(so that successful answers get checked too, not only rejections).
+
+Safe operations (run against a real API without --allow-writes): every GET, plus
+- Dodo `preview_session` (POST /checkouts/preview): a price calculation, it stores nothing;
+- Waffo `issueSessionToken`: a short-lived JWT for a buyer; it creates no order, session or
+  customer record the merchant sees.
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+import uuid
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
+
+import requests
+
+from ..core.contracts import CONTRACTS_DIR
+from ..core.http import credential_namespace
+from .auth import WaffoTokens, post_with_retry
+
+
+@dataclass
+class Profile:
+    name: str
+    mount: str
+    # Schema-valid data can still break a business rule only the server knows (the product must
+    # exist, confirm=true needs an address): the provider's answer to those is an accepted answer.
+    accepted: list[str]
+    safe_writes: set[str]
+    default_remote_url: str
+    env_vars: list[str] = field(default_factory=list)
+    # Disagreements between the contract and paymock that are known and explained: reported as
+    # "known" (printed, in the JUnit XML as skipped), not counted as failures, and only against
+    # paymock. Each: (operationIds, check, text in the failure message, why).
+    known: list[tuple[set, str, str, str]] = field(default_factory=list)
+
+    @property
+    def contract(self):
+        return CONTRACTS_DIR / self.name / "openapi.json"
+
+    def is_safe(self, method: str, operation_id: str | None) -> bool:
+        return method.upper() in ("GET", "HEAD", "OPTIONS") or operation_id in self.safe_writes
+
+
+PROFILES = {
+    "dodo": Profile("dodo", "/dodo", ["2xx", "401", "403", "404", "409", "422", "429"],
+                    {"preview_session"}, "https://test.dodopayments.com",
+                    ["DODO_PAYMENTS_API_KEY"]),
+    "waffo": Profile("waffo", "/waffo", ["2xx", "400", "401", "403", "404", "409"],
+                     {"issueSessionToken"}, "https://api.waffo.ai",
+                     ["WAFFO_MERCHANT_ID", "WAFFO_PRIVATE_KEY", "WAFFO_PRIVATE_KEY_FILE", "WAFFO_STORE_ID"],
+                     known=[({"createCheckoutSession", "cancelSubscriptionOrder"}, "negative_data_rejection",
+                             "X-Environment",
+                             "with an API key paymock ignores X-Environment (the key decides the "
+                             "environment), so an out-of-enum value is not rejected although the "
+                             "contract's enum says it should be")]),
+}
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+PRODUCT_ID = re.compile(r"^PROD_[0-9A-Za-z]{22}$")
+STORE_ID = re.compile(r"^STO_[0-9A-Za-z]{22}$")
+ORDER_ID = re.compile(r"^ORD_[0-9A-Za-z]{22}$")
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+def _op(case) -> str | None:
+    return case.operation.definition.raw.get("operationId")
+
+
+# -- Dodo -------------------------------------------------------------------------------------------
+
+class RejectedCredentials(ValueError):
+    pass
+
+
+def dodo_products(base_url: str, api_key: str, on_request=None) -> list[dict]:
+    """The target's own catalog (GET /products: safe on any account). Doubles as a check of the
+    key: a 401 or 403 here stops the run before it starts (every answer would be a 401, which
+    the contract documents, and the run would pass without testing anything)."""
+    if on_request:
+        on_request()
+    try:
+        response = requests.get(f"{base_url}/products", params={"page_size": 50},
+                                headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
+    except requests.RequestException:
+        return []
+    if response.status_code in (401, 403):
+        raise RejectedCredentials(f"the target answered {response.status_code} to GET /products "
+                                  "with this API key: check the key (test-mode keys work only on "
+                                  "https://test.dodopayments.com)")
+    try:
+        items = response.json().get("items", []) if response.status_code == 200 else []
+    except (ValueError, AttributeError):
+        return []
+    return [item for item in items if isinstance(item, dict) and item.get("product_id")]
+
+
+def _phase(case) -> str | None:
+    meta = getattr(case, "meta", None)
+    return str(meta.phase.name) if meta is not None and meta.phase is not None else None
+
+
+def _is_positive(case) -> bool:
+    meta = getattr(case, "meta", None)
+    return meta is None or str(meta.generation.mode) == "positive"
+
+
+def install_dodo_hooks(schema, products: list[dict]) -> None:
+    """Generated product ids never exist: swap the ids in a cart for the target's products.
+
+    In the stateful phase a positive create-session body becomes a minimal valid one (one one-time
+    product, quantity 1, plus any generated return_url/metadata), so that flows reach a 200 and
+    the links behind it run; values a link supplies (the customer) are merged afterwards."""
+    ids = [p["product_id"] for p in products]
+    one_time = [p["product_id"] for p in products if not p.get("is_recurring")] or ids
+    if not ids:
+        return
+
+    def map_case(context, case):
+        body = case.body
+        if not isinstance(body, MutableMapping) or not isinstance(body.get("product_cart"), list):
+            return case
+        rng = random.Random(len(body["product_cart"]))
+        if _phase(case) == "stateful" and _is_positive(case):
+            kept = {key: body[key] for key in ("return_url", "metadata") if key in body}
+            body.clear()
+            body.update(kept, product_cart=[{"product_id": rng.choice(one_time), "quantity": 1}])
+            return case
+        for item in body["product_cart"]:
+            if isinstance(item, MutableMapping) and isinstance(item.get("product_id"), str):
+                item["product_id"] = rng.choice(ids)
+        return case
+
+    schema.hook(map_case)
+
+
+# -- Waffo ------------------------------------------------------------------------------------------
+
+class WaffoIds:
+    """Real sessions (and, on a mock, pending orders) for generated cases to use."""
+
+    def __init__(self, tokens: WaffoTokens, products: dict[str, str], control=None, on_request=None):
+        self.tokens = tokens
+        self.products = products      # {"onetime": PROD_..., "subscription": PROD_...}
+        self.control = control        # mock_server.control.Client, only when the target is paymock
+        self.on_request = on_request
+        self._sessions: dict[str, str] = {}
+        self._handed_out: set[str] = set()
+        self._lock = threading.Lock()
+        self.http = requests.Session()
+
+    def _post(self, path: str, body: dict, headers: dict, auth=None):
+        if self.on_request:
+            self.on_request()
+        response = post_with_retry(self.http, self.tokens.base_url + path, data=json.dumps(body),
+                                   headers={"Content-Type": "application/json", **headers}, auth=auth)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, None
+
+    def new_session(self, kind: str) -> str | None:
+        product = self.products.get(kind)
+        if not product:
+            return None
+        status, payload = self._post("/v1/actions/checkout/create-session", {
+            "productId": product, "currency": "USD",
+            "billingDetail": {"country": "DE", "isBusiness": False}},
+            self.tokens.signer.headers(), auth=self.tokens.signer)
+        return payload["data"]["sessionId"] if status == 200 else None
+
+    def session(self, kind: str) -> str | None:
+        with self._lock:
+            if kind not in self._sessions:
+                self._sessions[kind] = self.new_session(kind)
+            return self._sessions[kind]
+
+    def pending_order(self, kind: str) -> str | None:
+        """Place an order through the API, then read its id from the mock's state: Waffo's
+        create-order answers only a checkoutUrl (the merchant learns the order id by webhook)."""
+        if self.control is None:
+            return None
+        session = self.new_session(kind)
+        if session is None:
+            return None
+        status, _ = self._post(f"/v1/actions/{kind}-order/create-order", {"checkoutSessionId": session},
+                               {"Authorization": f"Bearer {self.tokens.current()}",
+                                "X-Environment": self.tokens.creds.environment})
+        if status != 200:
+            return None
+        namespace = credential_namespace("waffo", self.tokens.creds.merchant_id)
+        state = self.control.state(namespace)
+        orders = [o for ns in state.get("namespaces", {}).values() for o in ns.get("order", {}).values()]
+        with self._lock:
+            fresh = [o for o in orders if o.get("type") == kind and o.get("status") == "pending"
+                     and o["orderId"] not in self._handed_out]
+            if not fresh:
+                return None
+            order = max(fresh, key=lambda o: (o.get("createdAt", ""), o["orderId"]))
+            self._handed_out.add(order["orderId"])
+            return order["orderId"]
+
+
+SESSION_KIND = {"createOnetimeOrder": "onetime", "createSubscriptionOrder": "subscription"}
+CANCEL_KIND = {"cancelOnetimeOrder": "onetime", "cancelSubscriptionOrder": "subscription"}
+
+
+def install_waffo_hooks(schema, ids: WaffoIds) -> None:
+    """Only schema-valid ids are swapped: an invalid one is the point of a negative case. Values a
+    link puts in the case (stateful phase) are merged after this hook, so they win."""
+    counter = {"n": 0}
+
+    def map_case(context, case):
+        headers = case.headers
+        key = headers.get("X-Idempotency-Key") if isinstance(headers, MutableMapping) else None
+        if isinstance(key, str) and IDEMPOTENCY_KEY.match(key):
+            # Waffo replays the first 2xx for a key whatever the body; Schemathesis reuses small keys.
+            headers["X-Idempotency-Key"] = (key + "-" + uuid.uuid4().hex)[-256:]
+        body = case.body if isinstance(case.body, MutableMapping) else None
+        if body is None:
+            return case
+        op = _op(case)
+        if op == "createCheckoutSession" and isinstance(body.get("productId"), str) \
+                and PRODUCT_ID.match(body["productId"]):
+            counter["n"] += 1
+            kind = "onetime" if counter["n"] % 2 else "subscription"
+            if ids.products.get(kind):
+                body["productId"] = ids.products[kind]
+                if isinstance(body.get("currency"), str) and CURRENCY.match(body["currency"]):
+                    body["currency"] = "USD"
+                body.setdefault("billingDetail", {"country": "DE", "isBusiness": False})
+        elif op == "issueSessionToken":
+            if isinstance(body.get("storeId"), str) and STORE_ID.match(body["storeId"]) \
+                    and ids.tokens.creds.store_id:
+                body["storeId"] = ids.tokens.creds.store_id
+            if isinstance(body.get("productId"), str) and PRODUCT_ID.match(body["productId"]) \
+                    and ids.products.get("onetime"):
+                body["productId"] = ids.products["onetime"]
+        elif op in SESSION_KIND:
+            value = body.get("checkoutSessionId")
+            if isinstance(value, str) and 1 <= len(value) <= 128:
+                body["checkoutSessionId"] = ids.session(SESSION_KIND[op]) or value
+        elif op in CANCEL_KIND:
+            value = body.get("orderId")
+            if isinstance(value, str) and ORDER_ID.match(value):
+                body["orderId"] = ids.pending_order(CANCEL_KIND[op]) or value
+        return case
+
+    schema.hook(map_case)
+
+
+def waffo_fixture_products() -> dict[str, str]:
+    from .auth import _catalog
+    products = _catalog()["waffo"]["products"]
+    by_fixture = {p["metadata"]["fixture"]: p["id"] for p in products}
+    return {"onetime": by_fixture["ebook"], "subscription": by_fixture["pro_monthly"]}

@@ -1,0 +1,299 @@
+"""One contract run: Schemathesis 4.x (as a library) over a provider's contract against a target.
+
+    from mock_server.contract_kit import RunOptions, run
+    report = run(RunOptions("dodo", max_examples=10))
+    assert report.exit_code == 0, report.render()
+
+Against a target that is not paymock, only safe operations run (GET and the few POSTs listed in
+providers.py), with positive data only, unless `allow_writes`; 429 answers are waited out as
+their Retry-After says (Schemathesis' `rate-limit = "auto"`); the run stops after `max_requests`
+requests or `max_time` seconds (defaults 300 and 300 for a real API, unbounded for a mock).
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+
+import schemathesis
+from schemathesis.engine import StopReason, events, from_schema
+
+from . import auth as kit_auth
+from . import providers, target as targets
+from .report import Report
+
+PHASES = ("examples", "coverage", "fuzzing", "stateful")
+REMOTE_MAX_REQUESTS = 300
+REMOTE_MAX_TIME = 300.0
+STATEFUL_MIN_EXAMPLES = 30
+
+
+class UsageError(ValueError):
+    """Bad options or missing credentials: exit code 2, nothing was run."""
+
+
+@dataclass
+class RunOptions:
+    provider: str
+    target: str | None = None          # None: a mock the kit starts on a free port
+    checks: list[str] | None = None    # Schemathesis check names; None: all of them
+    max_examples: int = 20
+    report: str | None = None          # PATH.xml: JUnit XML; any other suffix: the text summary
+    allow_writes: bool = False
+    stateful: bool = True
+    max_requests: int | None = None
+    max_time: float | None = None
+    phases: list[str] | None = None    # None: examples, coverage, fuzzing, stateful
+    operations: list[str] | None = None  # operationIds to include; None: all
+    control_token: str | None = None
+    remote: bool = False               # treat the target as a real API even if it is paymock
+    api_key: str | None = None
+    merchant_id: str | None = None
+    private_key_file: str | None = None
+    store_id: str | None = None
+    seed: int | None = None
+    env: dict = field(default_factory=lambda: dict(os.environ))
+
+
+class Budget:
+    """Stops the event stream after N requests or S seconds (soft: requests in flight finish)."""
+
+    def __init__(self, max_requests: int | None, max_time: float | None):
+        self.max_requests = max_requests
+        self.max_time = max_time
+        self.count = 0
+        self.reason: str | None = None
+        self._lock = threading.Lock()
+        self._stream = None
+        self._timer: threading.Timer | None = None
+
+    def attach(self, stream) -> None:
+        self._stream = stream
+        if self.max_time:
+            self._timer = threading.Timer(self.max_time, self._stop, args=(f"time budget of "
+                                          f"{self.max_time:g}s reached (--max-time)",))
+            self._timer.daemon = True
+            self._timer.start()
+
+    def request(self) -> None:
+        with self._lock:
+            self.count += 1
+            over = self.max_requests is not None and self.count >= self.max_requests
+        if over:
+            self._stop(f"request budget of {self.max_requests} reached (--max-requests)")
+
+    def _stop(self, reason: str) -> None:
+        if self.reason is None:
+            self.reason = reason
+        if self._stream is not None:
+            self._stream.stop()
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+
+
+def _config(options: RunOptions, profile, safe_only: bool, creds, stateful: bool) -> dict:
+    # Against a real API the coverage phase's boundary values would spend the request budget on
+    # one operation; it runs only when asked for (--phases).
+    phases = options.phases or [p for p in PHASES if not (safe_only and p == "coverage")]
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        raise UsageError(f"unknown phase(s): {', '.join(sorted(unknown))} (choose from {', '.join(PHASES)})")
+    acceptance = {"expected-statuses": profile.accepted}
+    checks: dict = {"positive_data_acceptance": acceptance}
+    if options.checks:
+        from schemathesis.checks import CHECKS
+        known = set(CHECKS.get_all_names())
+        unknown = set(options.checks) - known
+        if unknown:
+            raise UsageError(f"unknown check(s): {', '.join(sorted(unknown))} "
+                             f"(known: {', '.join(sorted(known))})")
+        checks = {"enabled": False}
+        for name in options.checks:
+            checks[name] = {"enabled": True}
+        checks["positive_data_acceptance"] = {
+            **acceptance, "enabled": "positive_data_acceptance" in options.checks}
+    config = {
+        "checks": checks,
+        "generation": {"max-examples": options.max_examples, "database": "none",
+                       **({"mode": "positive"} if safe_only else {})},
+        "phases": {name: {"enabled": name in phases and (name != "stateful" or stateful)}
+                   for name in PHASES},
+        "rate-limit": "auto",
+        "cache": {"enabled": False},  # nothing written to the working directory (read-only in docker)
+        "request-timeout": 30,
+        "workers": 1,
+        "suppress-health-check": ["all"],
+    }
+    # The contract's own links only (Schemathesis can infer more; they would crowd out the flows
+    # the contracts declare). Flows need more than a handful of scenarios to reach their second
+    # and third steps.
+    config["phases"]["stateful"]["inference"] = {"algorithms": []}
+    config["phases"]["stateful"]["generation"] = {
+        "max-examples": max(options.max_examples, STATEFUL_MIN_EXAMPLES), "database": "none",
+        **({"mode": "positive"} if safe_only else {})}
+    if options.seed is not None:
+        config["seed"] = options.seed
+    if profile.name == "dodo":
+        config["auth"] = kit_auth.dodo_auth_config(creds)
+    return config
+
+
+def _contract_operations(profile) -> list[tuple[str, str, str | None]]:
+    raw = json.loads(profile.contract.read_text())
+    return [(method.upper(), path, op.get("operationId"))
+            for path, item in raw["paths"].items() for method, op in item.items()
+            if method in ("get", "put", "post", "delete", "patch")]
+
+
+def _links(profile) -> list[tuple[str, str, str]]:
+    """(source operationId, target operationId, link name) for every link in the contract."""
+    raw = json.loads(profile.contract.read_text())
+    found = []
+    for item in raw["paths"].values():
+        for op in item.values():
+            for response in op.get("responses", {}).values():
+                for name, link in (response.get("links") or {}).items():
+                    found.append((op.get("operationId"), link.get("operationId"), name))
+    return found
+
+
+def run(options: RunOptions, out=print) -> Report:
+    if options.provider not in providers.PROFILES:
+        raise UsageError(f"unknown provider {options.provider!r} (dodo or waffo)")
+    profile = providers.PROFILES[options.provider]
+    target = targets.resolve(profile.name, options.target, options.control_token, options.remote)
+    try:
+        return _run(options, profile, target, out)
+    finally:
+        target.stop()
+
+
+def _load_credentials(options: RunOptions, profile, target):
+    if profile.name == "dodo":
+        return kit_auth.load_dodo(options.api_key, options.env, allow_fixture=target.is_mock)
+    return kit_auth.load_waffo(options.merchant_id, options.private_key_file, options.store_id,
+                               options.env, allow_fixture=target.is_mock)
+
+
+def _run(options: RunOptions, profile, target, out) -> Report:
+    try:
+        creds = _load_credentials(options, profile, target)
+    except kit_auth.CredentialsError as exc:
+        raise UsageError(str(exc)) from None
+    redact = kit_auth.Redactor(creds.secrets() + [options.control_token or ""])
+    safe_only = not target.is_mock and not options.allow_writes
+    max_requests = options.max_requests
+    max_time = options.max_time
+    if not target.is_mock:
+        max_requests = max_requests or REMOTE_MAX_REQUESTS
+        max_time = max_time or REMOTE_MAX_TIME
+    budget = Budget(max_requests, max_time)
+
+    wanted = set(options.operations or [])
+    known_ids = {op_id for _, _, op_id in _contract_operations(profile)}
+    if wanted - known_ids:
+        raise UsageError(f"unknown operation(s): {', '.join(sorted(wanted - known_ids))}")
+    runs = {op_id for method, _, op_id in _contract_operations(profile)
+            if (not wanted or op_id in wanted) and (not safe_only or profile.is_safe(method, op_id))}
+    live_links = [link for link in _links(profile) if link[0] in runs and link[1] in runs]
+    stateful = options.stateful and bool(live_links)
+    config = schemathesis.Config.from_dict(_config(options, profile, safe_only, creds, stateful))
+    schema = schemathesis.openapi.from_path(profile.contract, config=config)
+    schema.config.update(base_url=target.base_url)
+
+    report = Report(profile.name, target.base_url, target.note, creds.source, redact,
+                    known_rules=profile.known if target.is_mock else [])
+    report.settings_line = (
+        f"mode: {'safe (GET and safe POSTs, positive data; --allow-writes to run everything)' if safe_only else 'all operations'}"
+        f"; max examples {options.max_examples}; stateful {'on' if stateful else 'off'}"
+        f"; budget {max_requests or 'unbounded'} requests, {f'{max_time:g}s' if max_time else 'no time limit'}")
+    if options.stateful and not live_links:
+        report.settings_line += " (no link has both ends among the operations run)"
+    for method, path, op_id in _contract_operations(profile):
+        label = f"{method} {path}"
+        if wanted and op_id not in wanted:
+            continue
+        report.op(label)
+        if safe_only and not profile.is_safe(method, op_id):
+            report.skip(label, "writes to the real account; pass --allow-writes to run it")
+
+    def included(ctx) -> bool:
+        op = ctx.operation
+        op_id = op.definition.raw.get("operationId")
+        if wanted and op_id not in wanted:
+            return False
+        return not safe_only or profile.is_safe(op.method, op_id)
+
+    schema = schema.include(func=included)
+
+    @schema.hook
+    def after_call(context, case, response):
+        budget.request()
+        if response.status_code == 429:
+            report.rate_limited += 1
+
+    if profile.name == "dodo":
+        try:
+            products = providers.dodo_products(target.base_url, creds.api_key, on_request=budget.request)
+        except providers.RejectedCredentials as exc:
+            raise UsageError(f"{exc} ({creds.source})") from None
+        providers.install_dodo_hooks(schema, products)
+        curl_env = {"authorization": "Bearer $DODO_PAYMENTS_API_KEY"}
+    else:
+        tokens = kit_auth.install_waffo_auth(schema, creds, target.base_url, redact, budget.request)
+        if creds.store_id:
+            try:  # a rejected key stops the run here, not as a run of 401s the contract documents
+                tokens.current()
+            except kit_auth.CredentialsError as exc:
+                raise UsageError(f"{exc} ({creds.source})") from None
+        control = None
+        if target.is_mock:
+            from ..control.client import Client
+            import requests
+            http = requests.Session()
+            if options.control_token:
+                http.headers["Authorization"] = f"Bearer {options.control_token}"
+            control = Client(target.origin, session=http)
+        products = providers.waffo_fixture_products() if target.is_mock else {}
+        ids = providers.WaffoIds(tokens, products, control, on_request=budget.request)
+        providers.install_waffo_hooks(schema, ids)
+        curl_env = {"authorization": "Bearer $WAFFO_SESSION_TOKEN", "x-signature": "$WAFFO_SIGNATURE",
+                    "x-timestamp": "$WAFFO_TIMESTAMP"}
+
+    started = time.monotonic()
+    stream = from_schema(schema).execute()
+    budget.attach(stream)
+    stop_reason = None
+    try:
+        for event in stream:
+            if isinstance(event, events.PhaseStarted) and event.payload is not None:
+                report.links_in_contract = max(report.links_in_contract, event.payload.transitions_total)
+            elif isinstance(event, events.ScenarioFinished):
+                report.add_recorder(event.recorder, curl_env)
+            elif isinstance(event, events.NonFatalError):
+                report.add_error(event.label, redact(event.info.format(base_url_is_set=True)))
+            elif isinstance(event, events.FatalError):
+                report.add_error("fatal", redact(f"{type(event.exception).__name__}: {event.exception}"))
+            elif isinstance(event, events.EngineFinished):
+                stop_reason = event.stop_reason
+                for failure in event.failures or []:
+                    report.add_error(failure.operation or "run", f"{failure.title}: {failure.message}")
+    finally:
+        budget.close()
+    report.elapsed = time.monotonic() - started
+    report.requests = budget.count
+    if budget.reason:
+        report.stop_note = budget.reason
+    elif stop_reason not in (None, StopReason.COMPLETED):
+        report.stop_note = f"stopped: {stop_reason.value}"
+        if stop_reason in (StopReason.SERVER_UNAVAILABLE, StopReason.INTERRUPTED):
+            report.add_error("run", f"the run stopped early: {stop_reason.value}")
+    out(report.render())
+    if options.report:
+        path = report.write(options.report)
+        out(f"report written to {path}")
+    return report
