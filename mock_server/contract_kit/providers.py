@@ -53,12 +53,7 @@ PROFILES = {
                     ["DODO_PAYMENTS_API_KEY"]),
     "waffo": Profile("waffo", "/waffo", ["2xx", "400", "401", "403", "404", "409"],
                      {"issueSessionToken"}, "https://api.waffo.ai",
-                     ["WAFFO_MERCHANT_ID", "WAFFO_PRIVATE_KEY", "WAFFO_PRIVATE_KEY_FILE", "WAFFO_STORE_ID"],
-                     known=[({"createCheckoutSession", "cancelSubscriptionOrder"}, "negative_data_rejection",
-                             "X-Environment",
-                             "with an API key paymock ignores X-Environment (the key decides the "
-                             "environment), so an out-of-enum value is not rejected although the "
-                             "contract's enum says it should be")]),
+                     ["WAFFO_MERCHANT_ID", "WAFFO_PRIVATE_KEY", "WAFFO_PRIVATE_KEY_FILE", "WAFFO_STORE_ID"]),
 }
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{1,256}$")

@@ -216,3 +216,9 @@ def test_injected_fault_answers_in_waffo_words(client):
                                            "buyerEmail": "a@b.co"}, token,
                            headers={"X-Paymock-Fault": "500"})
     assert_error(result, 500, "Internal server error", "order")
+
+
+def test_api_key_requests_with_a_bogus_x_environment_are_400(client):
+    result = client.api(CREATE_SESSION, _session_body(), headers={"X-Environment": "staging"})
+    assert_error(result, 400, "Invalid X-Environment header: expected test or prod", "gateway")
+    assert client.api(CREATE_SESSION, _session_body(), headers={"X-Environment": "test"})[0] == 200

@@ -90,6 +90,9 @@ class Gateway:
         environment = self.registry.verify(
             merchant_id, headers.get("X-Timestamp", ""), headers.get("X-Signature", ""), path,
             request.get_data(cache=True), candidates, self.lenient)
+        # The key decides the environment; an X-Environment sent anyway must still be a real one.
+        if "X-Environment" in headers:
+            self._environment(headers)
         return Caller(API_KEY, merchant_id, environment)
 
     @staticmethod
