@@ -54,6 +54,7 @@ def test_documented_ids_exist(catalog):
     assert {"BLACKFRIDAY2024", "WELCOME5", "LAPTOP10", "EXPIRED2023"} <= codes
 
 
-def test_the_plugin_example_is_shown_verbatim():
-    example = (Path(__file__).resolve().parent / "example" / "test_merchant_suite.py").read_text()
+@pytest.mark.parametrize("name", ["test_merchant_suite.py", "test_contract_pytest.py"])
+def test_the_plugin_examples_are_shown_verbatim(name):
+    example = (Path(__file__).resolve().parent / "example" / name).read_text()
     assert example.rstrip() in README
