@@ -9,14 +9,19 @@ from . import fixtures
 from .config import Settings
 from .control.faults import bp as control_faults_bp
 from .control.routes import ControlError, render_control_error
+from .control.payments import bp as control_payments_bp
 from .control.routes import bp as control_bp
+from .control.webhooks import bp as control_webhooks_bp
 from . import guards
 from .core import fault_http
 from .core.clock import Clock
 from .core.http import json_response
 from .core.journal import Journal, redact_headers
+from .core.payments import Payments
 from .core.runtime import Core
 from .core.store import Store
+from .core.webhooks import Outbox
+from .hosted import bp as hosted_bp
 from .providers import dodo, waffo
 
 PROVIDERS = (dodo, waffo)
@@ -38,12 +43,31 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.extensions["paymock"] = core
     app.extensions["paymock.settings"] = settings
     guards.install(app, core, settings)
+    _wire_payments(app, core, settings)
     for provider in PROVIDERS:
         provider.register(app, core, catalog)
     app.register_blueprint(control_bp, url_prefix="/_mock")
     app.register_blueprint(control_faults_bp, url_prefix="/_mock")
+    app.register_blueprint(control_payments_bp, url_prefix="/_mock")
+    app.register_blueprint(control_webhooks_bp, url_prefix="/_mock")
+    app.register_blueprint(hosted_bp)
+    if settings.webhook_url:
+        app.extensions["paymock.webhooks"].add_endpoint(settings.webhook_url)
     _install_hooks(app, core)
     return app
+
+
+def _wire_payments(app: Flask, core: Core, settings: Settings) -> None:
+    """Core payments and the webhook outbox, before the providers that plug into them."""
+    payments = Payments(core.store, core.clock)
+    outbox = Outbox(core.clock, core.faults, timeout=settings.webhook_timeout_seconds,
+                    shutdown=core.shutdown)
+    outbox.tick_hooks.append(payments.sweep)  # checkouts that expire cancel their payment
+    app.extensions["paymock.payments"] = payments
+    app.extensions["paymock.webhooks"] = outbox
+    # --state-file: pending deliveries survive a restart, and expiry still finds open payments.
+    core.persistence.register("payments", payments.dump, payments.load)
+    core.persistence.register("webhooks", outbox.dump, outbox.load)
 
 
 def _install_hooks(app: Flask, core: Core) -> None:

@@ -19,6 +19,7 @@ def _serve(args) -> int:
         settings = Settings.load(args.config, host=args.host, port=args.port,
                                  public_url=args.public_url, fixtures=args.fixtures,
                                  threads=args.threads, strict=True if args.strict else None,
+                                 webhook_url=args.webhook_url,
                                  state_file=args.state_file, state_interval=args.state_interval,
                                  control_token=args.control_token,
                                  max_body_bytes=args.max_body_bytes)
@@ -81,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="TOML file with a [paymock] table")
     serve.add_argument("--scenario", action="append", metavar="PATH",
                        help="load fault rules from a scenario file or preset name (repeatable)")
+    serve.add_argument("--webhook-url", metavar="URL",
+                       help="deliver every namespace's webhooks to this URL (or PAYMOCK_WEBHOOK_URL)")
     serve.add_argument("--strict", action="store_true", help="answer exactly like the real APIs, "
                        "without test conveniences")
     serve.add_argument("--state-file", type=Path, metavar="PATH",

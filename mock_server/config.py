@@ -35,6 +35,13 @@ class Settings:
     control_token: str = ""
     # Larger request bodies are refused with 413 in the provider's envelope.
     max_body_bytes: int = 1024 * 1024
+    # Webhooks: an endpoint every namespace delivers to (also `paymock serve --webhook-url`), the
+    # Dodo signing secret (default: the TEST-ONLY one in providers/dodo/webhooks.py), the per-
+    # attempt timeout, and the event a failed Waffo payment sends ("" sends none; unconfirmed).
+    webhook_url: str = ""
+    dodo_webhook_secret: str = ""
+    webhook_timeout_seconds: float = 15.0
+    waffo_payment_failed_event: str = "order.payment_failed"
     extra: dict = field(default_factory=dict)
 
     def base_url(self) -> str:

@@ -63,6 +63,7 @@ class Paymock:
         self.dodo_namespace = Client.namespace_for("dodo", self.dodo_api_key)
         self.clock = _TestClock(self)
         self._rules: list[str] = []
+        self._endpoints: list[str] = []
         self._clock_touched = False
 
     def fail(self, operation: str, status: int = 500, times: int | None = 1, **action) -> dict:
@@ -79,6 +80,21 @@ class Paymock:
         rule = self.control.psp_outage(seconds, **kwargs)
         self._rules.append(rule["id"])
         return rule
+
+    def pay(self, obj_id: str, outcome: str = "paid", reason: str | None = None, **kwargs) -> dict:
+        """Script a payment outcome: a Dodo session id, a payment id or a Waffo order id."""
+        return self.control.pay(obj_id, outcome, reason, **kwargs)
+
+    def webhook_endpoint(self, url: str, namespace: str | None = None, **fields) -> dict:
+        """Deliver this test's webhooks (its Dodo namespace unless told otherwise) to `url`;
+        the endpoint is removed after the test."""
+        endpoint = self.control.webhooks.add_endpoint(url, namespace or self.dodo_namespace, **fields)
+        self._endpoints.append(endpoint["id"])
+        return endpoint
+
+    @property
+    def webhooks(self):
+        return self.control.webhooks
 
     def fault(self, rule_id: str) -> dict:
         """A rule as the server sees it now (with `matched` and `fired` counts)."""
@@ -97,6 +113,11 @@ class Paymock:
         for rule_id in self._rules:
             try:
                 self.control.faults.delete(rule_id)
+            except Exception:  # already deleted by the test itself
+                pass
+        for endpoint_id in self._endpoints:
+            try:
+                self.control.webhooks.delete_endpoint(endpoint_id)
             except Exception:  # already deleted by the test itself
                 pass
         if self._clock_touched:

@@ -28,6 +28,8 @@ OPERATIONS = {
     ("/customers", "post"): ["401", "422"],
     ("/customers/{customer_id}", "get"): ["401", "404"],
     ("/discounts/code/{code}", "get"): ["401", "404"],
+    ("/payments", "get"): ["401", "422"],
+    ("/payments/{payment_id}", "get"): ["401", "404"],
 }
 
 DESCRIPTIONS = {
@@ -47,7 +49,8 @@ EXAMPLES = {
     "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
 }
 NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{customer_id}": "Customer not found",
-                      "/discounts/code/{code}": "Discount not found"}
+                      "/discounts/code/{code}": "Discount not found",
+                      "/payments/{payment_id}": "Payment not found"}
 
 ERROR_SCHEMA = {
     "type": "object",

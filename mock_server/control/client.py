@@ -60,6 +60,81 @@ class _Faults:
         return self._client._call("DELETE", "/faults")["deleted"]
 
 
+class _Payments:
+    def __init__(self, client: Client):
+        self._client = client
+
+    def outcome(self, obj_id: str, outcome: str = "paid", reason: str | None = None,
+                namespace: str | None = None, customer: dict | None = None) -> dict:
+        """Drive a payment without a browser. `obj_id`: a payment id, a Dodo checkout session
+        id or a Waffo order id; `outcome`: paid, declined, 3ds_required, 3ds_passed, 3ds_failed,
+        processing, abandoned or cancelled; `reason`: insufficient_funds, card_declined, ..."""
+        body = {"outcome": outcome}
+        body.update({k: v for k, v in (("reason", reason), ("namespace", namespace),
+                                       ("customer", customer)) if v is not None})
+        return self._client._call("POST", f"/payments/{obj_id}/outcome", body)["payment"]
+
+    def get(self, obj_id: str) -> dict:
+        return self._client._call("GET", f"/payments/{obj_id}")["payment"]
+
+    def list(self, namespace: str | None = None) -> list[dict]:
+        return self._client._call("GET", "/payments",
+                                  params={"namespace": namespace} if namespace else None)["payments"]
+
+    def cards(self) -> dict:
+        return self._client._call("GET", "/cards")
+
+
+class _Webhooks:
+    def __init__(self, client: Client):
+        self._client = client
+
+    def add_endpoint(self, url: str, namespace: str | None = None, provider: str | None = None,
+                     events: list | None = None, secret: str | None = None) -> dict:
+        body = {"url": url}
+        body.update({k: v for k, v in (("namespace", namespace), ("provider", provider),
+                                       ("events", events), ("secret", secret)) if v is not None})
+        return self._client._call("POST", "/webhooks/endpoints", body)
+
+    def endpoints(self, namespace: str | None = None) -> list[dict]:
+        return self._client._call("GET", "/webhooks/endpoints",
+                                  params={"namespace": namespace} if namespace else None)["endpoints"]
+
+    def delete_endpoint(self, endpoint_id: str) -> None:
+        self._client._call("DELETE", f"/webhooks/endpoints/{endpoint_id}")
+
+    def deliveries(self, namespace: str | None = None, status: str | None = None,
+                   type: str | None = None) -> list[dict]:
+        params = {k: v for k, v in (("namespace", namespace), ("status", status), ("type", type)) if v}
+        return self._client._call("GET", "/webhooks/deliveries", params=params)["deliveries"]
+
+    def delivery(self, delivery_id: str) -> dict:
+        return self._client._call("GET", f"/webhooks/deliveries/{delivery_id}")
+
+    def redeliver(self, delivery_id: str) -> dict:
+        return self._client._call("POST", f"/webhooks/deliveries/{delivery_id}/redeliver")
+
+    def flush(self, wait: float = 10) -> dict:
+        """Run every pending retry now and wait until the outbox is idle."""
+        return self._client._call("POST", "/webhooks/flush", {"wait": wait})
+
+    def events(self, namespace: str | None = None) -> list[dict]:
+        return self._client._call("GET", "/webhooks/events",
+                                  params={"namespace": namespace} if namespace else None)["events"]
+
+    def secret(self) -> str:
+        return self._client._call("GET", "/webhooks/secret")["secret"]
+
+    def set_secret(self, secret: str) -> str:
+        return self._client._call("POST", "/webhooks/secret", {"secret": secret})["secret"]
+
+    def waffo_public_key(self) -> str:
+        response = self._client.http.get(f"{self._client.base_url}/_mock/waffo/webhook-public-key",
+                                         timeout=self._client.timeout)
+        response.raise_for_status()
+        return response.text
+
+
 class Client:
     def __init__(self, base_url: str = "http://127.0.0.1:8787", session: requests.Session | None = None,
                  timeout: float = 10.0, token: str | None = None):
@@ -70,6 +145,8 @@ class Client:
         self.token = token if token is not None else os.environ.get("PAYMOCK_CONTROL_TOKEN") or None
         self.clock = _Clock(self)
         self.faults = _Faults(self)
+        self.payments = _Payments(self)
+        self.webhooks = _Webhooks(self)
 
     @staticmethod
     def namespace_for(provider: str, credential: str) -> str:
@@ -128,6 +205,10 @@ class Client:
         """Expire one thing now: kind "session", "order", "token" or "idempotency-key"."""
         return self._call("POST", f"/expire/{kind}/{obj_id}",
                           {"namespace": namespace} if namespace else {})["expired"]
+
+    def pay(self, obj_id: str, outcome: str = "paid", reason: str | None = None, **kwargs) -> dict:
+        """Shortcut for `payments.outcome`: `mock.pay(session_id, "declined", "insufficient_funds")`."""
+        return self.payments.outcome(obj_id, outcome, reason, **kwargs)
 
     def load_scenario(self, scenario: dict) -> list[dict]:
         return self._call("POST", "/scenario", scenario)["rules"]

@@ -16,8 +16,10 @@ from dataclasses import asdict, dataclass, field
 
 CONNECTION_MODES = ("reset", "drop", "hang")
 BODY_MODES = ("truncated", "non_json", "empty")
+WEBHOOK_MODES = ("delay", "duplicate", "reorder", "drop")  # rules with provider "webhook"
 ACTION_KEYS = {"status", "body", "message", "headers", "latency_ms", "latency_range_ms",
-               "connection", "hang_seconds", "body_mode", "commit", "decline", "patch", "preset"}
+               "connection", "hang_seconds", "body_mode", "commit", "decline", "patch", "preset",
+               "webhook", "webhook_delay"}
 RULE_KEYS = {"id", "provider", "operation", "method", "path", "namespace", "body_equals",
              "times", "after", "probability", "seed", "sequence", "action", "description",
              "active_from", "active_until", "for_seconds"}
@@ -41,6 +43,8 @@ class Action:
     commit: bool = False               # run the real request (side effects), then answer `status`
     decline: str | None = None         # PSP only: the checkout is created, the payment page declines
     patch: dict | None = None          # {JSON pointer: value} set in the real answer's body
+    webhook: str | None = None         # webhook rules: delay | duplicate | reorder | drop
+    webhook_delay: float = 0           # seconds of mock time a webhook waits (delay, reorder)
 
     @classmethod
     def parse(cls, raw, where: str = "action") -> Action | None:
@@ -100,8 +104,14 @@ class Action:
             raise FaultRuleError(f"{where}.patch changes the real answer: it cannot go with an error status")
         if self.decline is not None and not isinstance(self.decline, str):
             raise FaultRuleError(f"{where}.decline must be a failure reason such as \"insufficient_funds\"")
+        if self.webhook is not None and self.webhook not in WEBHOOK_MODES:
+            raise FaultRuleError(f"{where}.webhook must be one of {list(WEBHOOK_MODES)}")
+        if (isinstance(self.webhook_delay, bool) or not isinstance(self.webhook_delay, (int, float))
+                or self.webhook_delay < 0):
+            raise FaultRuleError(f"{where}.webhook_delay must be a number of seconds >= 0")
         if not any((self.status, self.body is not None, self.latency_ms, self.latency_range_ms,
-                    self.connection, self.body_mode, self.headers, self.decline, self.patch)):
+                    self.connection, self.body_mode, self.headers, self.decline, self.patch,
+                    self.webhook, self.webhook_delay)):
             raise FaultRuleError(f"{where} does nothing: give a status, latency, connection, "
                                  "body_mode or headers")
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 from functools import partial
 
 from ...core.contracts import Contract
+from ...core.psp import MockPsp
 from . import models
 from . import responses
+from . import webhooks
+from .payments import DodoPayments
 from .responses import bp
 
 NAME = "dodo"
@@ -23,9 +26,25 @@ def register(app, core, catalog: dict) -> None:
     app.extensions["paymock.dodo.keys"] = frozenset(
         key.strip() for key in settings.dodo_api_keys.split(",") if key.strip()
     )
+    _wire_payments(app, core, app.extensions["paymock.dodo"], settings)
     app.url_map.converters["session_id"] = responses.SessionIdConverter
     app.register_blueprint(bp, url_prefix=MOUNT)
 
 
 def _checkout_url(core, session_id: str) -> str:
     return core.url(f"/checkout/dodo/session/{session_id}")
+
+
+def _wire_payments(app, core, backend, settings) -> None:
+    """Core payments, the PSP pages under /psp/dodo/ and Standard Webhooks signing."""
+    payments = app.extensions.get("paymock.payments")
+    if payments is None:
+        return
+    outbox = app.extensions.get("paymock.webhooks")
+    psp = MockPsp(lambda checkout_id: core.url(f"/psp/dodo/{checkout_id}"), core.faults,
+                  core.shutdown)
+    secret = webhooks.Secret(getattr(settings, "dodo_webhook_secret", None) or webhooks.DEFAULT_SECRET)
+    app.extensions["paymock.dodo.webhook_secret"] = secret
+    if outbox is not None:
+        outbox.channels[NAME] = webhooks.channel(secret)
+    backend.payments = DodoPayments(backend, payments, psp, outbox)

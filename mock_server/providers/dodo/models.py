@@ -46,10 +46,11 @@ def seed(catalog: dict):
 
 
 class DodoBackend:
-    def __init__(self, clock: Clock, checkout_url, business_id: str = "bus_paymock"):
+    def __init__(self, clock: Clock, checkout_url, business_id: str = "bus_paymock", payments=None):
         self.clock = clock
         self._checkout_url = checkout_url  # session id -> hosted page URL
         self.business_id = business_id
+        self.payments = payments  # payments.DodoPayments once the app wires the core payments in
 
     # -- checkout sessions ------------------------------------------------------------------
     def create_session(self, ns: Namespace, body: dict) -> dict:
@@ -70,7 +71,9 @@ class DodoBackend:
         }
         with ns.lock:
             ns.put(SESSION, session_id, session, expires_at=expires_at)
-            if confirm:
+            if confirm and self.payments is not None:
+                self.payments.open_confirmed(ns, session, payment_id)
+            elif confirm:
                 ns.put(PAYMENT, payment_id, {
                     "payment_id": payment_id, "checkout_session_id": session_id,
                     "status": "requires_payment_method", "total_amount": quote["total_price"],

@@ -146,3 +146,15 @@ def get_customer_handler(customer_id: str):
 def get_discount_by_code_handler(code: str):
     _op("get_discount_by_code_handler")
     return json_response(_ctx()[1].get_discount_by_code(_ns(), code))
+
+
+@bp.get("/payments")
+def list_payments_handler():
+    query = _query("list_payments_handler")
+    return json_response(_ctx()[1].payments.list(_ns(), query))
+
+
+@bp.get("/payments/<payment_id>")
+def get_payment_handler(payment_id: str):
+    _op("get_payment_handler")
+    return json_response(_ctx()[1].payments.get(_ns(), payment_id))

@@ -10,6 +10,8 @@ from .auth import MerchantRegistry, TokenIssuer
 from .gateway import Gateway
 from ...core.psp import MockPsp
 from .responses import bp
+from . import webhooks
+from .payments import WaffoPayments
 
 NAME = "waffo"
 MOUNT = "/waffo"
@@ -44,6 +46,7 @@ def register(app, core, catalog: dict) -> None:
         core.clock, tokens,
         lambda slug, session_id: core.url(f"/checkout/waffo/store/{slug}/checkout/{session_id}"),
         psp)
+    _wire_payments(app, core, backend, settings)
     # One idempotency book per server, shared by any provider that wants one.
     idempotency = app.extensions.setdefault("paymock.idempotency", Idempotency(core.clock))
     core.store.add_seeder(f"{NAME}:", lambda name: models.seed_objects(section,
@@ -53,3 +56,17 @@ def register(app, core, catalog: dict) -> None:
     app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency)
     app.register_blueprint(bp, url_prefix=MOUNT)
     app.register_blueprint(control.bp, url_prefix="/_mock/waffo")
+
+
+def _wire_payments(app, core, backend, settings) -> None:
+    """Orders on core payments, and RSA-signed webhooks."""
+    payments = app.extensions.get("paymock.payments")
+    if payments is None:
+        return
+    outbox = app.extensions.get("paymock.webhooks")
+    if outbox is not None:
+        outbox.channels[NAME] = webhooks.channel()
+    failed_event = getattr(settings, "waffo_payment_failed_event", None)
+    backend.payments = WaffoPayments(payments, core.clock, outbox,
+                                     failed_event if failed_event is not None
+                                     else "order.payment_failed")

@@ -41,11 +41,12 @@ def seed_objects(catalog: dict, merchant_id: str | None):
 
 
 class WaffoBackend:
-    def __init__(self, clock: Clock, tokens: TokenIssuer, hosted_url, psp):
+    def __init__(self, clock: Clock, tokens: TokenIssuer, hosted_url, psp, payments=None):
         self.clock = clock
         self.tokens = tokens
         self._hosted_url = hosted_url  # (store slug, session id) -> hosted checkout URL
         self.psp = psp  # the seam: anything with create_checkout(order) -> {checkoutUrl, ...}
+        self.payments = payments  # payments.WaffoPayments once the app wires core payments in
         self.orders = OrderBook(self)
 
     # -- catalog lookups ----------------------------------------------------------------------

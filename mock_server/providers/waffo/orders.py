@@ -76,6 +76,8 @@ class OrderBook:
             session["buyerEmail"] = email
             session["billingDetail"] = dict(detail)
             session["orderIds"].append(order["orderId"])
+            if backend.payments is not None:  # the PSP page and webhooks run on core payments
+                backend.payments.open(ns, order, session)
         return {"checkoutUrl": checkout["checkoutUrl"]}
 
     @staticmethod

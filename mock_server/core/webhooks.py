@@ -1,0 +1,344 @@
+"""The webhook outbox: endpoints, deliveries with every attempt, and a background worker.
+
+Providers shape and sign (providers/*/webhooks.py register a `Channel`); this module only queues,
+sends, retries and records. Delivery never runs on a request thread: `emit()` appends to the
+outbox and wakes the worker, which sends from a small pool. Due times are read from the mock
+clock, so advancing the clock (or `flush()`) runs retries that would take hours for real.
+Fault rules with provider "webhook" (operation = event type) can drop, delay, duplicate or
+reorder a delivery; the engine decides at emit time, like any other rule.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+import time
+import uuid
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable
+
+import requests
+
+from .clock import Clock, iso
+from .faults import RequestInfo
+
+EXCERPT = 500
+MAX_FINISHED = 2000     # finished deliveries kept for the log (pending ones are never dropped)
+REORDER_HOLD = 30.0     # mock seconds a "reorder" delivery waits for a later one to overtake it
+
+
+@dataclass
+class Channel:
+    """How one provider's webhooks look on the wire."""
+    provider: str
+    schedule: tuple[float, ...]          # seconds before each attempt; [0] is the first attempt
+    body: Callable                       # (payload, delivery_id) -> str (the exact bytes signed)
+    sign: Callable                       # (delivery, endpoint) -> headers for this attempt
+    new_id: Callable = lambda: f"msg_{uuid.uuid4().hex}"
+    stamp: Callable = lambda: None       # value fixed once per delivery (Waffo's `t`)
+
+
+@dataclass
+class Endpoint:
+    id: str
+    url: str
+    namespace: str | None = None         # None: every namespace
+    provider: str | None = None
+    events: list | None = None           # None: every event type
+    secret: str | None = None            # Dodo: whsec_ secret for this endpoint
+    created_at: str = ""
+
+    def wants(self, namespace: str, provider: str, event_type: str) -> bool:
+        return ((self.namespace is None or self.namespace == namespace)
+                and (self.provider is None or self.provider == provider)
+                and (self.events is None or event_type in self.events))
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "url": self.url, "namespace": self.namespace,
+                "provider": self.provider, "events": self.events, "created_at": self.created_at,
+                "has_secret": self.secret is not None}
+
+
+@dataclass
+class Outbox:
+    clock: Clock
+    faults: object = None
+    timeout: float = 15.0
+    senders: int = 4
+    poll: float = 0.05
+    channels: dict = field(default_factory=dict)
+    endpoints: dict = field(default_factory=dict)
+    shutdown: threading.Event | None = None   # the server's: the worker ends with it
+
+    def __post_init__(self):
+        self._lock = threading.Condition()
+        self._deliveries: dict[str, dict] = {}
+        self._finished: deque[str] = deque()
+        self._events: deque[dict] = deque(maxlen=MAX_FINISHED)
+        self._in_flight: set[str] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._http = requests.Session()
+        self._ids = 0
+        self.tick_hooks: list[Callable] = []   # run by the worker each loop (payment expiry)
+
+    # -- endpoints ---------------------------------------------------------------------------
+    def add_endpoint(self, url: str, namespace=None, provider=None, events=None, secret=None) -> Endpoint:
+        with self._lock:
+            self._ids += 1
+            endpoint = Endpoint(f"ep_{self._ids}_{uuid.uuid4().hex[:8]}", url, namespace, provider,
+                                events, secret, iso(self.clock.now()))
+            self.endpoints[endpoint.id] = endpoint
+        self.start()  # lazily: apps that never register an endpoint run no thread
+        return endpoint
+
+    def remove_endpoints(self, endpoint_id: str | None = None, namespace: str | None = None) -> int:
+        with self._lock:
+            doomed = [e.id for e in self.endpoints.values()
+                      if (endpoint_id is None or e.id == endpoint_id)
+                      and (namespace is None or e.namespace == namespace)]
+            for eid in doomed:
+                del self.endpoints[eid]
+        return len(doomed)
+
+    # -- emitting ----------------------------------------------------------------------------
+    def emit(self, namespace: str, provider: str, event_type: str, payload: dict) -> list[dict]:
+        channel = self.channels[provider]
+        now = self.clock.now()
+        created = []
+        with self._lock:
+            self._events.append({"namespace": namespace, "provider": provider, "type": event_type,
+                                 "at": iso(now), "payload": copy.deepcopy(payload)})
+            targets = [e for e in self.endpoints.values() if e.wants(namespace, provider, event_type)]
+        for endpoint in targets:
+            delivery_id = channel.new_id()
+            delivery = {
+                "id": delivery_id, "namespace": namespace, "provider": provider, "type": event_type,
+                "endpoint_id": endpoint.id, "url": endpoint.url,
+                "body": channel.body(payload, delivery_id), "stamp": channel.stamp(),
+                "status": "pending", "attempts": [], "created_at": iso(now), "next_at": now,
+                "schedule_pos": 0, "fault": None, "extra_sends": 0,
+            }
+            self._apply_fault(delivery, payload)
+            created.append(delivery)
+        with self._lock:
+            for delivery in created:
+                self._deliveries[delivery["id"]] = delivery
+                if delivery["status"] != "pending":
+                    self._finish(delivery["id"])
+            self._lock.notify_all()
+        return [self.describe(d) for d in created]
+
+    def _apply_fault(self, delivery: dict, payload: dict) -> None:
+        if not self.faults:
+            return
+        decided = self.faults.decide(RequestInfo("webhook", delivery["type"], "POST", delivery["url"],
+                                                 delivery["namespace"], payload))
+        if decided is None:
+            return
+        rule, action = decided
+        mode = action.webhook or ("drop" if action.connection == "drop" else None)
+        delay = action.webhook_delay or action.latency_ms / 1000
+        delivery["fault"] = {"rule": rule.id, "mode": mode or "delay"}
+        if mode == "drop":
+            delivery["status"] = "dropped"
+        elif mode == "duplicate":
+            delivery["extra_sends"] = 1
+        elif mode == "reorder":
+            delivery["status"] = "held"
+            delivery["next_at"] += delay or REORDER_HOLD
+        elif delay:
+            delivery["next_at"] += delay
+
+    # -- the worker --------------------------------------------------------------------------
+    def start(self) -> Outbox:
+        with self._lock:
+            if self._thread is not None:
+                return self
+            self._pool = ThreadPoolExecutor(self.senders, thread_name_prefix="paymock-webhook")
+            self._thread = threading.Thread(target=self._loop, name="paymock-outbox", daemon=True)
+            self._thread.start()
+        return self
+
+    def _stopping(self) -> bool:
+        return self._stop.is_set() or (self.shutdown is not None and self.shutdown.is_set())
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            self._lock.notify_all()
+        if self._thread is not None:
+            self._thread.join(5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _loop(self) -> None:
+        while not self._stopping():
+            for hook in self.tick_hooks:
+                try:
+                    hook()
+                except Exception:  # a hook must never kill delivery
+                    pass
+            for delivery in self._due():
+                self._pool.submit(self._attempt, delivery)
+            with self._lock:
+                # Due times follow the mock clock, which moves without telling anyone: poll often
+                # while something waits, rarely when idle (the tick hooks still run).
+                waiting = any(d["status"] in ("pending", "held") for d in self._deliveries.values())
+                self._lock.wait(self.poll if waiting else 10 * self.poll)
+
+    def _due(self) -> list[dict]:
+        now = self.clock.now()
+        with self._lock:
+            due = []
+            for delivery in self._deliveries.values():
+                if delivery["id"] in self._in_flight or delivery["next_at"] > now:
+                    continue
+                if delivery["status"] in ("pending", "held"):
+                    self._in_flight.add(delivery["id"])
+                    due.append(delivery)
+            return sorted(due, key=lambda d: d["next_at"])
+
+    def _attempt(self, delivery: dict) -> None:
+        try:
+            self._send(delivery)
+            while delivery["extra_sends"] > 0 and delivery["status"] == "delivered":
+                delivery["extra_sends"] -= 1  # the duplicate fault: same message, sent again
+                self._send(delivery, duplicate=True)
+        finally:
+            with self._lock:
+                self._in_flight.discard(delivery["id"])
+                if delivery["status"] == "delivered":
+                    self._release_held(delivery)
+                self._lock.notify_all()
+
+    def _send(self, delivery: dict, duplicate: bool = False) -> None:
+        channel = self.channels[delivery["provider"]]
+        endpoint = self.endpoints.get(delivery["endpoint_id"]) or Endpoint("gone", delivery["url"])
+        headers = {"Content-Type": "application/json", "User-Agent": "paymock-webhooks",
+                   **channel.sign(delivery, endpoint)}
+        attempt = {"n": len(delivery["attempts"]) + 1, "at": iso(self.clock.now()),
+                   "duplicate": duplicate, "status_code": None, "error": None}
+        started = time.perf_counter()
+        try:
+            response = self._http.post(delivery["url"], data=delivery["body"].encode(),
+                                       headers=headers, timeout=self.timeout, allow_redirects=False)
+            attempt["status_code"] = response.status_code
+            attempt["response_excerpt"] = response.text[:EXCERPT]
+            ok = 200 <= response.status_code < 300
+        except requests.Timeout:
+            attempt["error"] = f"timeout after {self.timeout}s"
+            ok = False
+        except requests.RequestException as exc:
+            attempt["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            ok = False
+        attempt["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        attempt["ok"] = ok
+        with self._lock:
+            delivery["attempts"].append(attempt)
+            if duplicate:
+                return
+            if ok:
+                delivery["status"] = "delivered"
+                self._finish(delivery["id"])
+                return
+            delivery["status"] = "pending"
+            delivery["schedule_pos"] += 1
+            if delivery["schedule_pos"] >= len(channel.schedule):
+                delivery["status"] = "failed"
+                self._finish(delivery["id"])
+            else:
+                delivery["next_at"] = self.clock.now() + channel.schedule[delivery["schedule_pos"]]
+
+    def _release_held(self, delivered: dict) -> None:
+        for other in self._deliveries.values():
+            if other["status"] == "held" and other["endpoint_id"] == delivered["endpoint_id"]:
+                other["status"] = "pending"
+                other["next_at"] = self.clock.now()
+
+    def _finish(self, delivery_id: str) -> None:
+        self._finished.append(delivery_id)
+        while len(self._finished) > MAX_FINISHED:
+            old = self._finished.popleft()
+            gone = self._deliveries.get(old)
+            if gone is not None and gone["status"] in ("delivered", "failed", "dropped"):
+                del self._deliveries[old]
+
+    # -- control -----------------------------------------------------------------------------
+    def redeliver(self, delivery_id: str) -> dict:
+        with self._lock:
+            delivery = self._deliveries.get(delivery_id)
+            if delivery is None:
+                raise LookupError(f"no delivery {delivery_id!r}")
+            channel = self.channels[delivery["provider"]]
+            delivery.update(status="pending", next_at=self.clock.now(), schedule_pos=0,
+                            stamp=channel.stamp())  # a manual resend is a fresh signature
+            self._lock.notify_all()
+            return self.describe(delivery)
+
+    def flush(self, wait: float = 10.0) -> bool:
+        """Make every pending or held delivery due now; wait until none is due or in flight."""
+        with self._lock:
+            now = self.clock.now()
+            for delivery in self._deliveries.values():
+                if delivery["status"] in ("pending", "held"):
+                    delivery["status"], delivery["next_at"] = "pending", min(delivery["next_at"], now)
+            self._lock.notify_all()
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            with self._lock:
+                now = self.clock.now()
+                busy = self._in_flight or any(d["status"] == "pending" and d["next_at"] <= now
+                                              for d in self._deliveries.values())
+                if not busy:
+                    return True
+                self._lock.wait(0.02)
+        return False
+
+    def deliveries(self, namespace=None, status=None, event_type=None) -> list[dict]:
+        with self._lock:
+            return [self.describe(d) for d in self._deliveries.values()
+                    if (namespace is None or d["namespace"] == namespace)
+                    and (status is None or d["status"] == status)
+                    and (event_type is None or d["type"] == event_type)]
+
+    def delivery(self, delivery_id: str) -> dict | None:
+        with self._lock:
+            found = self._deliveries.get(delivery_id)
+            return None if found is None else self.describe(found)
+
+    def events(self, namespace=None) -> list[dict]:
+        with self._lock:
+            return [copy.deepcopy(e) for e in self._events
+                    if namespace is None or e["namespace"] == namespace]
+
+    def describe(self, delivery: dict) -> dict:
+        out = copy.deepcopy(delivery)
+        out["next_attempt_at"] = iso(out.pop("next_at")) if out["status"] in ("pending", "held") else None
+        out.pop("schedule_pos")
+        out.pop("extra_sends")
+        return out
+
+    # -- persistence (core/persistence.py registers these when it exists) --------------------
+    def dump(self) -> dict:
+        # Signing secrets never go into a state file: an endpoint registered with its own secret
+        # signs with the server's secret after a restore.
+        with self._lock:
+            return {"endpoints": [dict(e.__dict__, secret=None) for e in self.endpoints.values()],
+                    "deliveries": copy.deepcopy(list(self._deliveries.values())),
+                    "ids": self._ids}
+
+    def load(self, state: dict) -> None:
+        with self._lock:
+            self.endpoints = {e["id"]: Endpoint(**e) for e in state.get("endpoints", [])}
+            self._deliveries = {d["id"]: d for d in state.get("deliveries", [])
+                                if d.get("provider") in self.channels}
+            self._finished = deque(i for i, d in self._deliveries.items()
+                                   if d["status"] not in ("pending", "held"))
+            self._ids = state.get("ids", 0)
+            pending = any(d["status"] in ("pending", "held") for d in self._deliveries.values())
+            self._lock.notify_all()
+        if pending or self.endpoints:
+            self.start()

@@ -1,0 +1,184 @@
+"""The outbox: retries on the provider's schedule (by the mock clock), timeouts, the delivery log,
+manual redelivery, fault hooks, endpoint scoping, and --webhook-url."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from mock_server.control import Client
+from mock_server.control.client import ControlAPIError
+from mock_server.providers.dodo.webhooks import SCHEDULE
+
+from .conftest import DODO_KEY, attempts_logged, dodo_session
+
+NAMESPACE = Client.namespace_for("dodo", DODO_KEY)
+
+
+def test_fails_twice_then_succeeds_three_attempts_one_processed_event(live, mock, receivers, clock):
+    receiver = receivers(statuses=[500, 502])
+    mock.webhooks.add_endpoint(receiver.url, namespace=NAMESPACE)
+    mock.pay(dodo_session(live))
+    [delivery] = attempts_logged(mock, 1)
+    assert delivery["next_attempt_at"] is not None
+    clock.advance(4)
+    time.sleep(0.3)
+    assert len(receiver.requests) == 1, "the 5 s retry must wait for the (mock) clock"
+    clock.advance(1)
+    attempts_logged(mock, 2)
+    clock.advance(5 * 60)
+    [delivery] = attempts_logged(mock, 3)
+    assert [r["status"] for r in receiver.wait_for(3)] == [500, 502, 200]
+    assert delivery["status"] == "delivered" and delivery["next_attempt_at"] is None
+    assert [a["status_code"] for a in delivery["attempts"]] == [500, 502, 200]
+    assert all(a["latency_ms"] >= 0 and "response_excerpt" in a for a in delivery["attempts"])
+    assert delivery["attempts"][0]["response_excerpt"] == "no: 500"
+    assert len({r["headers"]["webhook-id"] for r in receiver.requests}) == 1
+    assert len(receiver.processed) == 1
+
+
+def test_a_timeout_is_a_failed_attempt(live, mock, receivers):
+    receiver = receivers(delays=[1.5])        # the live fixture's timeout is 1 s
+    mock.webhooks.add_endpoint(receiver.url, namespace=NAMESPACE)
+    mock.pay(dodo_session(live))
+    [delivery] = attempts_logged(mock, 1)
+    assert delivery["attempts"][0]["error"].startswith("timeout")
+    assert delivery["status"] == "pending"
+    assert mock.webhooks.flush()["idle"]
+    [delivery] = attempts_logged(mock, 2)
+    assert delivery["status"] == "delivered"
+
+
+def test_the_dodo_schedule_then_failed(live, mock, receivers, clock):
+    receiver = receivers(statuses=[500] * 20)
+    mock.webhooks.add_endpoint(receiver.url, namespace=NAMESPACE)
+    mock.pay(dodo_session(live))
+    for attempt, delay in enumerate(SCHEDULE[1:], start=1):
+        [delivery] = attempts_logged(mock, attempt)
+        due = delivery["next_attempt_at"]
+        clock.advance(delay - 1)
+        time.sleep(0.1)
+        assert len(delivery_of(mock)["attempts"]) == attempt, f"retry {attempt} ran early"
+        clock.advance(1)
+        assert clock.describe()["now"] == due
+    [delivery] = attempts_logged(mock, len(SCHEDULE))
+    assert delivery["status"] == "failed" and len(delivery["attempts"]) == 8
+
+
+def delivery_of(mock):
+    [delivery] = mock.webhooks.deliveries()
+    return delivery
+
+
+def test_manual_redeliver_sends_the_same_message_again(live, mock, receivers):
+    receiver = receivers()
+    mock.webhooks.add_endpoint(receiver.url, namespace=NAMESPACE)
+    mock.pay(dodo_session(live))
+    [delivery] = attempts_logged(mock, 1)
+    assert mock.webhooks.redeliver(delivery["id"])["status"] == "pending"
+    attempts_logged(mock, 2)
+    first, second = receiver.wait_for(2)
+    assert first["body"] == second["body"]
+    assert first["headers"]["webhook-id"] == second["headers"]["webhook-id"] == delivery["id"]
+    assert len(receiver.processed) == 1
+    with pytest.raises(ControlAPIError, match="no delivery"):
+        mock.webhooks.redeliver("msg_nope")
+
+
+def test_fault_drop_and_duplicate(live, mock, receivers):
+    receiver = receivers()
+    mock.webhooks.add_endpoint(receiver.url, namespace=NAMESPACE)
+    mock.faults.add(provider="webhook", operation="payment.succeeded", times=1,
+                    action={"webhook": "drop"})
+    mock.pay(dodo_session(live))
+    [dropped] = mock.webhooks.deliveries()
+    assert dropped["status"] == "dropped" and dropped["fault"]["mode"] == "drop"
+    mock.faults.add(provider="webhook", times=1, action={"webhook": "duplicate"})
+    mock.pay(dodo_session(live))
+    first, second = receiver.wait_for(2)
+    assert first["body"] == second["body"]
+    assert len(receiver.processed) == 1
+    time.sleep(0.2)
+    assert len(receiver.requests) == 2, "the dropped delivery must never be sent"
+
+
+def test_fault_delay_and_reorder(live, mock, receivers, clock):
+    receiver = receivers()
+    mock.webhooks.add_endpoint(receiver.url, namespace=NAMESPACE)
+    mock.faults.add(provider="webhook", times=1, action={"webhook": "delay", "webhook_delay": 60})
+    mock.pay(dodo_session(live))
+    time.sleep(0.3)
+    assert receiver.requests == []
+    clock.advance(60)
+    receiver.wait_for(1)
+    mock.faults.add(provider="webhook", times=1, action={"webhook": "reorder"})
+    first = dodo_session(live)
+    second = dodo_session(live)
+    mock.pay(first)
+    time.sleep(0.2)
+    mock.pay(second)
+    got = [json.loads(r["body"])["data"]["checkout_session_id"] for r in receiver.wait_for(3)[1:]]
+    assert got == [second, first]
+
+
+def test_endpoints_are_scoped_to_their_namespace(live, mock, receivers):
+    mine, everyone = receivers(), receivers()
+    endpoint = mock.webhooks.add_endpoint(mine.url, namespace=NAMESPACE, events=["payment.failed"])
+    mock.webhooks.add_endpoint(everyone.url)
+    assert [e["id"] for e in mock.webhooks.endpoints(NAMESPACE)] == [endpoint["id"]]
+    mock.pay(dodo_session(live, key="sk_test_someone_else"))
+    mock.pay(dodo_session(live), "declined")
+    mock.pay(dodo_session(live))
+    everyone.wait_for(3)
+    [only] = mine.wait_for(1)
+    assert json.loads(only["body"])["type"] == "payment.failed"
+    mock.webhooks.delete_endpoint(endpoint["id"])
+    with pytest.raises(ControlAPIError, match="no webhook endpoint"):
+        mock.webhooks.delete_endpoint(endpoint["id"])
+
+
+@pytest.mark.parametrize("body, message", [
+    ({"url": "ftp://example.com/x"}, "url must be an http(s) URL"),
+    ({}, "url must be an http(s) URL"),
+    ({"url": "http://127.0.0.1:1/x", "provider": "stripe"}, "provider must be one of"),
+    ({"url": "http://127.0.0.1:1/x", "events": "payment.succeeded"}, "events must be a list"),
+    ({"url": "http://127.0.0.1:1/x", "secret": "not-a-secret"}, "secret must be whsec_"),
+])
+def test_bad_endpoints_are_400s_that_say_why(live, body, message):
+    response = requests.post(f"{live.url}/_mock/webhooks/endpoints", json=body, timeout=10)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+
+
+def test_bad_secret_and_flush_input(live):
+    response = requests.post(f"{live.url}/_mock/webhooks/secret", json={"secret": "whsec_"}, timeout=10)
+    assert response.status_code == 400
+    response = requests.post(f"{live.url}/_mock/webhooks/flush", json={"wait": "soon"}, timeout=10)
+    assert response.status_code == 400
+
+
+def test_serve_webhook_url_delivers_every_namespace(receivers, tmp_path):
+    receiver = receivers()
+    proc = subprocess.Popen([sys.executable, "-m", "mock_server.cli", "serve", "--port", "0",
+                             "--webhook-url", receiver.url], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        first = proc.stdout.readline()
+        assert "listening on" in first, first
+        url = first.split("listening on ")[1].split()[0]
+        for key in ("sk_test_a", "sk_test_b"):
+            session_id = requests.post(f"{url}/dodo/checkouts", timeout=10,
+                                       headers={"Authorization": f"Bearer {key}"},
+                                       json={"product_cart": [{"product_id": "pdt_uGej5ygB4DvTZFDmnvmUM",
+                                                               "quantity": 1}]}).json()["session_id"]
+            Client(url).pay(session_id)
+        types = [json.loads(r["body"])["type"] for r in receiver.wait_for(2)]
+        assert types == ["payment.succeeded", "payment.succeeded"]
+    finally:
+        proc.terminate()
+        proc.wait(10)
