@@ -2,38 +2,18 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 import requests
 
 from mock_server import fixtures
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.processes import serve
 
 
 def start(*args):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port), *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 15
-    while time.time() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/_mock/health", timeout=0.5)
-            return proc, port
-        except requests.ConnectionError:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited early: {proc.stdout.read()}")
-            time.sleep(0.05)
-    proc.kill()
-    pytest.fail("server did not answer within 15 s")
+    return serve(*args)
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
-import requests
 
 from mock_server.app import create_app
 from mock_server.config import Settings
@@ -82,37 +77,3 @@ def waffo_error(status: int, raw_body: bytes) -> dict:
     assert payload["data"] is None and len(payload["errors"]) == 1, payload
     assert set(payload["errors"][0]) == {"message", "layer"}, payload
     return payload["errors"][0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve(*args, env=None, port: int | None = None, wait: bool = True):
-    """`paymock serve` as a real process; returns (process, port)."""
-    port = port or free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port),
-                             *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env)
-    if not wait:
-        return proc, port
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        try:
-            requests.get(f"http://127.0.0.1:{port}/_mock/health", timeout=0.5)
-            return proc, port
-        except requests.ConnectionError:
-            if proc.poll() is not None:
-                pytest.fail(f"server exited early ({proc.returncode}): {proc.stdout.read()}")
-            time.sleep(0.05)
-    proc.kill()
-    pytest.fail("server did not answer within 20 s")
-
-
-def stop(proc, sig=None) -> str:
-    import signal
-    proc.send_signal(sig or signal.SIGTERM)
-    out, _ = proc.communicate(timeout=20)
-    return out

@@ -16,7 +16,7 @@ from mock_server.core import persistence
 from mock_server.core.persistence import StateFileError
 from tests.waffo.helpers import ONETIME_ORDER, WaffoClient
 
-from .conftest import serve, stop
+from tests.processes import serve, stop
 
 PRODUCT = "pdt_uGej5ygB4DvTZFDmnvmUM"
 US = {"country": "US", "isBusiness": False, "state": "CA"}

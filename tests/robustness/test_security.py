@@ -18,7 +18,7 @@ from mock_server.control.client import Client, ControlAPIError
 from mock_server.server import Server
 from tests.waffo.helpers import ONETIME_ORDER, WaffoClient, private_key
 
-from .conftest import serve, stop
+from tests.processes import serve, stop
 
 TOKEN = "ctl_TEST_ONLY_5f1d2c"
 US = {"country": "US", "isBusiness": False, "state": "CA"}
