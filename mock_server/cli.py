@@ -43,8 +43,6 @@ def _serve(args) -> int:
         print(f"paymock: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 2
-    if not settings.public_url:
-        core.public_url = server.url
     print(f"paymock {__version__} listening on {server.url} (waitress, {settings.threads} threads)")
     for provider in PROVIDERS:
         print(f"  {provider.NAME:<8} {server.url}{provider.MOUNT}")

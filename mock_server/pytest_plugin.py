@@ -145,7 +145,6 @@ def paymock_server(request):
         overrides["fixtures"] = request.config.getoption("--paymock-fixtures")
     app = create_app(Settings.load(**overrides))
     running = Server(app, "127.0.0.1", 0, threads=8).start()
-    app.extensions["paymock"].public_url = running.url
     server = PaymockServer(running.url, running)
     yield server
     server.stop()

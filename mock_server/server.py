@@ -84,6 +84,11 @@ class Server:
         self.host = host
         self.port = self._server.effective_port
         self._thread: threading.Thread | None = None
+        # Hosted-page URLs (checkout_url, checkoutUrl) point at this server unless the settings
+        # name a public URL; with port 0 only the bound socket knows the port.
+        settings = app.extensions.get("paymock.settings")
+        if settings is not None and not settings.public_url:
+            self.core.public_url = self.url
 
     @property
     def core(self):

@@ -63,7 +63,6 @@ def live_server():
     # Only known keys, as on the real API (Schemathesis' ignored_auth check sends made-up ones).
     app = create_app(Settings(port=0, dodo_api_keys=f"{API_KEY},{OTHER_API_KEY}"))
     server = Server(app, "127.0.0.1", 0, threads=8).start()
-    app.extensions["paymock"].public_url = server.url
     yield server
     server.stop()
 

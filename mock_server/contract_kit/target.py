@@ -68,7 +68,6 @@ def start_mock(provider: str, fixtures=None, threads: int = 8) -> Target:
     settings = Settings(port=0, dodo_api_keys=FIXTURE_DODO_API_KEY, **overrides)
     app = create_app(settings)
     server = Server(app, "127.0.0.1", 0, threads=threads).start()
-    app.extensions["paymock"].public_url = server.url
     mount = {"dodo": "/dodo", "waffo": "/waffo"}[provider]
     return Target(f"{server.url}{mount}", True, started=True, origin=server.url,
                   note="paymock started by the kit", server=server)

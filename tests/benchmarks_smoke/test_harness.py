@@ -24,7 +24,6 @@ def server():
 
     app = create_app(Settings(port=0))
     running = Server(app, "127.0.0.1", 0, threads=4).start()
-    app.extensions["paymock"].public_url = running.url
     yield running
     running.stop()
 

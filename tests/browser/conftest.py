@@ -56,7 +56,6 @@ def page(browser):
 def live():
     app = create_app(Settings(port=0, webhook_timeout_seconds=2.0))
     server = Server(app, "127.0.0.1", 0, threads=8).start()
-    app.extensions["paymock"].public_url = server.url
     yield server
     server.stop()
     app.extensions["paymock.webhooks"].stop()

@@ -55,7 +55,6 @@ def mock():
     """A running paymock that accepts only the kit's fixture key (so auth checks can fail)."""
     app = create_app(Settings(port=0, dodo_api_keys=FIXTURE_DODO_API_KEY))
     server = Server(app, "127.0.0.1", 0, threads=8).start()
-    app.extensions["paymock"].public_url = server.url
     server.control = Client(server.url)
     yield server
     server.stop()
@@ -79,7 +78,6 @@ def remote():
     """A strict paymock with an API-key allow-list, /_mock hidden: the stand-in for a real API."""
     app = create_app(Settings(port=0, strict=True, dodo_api_keys=REMOTE_DODO_KEY))
     server = Server(HideControl(app), "127.0.0.1", 0, threads=8).start()
-    app.extensions["paymock"].public_url = server.url
     server.seen = server.app.seen
     yield server
     server.stop()

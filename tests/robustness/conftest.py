@@ -18,7 +18,6 @@ DODO_KEY = "sk_test_robustness_suite"
 def live():
     app = create_app(Settings(port=0))
     server = Server(app, "127.0.0.1", 0, threads=8).start()
-    app.extensions["paymock"].public_url = server.url
     yield server
     server.stop()
 

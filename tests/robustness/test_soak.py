@@ -163,7 +163,6 @@ def chaos(url, stop: threading.Event):
 def soak_server():
     app = create_app(Settings(port=0))
     server = Server(app, "127.0.0.1", 0, threads=16).start()
-    app.extensions["paymock"].public_url = server.url
     yield server
     server.stop()
 

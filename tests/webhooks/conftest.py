@@ -21,7 +21,6 @@ def live(clock):
     # The suite's frozen clock: retries fall due only when a test moves it (or flushes).
     app = create_app(Settings(port=0, webhook_timeout_seconds=1.0), clock=clock)
     server = Server(app, "127.0.0.1", 0, threads=8).start()
-    app.extensions["paymock"].public_url = server.url
     try:
         yield server
     finally:
