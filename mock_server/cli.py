@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from pathlib import Path
 
@@ -12,18 +13,19 @@ def _serve(args) -> int:
     from .app import PROVIDERS, create_app
     from .config import Settings
     from .core import scenarios
-    from .server import Server
     from . import guards
 
     try:
         settings = Settings.load(args.config, host=args.host, port=args.port,
                                  public_url=args.public_url, fixtures=args.fixtures,
-                                 threads=args.threads, strict=True if args.strict else None,
+                                 threads=args.threads, server=args.server,
+                                 strict=True if args.strict else None,
                                  webhook_url=args.webhook_url,
                                  state_file=args.state_file, state_interval=args.state_interval,
                                  control_token=args.control_token,
                                  max_body_bytes=args.max_body_bytes)
         guards.check_exposure(settings)
+        server_class = _server_class(settings.server)
         app = create_app(settings)
         core = app.extensions["paymock"]
         restored = guards.restore_state(core, settings)
@@ -38,12 +40,17 @@ def _serve(args) -> int:
         print(f"paymock: cannot start: {exc}", file=sys.stderr)
         return 2
     try:
-        server = Server(app, settings.host, settings.port, settings.threads)
+        server = server_class(app, settings.host, settings.port, settings.threads)
     except OSError as exc:
         print(f"paymock: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 2
-    print(f"paymock {__version__} listening on {server.url} (waitress, {settings.threads} threads)")
+    # What create_app built (contracts, routes, fixtures) lives as long as the process: frozen,
+    # the garbage collector stops walking it on every full collection.
+    gc.collect()
+    gc.freeze()
+    print(f"paymock {__version__} listening on {server.url} ({server.name}, {server.threads} "
+          f"thread{'s' if server.threads != 1 else ''})")
     for provider in PROVIDERS:
         print(f"  {provider.NAME:<8} {server.url}{provider.MOUNT}")
     print(f"  control  {server.url}/_mock   hosted pages on {core.public_url}")
@@ -57,6 +64,17 @@ def _serve(args) -> int:
         print(f"state saved to {settings.state_file}", flush=True)
     print("paymock stopped.", flush=True)
     return 0
+
+
+def _server_class(name: str):
+    if name == "granian":
+        from .granian_server import GranianServer
+        return GranianServer
+    if name == "waitress":
+        from .server import Server
+        return Server
+    raise ValueError(f"unknown server {name!r}: use granian (fast, the default) or waitress "
+                     "(can reset and drop connections)")
 
 
 def _fixtures_generate(args) -> int:
@@ -76,7 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8787; 0 picks a free one)")
     serve.add_argument("--public-url", help="base URL for hosted pages (default http://HOST:PORT)")
     serve.add_argument("--fixtures", type=Path, help="catalog JSON (default fixtures/catalog.json)")
-    serve.add_argument("--threads", type=int, help="worker threads (default 16)")
+    serve.add_argument("--server", choices=("granian", "waitress"),
+                       help="granian (default): fastest; waitress: also injects connection "
+                       "faults (reset, drop, hang)")
+    serve.add_argument("--threads", type=int, help="app threads (default 16 on waitress; "
+                       "granian uses at most 4)")
     serve.add_argument("--config", help="TOML file with a [paymock] table")
     serve.add_argument("--scenario", action="append", metavar="PATH",
                        help="load fault rules from a scenario file or preset name (repeatable)")

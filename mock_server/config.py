@@ -17,6 +17,8 @@ class Settings:
     port: int = 8787
     public_url: str | None = None  # defaults to http://{host}:{port}
     fixtures: Path = DEFAULT_FIXTURES
+    # granian: Rust HTTP, the fastest; waitress: pure Python, and can reset or drop connections.
+    server: str = "granian"
     threads: int = 16
     journal_size: int = 200
     # How long an expired object stays readable as "expired" before it is evicted.

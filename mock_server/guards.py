@@ -40,9 +40,9 @@ def install(app, core, settings) -> None:
 
     @app.before_request
     def _body_limit():
-        # waitress hands over every body with its length (chunked ones are de-chunked first).
-        length = request.content_length
-        if limit and length is not None and length > limit:
+        # Both servers hand over every body with its length (chunked ones are de-chunked first).
+        length = request.environ.get("CONTENT_LENGTH", "")
+        if limit and length.isdigit() and int(length) > limit:
             return too_large(limit)
         return None
 

@@ -65,6 +65,8 @@ class _WSGIServer(TcpWSGIServer):
 
 
 class Server:
+    name = "waitress"
+
     def __init__(self, app, host: str = "127.0.0.1", port: int = 8787, threads: int = 16,
                  max_request_body_size: int | None = None):
         self.app = app
@@ -82,6 +84,7 @@ class Server:
         self._server = _WSGIServer(_connection_faults(app), {}, True, None, dispatcher=dispatcher,
                                    adj=adj, sockinfo=adj.listen[0])
         self.host = host
+        self.threads = threads
         self.port = self._server.effective_port
         self._thread: threading.Thread | None = None
         # Hosted-page URLs (checkout_url, checkoutUrl) point at this server unless the settings

@@ -1,4 +1,5 @@
-"""`paymock serve` as a user runs it: a real process on waitress, stopped by SIGTERM / Ctrl-C."""
+"""`paymock serve` as a user runs it: a real process on granian (or waitress), stopped by SIGTERM /
+Ctrl-C."""
 import json
 import os
 import signal
@@ -16,12 +17,14 @@ def start(*args):
     return serve(*args)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_serve_prints_mounts_answers_and_stops_cleanly(sig):
-    proc, port = start()
+@pytest.mark.parametrize("server,sig,header", [
+    (None, signal.SIGTERM, "granian"), (None, signal.SIGINT, "granian"),
+    ("waitress", signal.SIGTERM, "paymock"), ("waitress", signal.SIGINT, "paymock")])
+def test_serve_prints_mounts_answers_and_stops_cleanly(server, sig, header):
+    proc, port = start(*(["--server", server] if server else []))
     try:
         health = requests.get(f"http://127.0.0.1:{port}/_mock/health", timeout=5)
-        assert health.headers["Server"] == "paymock"  # waitress, not the Werkzeug dev server
+        assert health.headers["Server"] == header  # a production server, not Werkzeug's dev one
         made = requests.post(f"http://127.0.0.1:{port}/dodo/checkouts", timeout=5,
                              headers={"Authorization": "Bearer sk_test_cli"},
                              json={"product_cart": [{"product_id": "pdt_uGej5ygB4DvTZFDmnvmUM", "quantity": 1}]})
@@ -31,6 +34,7 @@ def test_serve_prints_mounts_answers_and_stops_cleanly(sig):
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, out
+    assert f"listening on http://127.0.0.1:{port} ({server or 'granian'}" in out
     assert f"dodo     http://127.0.0.1:{port}/dodo" in out
     assert f"control  http://127.0.0.1:{port}/_mock" in out
     assert "paymock stopped." in out

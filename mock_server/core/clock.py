@@ -83,5 +83,4 @@ class Clock:
 
 def iso(epoch: float) -> str:
     """RFC 3339 in UTC with milliseconds, the form both providers use."""
-    dt = datetime.fromtimestamp(epoch, tz=timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"

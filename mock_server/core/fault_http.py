@@ -144,7 +144,9 @@ def _header_action(provider) -> Action | None:
         return None  # strict mode answers like the real API: no test back doors
     raw = request.headers[FAULT_HEADER].strip()
     try:
-        return Action.parse(int(raw) if raw.isdigit() else raw, FAULT_HEADER)
+        action = Action.parse(int(raw) if raw.isdigit() else raw, FAULT_HEADER)
+        core.faults.check_supported(action)
+        return action
     except FaultRuleError as exc:
         raise InjectedResponse(provider.responses.render_error(400, default_code(400), str(exc))) from None
 

@@ -236,6 +236,15 @@ class FaultEngine:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._seed = seed
+        self._no_connection_faults: str | None = None
+
+    def refuse_connection_faults(self, reason: str) -> None:
+        """The server cannot reset, drop or hold a connection: refuse such rules with `reason`."""
+        self._no_connection_faults = reason
+
+    def check_supported(self, action: Action | None) -> None:
+        if action is not None and action.connection is not None and self._no_connection_faults:
+            raise FaultRuleError(self._no_connection_faults)
 
     def add(self, raw: dict) -> Rule:
         rule = self.parse(raw)
@@ -296,9 +305,12 @@ class FaultEngine:
         seed = raw.get("seed", self._seed)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise FaultRuleError("seed must be an integer")
+        action = Action.parse(raw.get("action")) if "action" in raw else None
+        for each in [action, *(sequence or [])]:
+            self.check_supported(each)
         return Rule(
             id=raw.get("id") or "",
-            action=Action.parse(raw.get("action")) if "action" in raw else None,
+            action=action,
             sequence=sequence, provider=raw.get("provider"), operation=raw.get("operation"),
             method=raw["method"].upper() if raw.get("method") else None, path=raw.get("path"),
             namespace=raw.get("namespace"), body_equals=body_equals, times=times, after=after,

@@ -47,6 +47,7 @@ class Reservation:
             return
         self.done = True
         if 200 <= status < 300:
+            body = bytes(memoryview(body))  # an exact-size copy: orjson's bytes keep 4 KB of room
             self._owner._store(self._slot, self._token, CachedResponse(status, body, dict(headers or {})))
         else:
             self._owner._free(self._slot, self._token)

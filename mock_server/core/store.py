@@ -50,13 +50,15 @@ class Namespace:
         self.lock = threading.RLock()  # domain code holds it across read-modify-write sequences
         self._clock = clock
         self._retention = retention
-        self._kinds: dict[str, dict[str, list]] = {}  # kind -> id -> [obj, expires_at]
+        # kind -> id -> (obj, expires_at). Tuples, not lists: a tuple of untracked objects (a flat
+        # dict of strings, a float) drops out of the garbage collector's view; a list never does.
+        self._kinds: dict[str, dict[str, tuple]] = {}
         self._expiries: list[tuple[float, int, str, str]] = []  # heap of (evict_at, seq, kind, id)
         self._seq = itertools.count()
 
     def put(self, kind: str, obj_id: str, obj: dict, expires_at: float | None = None) -> dict:
         with self.lock:
-            self._kinds.setdefault(kind, {})[obj_id] = [obj, expires_at]
+            self._kinds.setdefault(kind, {})[obj_id] = (obj, expires_at)
             if expires_at is not None:
                 heapq.heappush(
                     self._expiries, (expires_at + self._retention, next(self._seq), kind, obj_id)
@@ -83,10 +85,11 @@ class Namespace:
 
     def set_expiry(self, kind: str, obj_id: str, expires_at: float | None) -> bool:
         with self.lock:
-            entry = self._kinds.get(kind, {}).get(obj_id)
+            objs = self._kinds.get(kind, {})
+            entry = objs.get(obj_id)
             if entry is None:
                 return False
-            entry[1] = expires_at
+            objs[obj_id] = (entry[0], expires_at)
             if expires_at is not None:
                 heapq.heappush(
                     self._expiries, (expires_at + self._retention, next(self._seq), kind, obj_id)
@@ -158,12 +161,14 @@ class Namespace:
                 self.put(kind, obj_id, entry[0],
                          expires_at=None if entry[1] is None else float(entry[1]))
 
-    def snapshot(self) -> dict:
+    def snapshot(self, views: dict[str, Callable[[dict], dict]] | None = None) -> dict:
+        """Live objects as copies; `views` maps a kind to how its objects are shown."""
         now = self._clock.now()
+        views = views or {}
         with self.lock:
             return {
                 kind: {
-                    obj_id: copy.deepcopy(obj)
+                    obj_id: views[kind](obj) if kind in views else copy.deepcopy(obj)
                     for obj_id, (obj, exp) in objs.items()
                     if exp is None or now < exp
                 }
@@ -178,6 +183,7 @@ class Store:
                  retention: float = 3600.0, sweep_every: int = 1024):
         self.clock = clock
         self._seeders = dict(seeders or {})
+        self._views: dict[str, dict[str, Callable[[dict], dict]]] = {}
         self._retention = retention
         self._namespaces: dict[str, Namespace] = {}
         self._lock = threading.Lock()
@@ -187,6 +193,11 @@ class Store:
     def add_seeder(self, prefix: str, seeder: Seeder) -> None:
         """Seed every namespace whose name starts with `prefix` (e.g. "dodo:")."""
         self._seeders[prefix] = seeder
+
+    def add_view(self, prefix: str, kind: str, view: Callable[[dict], dict]) -> None:
+        """How snapshot() shows objects of `kind` in namespaces starting with `prefix` (for kinds
+        stored in a compact form)."""
+        self._views.setdefault(prefix, {})[kind] = view
 
     def namespace(self, name: str) -> Namespace:
         ns = self._namespaces.get(name)
@@ -256,4 +267,11 @@ class Store:
 
     def snapshot(self, name: str | None = None) -> dict:
         spaces = self._namespaces if name is None else {name: self._namespaces[name]}
-        return {ns_name: ns.snapshot() for ns_name, ns in list(spaces.items())}
+        return {ns_name: ns.snapshot(self._views_for(ns_name)) for ns_name, ns in list(spaces.items())}
+
+    def _views_for(self, name: str) -> dict:
+        views = {}
+        for prefix, kinds in self._views.items():
+            if name.startswith(prefix):
+                views.update(kinds)
+        return views

@@ -12,6 +12,7 @@ from flask import current_app, redirect, request
 from ..core.errors import ApiError
 from ..core.payments import display_amount
 from ..core.psp import PspError
+from ..providers.dodo.models import view
 from ..providers.dodo.payments import STATUS
 from . import bp
 from .common import countries, expired, leave, lookup, not_found, page, payments
@@ -84,9 +85,10 @@ def _render(session: dict, fields: list[dict], errors: list[str], status: int = 
 
 @bp.get("/checkout/dodo/session/<session_id>")
 def dodo_checkout(session_id: str):
-    ns, session, is_expired = lookup("session", session_id)
-    if session is None:
+    ns, stored, is_expired = lookup("session", session_id)
+    if stored is None:
         return not_found("checkout session")
+    session = view(stored)
     payments().sweep()
     if is_expired:
         return expired(theme_of(session))
@@ -98,9 +100,10 @@ def dodo_checkout(session_id: str):
 
 @bp.post("/checkout/dodo/session/<session_id>")
 def dodo_checkout_submit(session_id: str):
-    ns, session, is_expired = lookup("session", session_id)
-    if session is None:
+    ns, stored, is_expired = lookup("session", session_id)
+    if stored is None:
         return not_found("checkout session")
+    session = view(stored)
     if is_expired:
         return expired(theme_of(session))
     fields = _fields(session)
@@ -122,18 +125,19 @@ def dodo_checkout_submit(session_id: str):
     customer = {k: values.get(k) for k in ("email", "name", "phone_number")}
     billing = {k: values[k] for k in ("country", *ADDRESS) if values.get(k)}
     try:
-        payment = _dodo().payments.start(ns, session, customer, billing)
+        payment = _dodo().payments.start(ns, stored, customer, billing)
     except ApiError as exc:
-        return _render(session, fields, [exc.message], 422)
+        return _render(view(stored), fields, [exc.message], 422)
     except PspError:
-        return _render(session, fields, ["The payment provider is unavailable. Try again in a "
+        return _render(view(stored), fields, ["The payment provider is unavailable. Try again in a "
                                          "moment."], 502)
     return redirect(payment["checkout_url"], 303)
 
 
 # -- what the PSP page asks of Dodo -----------------------------------------------------------
 def _session(ns, payment: dict) -> dict:
-    return ns.get("session", payment["ref"]["id"], include_expired=True) or {"request": {}}
+    session = ns.get("session", payment["ref"]["id"], include_expired=True)
+    return {"request": {}} if session is None else view(session)
 
 
 def describe(ns, payment: dict) -> dict:

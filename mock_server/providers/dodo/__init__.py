@@ -18,6 +18,7 @@ MOUNT = "/dodo"
 def register(app, core, catalog: dict) -> None:
     core.contracts[NAME] = Contract.load(NAME)
     core.store.add_seeder(f"{NAME}:", lambda _ns: models.seed(catalog))
+    core.store.add_view(f"{NAME}:", models.SESSION, models.view)
     business_id = catalog.get("dodo", {}).get("business_id", "bus_paymock")
     app.extensions["paymock.dodo"] = models.DodoBackend(
         core.clock, partial(_checkout_url, core), business_id

@@ -7,7 +7,6 @@ which keeps the session's `payment_status` in step and emits payment.* webhooks.
 """
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 
 from ...core import ids
@@ -15,7 +14,7 @@ from ...core import payments as core_payments
 from ...core.clock import iso
 from ...core.errors import ApiError
 from ...core.store import Namespace
-from .models import CUSTOMER, SESSION, invalid, not_found
+from .models import CUSTOMER, SESSION, invalid, not_found, packed, unpacked
 
 # core status -> Dodo IntentStatus
 STATUS = {"pending": "requires_payment_method", "processing": "processing",
@@ -44,15 +43,15 @@ class DodoPayments:
         """The buyer submitted the details form: reprice for their address, open the payment and
         its PSP checkout. Raises ApiError (Dodo's rules) or core.psp.PspError."""
         with ns.lock:
-            body = copy.deepcopy(session["request"])
+            body = unpacked(session, "request")
             if not (body.get("customer") or {}).get("customer_id"):
                 body["customer"] = {k: v for k, v in customer.items() if v is not None}
             if billing is not None:
                 body["billing_address"] = billing
-            session["pricing"] = self.backend.preview_session(ns, body)
-            session["customer"] = dict(session.get("customer") or {}, **{
-                k: v for k, v in customer.items() if v is not None})
-            session["billing_address"] = body.get("billing_address")
+            session["pricing"] = packed(self.backend.preview_session(ns, body))
+            session["customer"] = packed(dict(unpacked(session, "customer") or {}, **{
+                k: v for k, v in customer.items() if v is not None}))
+            session["billing_address"] = packed(body.get("billing_address"))
             payment = self.payments.get(ns, session["payment_id"]) if session["payment_id"] else None
             if payment is None or payment["status"] == core_payments.CANCELLED:
                 payment = self._create(ns, session, ids.prefixed("pay", 21))
@@ -71,10 +70,11 @@ class DodoPayments:
         payment = self.payments.get(ns, session["payment_id"]) if session["payment_id"] else None
         if payment is not None and payment["status"] != core_payments.CANCELLED:
             return payment  # a paid session stays paid: scripting it again is a 409
-        known = dict(DEFAULT_BUYER, **{k: v for k, v in (session.get("customer") or {}).items() if v})
+        given = unpacked(session, "customer") or {}
+        known = dict(DEFAULT_BUYER, **{k: v for k, v in given.items() if v})
         known.update({k: v for k, v in (customer or {}).items() if v})
         with ns.lock:
-            session["customer"] = dict(session.get("customer") or {}, **known)
+            session["customer"] = packed(dict(given, **known))
             return self._create(ns, session, ids.prefixed("pay", 21))
 
     def resolve(self, obj_id: str, namespace: str | None, options: dict):
@@ -87,20 +87,20 @@ class DodoPayments:
         return None
 
     def _create(self, ns: Namespace, session: dict, payment_id: str) -> dict:
-        quote = session["pricing"]
+        quote = unpacked(session, "pricing")
         payment = self.payments.create(
             ns, "dodo", quote["total_price"], quote["currency"],
             {"kind": SESSION, "id": session["id"]}, payment_id=payment_id,
-            methods=_methods(session["request"]), data={})
+            methods=_methods(unpacked(session, "request")), data={})
         self._refresh(ns, session, payment)
         session["payment_id"] = payment["id"]
         session["payment_status"] = STATUS[payment["status"]]
         return payment
 
     def _refresh(self, ns: Namespace, session: dict, payment: dict) -> None:
-        request, quote = session["request"], session["pricing"]
+        request, quote = unpacked(session, "request"), unpacked(session, "pricing")
         payment.update(amount=quote["total_price"], currency=quote["currency"])
-        billing = session.get("billing_address") or request.get("billing_address") \
+        billing = unpacked(session, "billing_address") or request.get("billing_address") \
             or {"country": quote["billing_country"]}
         payment["data"].update(
             checkout_session_id=session["id"], customer=self._customer(ns, session),
@@ -113,13 +113,13 @@ class DodoPayments:
 
     def _customer(self, ns: Namespace, session: dict) -> dict:
         """Dodo attaches every payment to a customer: the given one, or one found or made by email."""
-        given = session.get("customer") or {}
+        given = unpacked(session, "customer") or {}
         if given.get("customer_id"):
             found = ns.get(CUSTOMER, given["customer_id"])
             if found is not None:
                 return _limited(found)
         email = given.get("email") or DEFAULT_BUYER["email"]
-        flags = session["request"].get("feature_flags") or {}
+        flags = unpacked(session, "request").get("feature_flags") or {}
         if not flags.get("always_create_new_customer"):
             for existing in ns.values(CUSTOMER):
                 if existing["email"].lower() == email.lower():
@@ -128,6 +128,7 @@ class DodoPayments:
             "email": email, "name": given.get("name") or email.split("@")[0],
             "phone_number": given.get("phone_number")})
         given["customer_id"] = created["customer_id"]
+        session["customer"] = packed(given)  # the next payment of this session finds them
         return _limited(created)
 
     # -- the state machine's events ----------------------------------------------------------

@@ -5,6 +5,8 @@ and hand plain dicts to `DodoBackend`.
 """
 from __future__ import annotations
 
+import sys
+
 from flask import Blueprint, current_app, g, request
 from werkzeug.routing import BaseConverter
 
@@ -24,7 +26,8 @@ class SessionIdConverter(BaseConverter):
 
 
 def _ctx():
-    return current_app.extensions["paymock"], current_app.extensions["paymock.dodo"]
+    extensions = current_app.extensions
+    return extensions["paymock"], extensions["paymock.dodo"]
 
 
 def render_error(status: int, code: str, message: str, headers: dict | None = None):
@@ -59,7 +62,7 @@ def _bad_method(_exc):
 @bp.before_request
 def _authenticate():
     g.provider = "dodo"
-    header = request.headers.get("Authorization", "")
+    header = request.environ.get("HTTP_AUTHORIZATION", "")
     scheme, _, key = header.partition(" ")
     if scheme.lower() != "bearer" or not key.strip():
         raise ApiError(401, "Missing or invalid API key: send `Authorization: Bearer <API key>`",
@@ -69,18 +72,17 @@ def _authenticate():
     if allowed and key not in allowed:
         raise ApiError(401, "Invalid API key: this server accepts only the keys it was started "
                        "with (PAYMOCK_DODO_API_KEYS)", "UNAUTHORIZED")
-    g.namespace = credential_namespace("dodo", key)
-    from .. import dodo  # the package: NAME, MOUNT and this module's render_error
-    fault_http.intercept(dodo, g.namespace)
+    g.namespace = namespace = credential_namespace("dodo", key)
+    fault_http.intercept(sys.modules[__package__], namespace)  # the package: NAME, MOUNT, ...
 
 
-def _ns():
-    core, _ = _ctx()
+def _ns(core=None):
+    core = core or _ctx()[0]
     return core.store.namespace(g.namespace)
 
 
-def _body(operation_id: str) -> dict:
-    core, _ = _ctx()
+def _body(operation_id: str, core=None) -> dict:
+    core = core or _ctx()[0]
     g.operation_id = operation_id
     body = read_json_body()
     core.contracts["dodo"].validate_body(operation_id, body)
@@ -99,20 +101,23 @@ def _op(operation_id: str) -> None:
 
 @bp.post("/checkouts")
 def create_session():
-    body = _body("create_session")
-    return json_response(_ctx()[1].create_session(_ns(), body))
+    core, dodo = _ctx()
+    body = _body("create_session", core)
+    return json_response(dodo.create_session(_ns(core), body))
 
 
 @bp.post("/checkouts/preview")
 def preview_session():
-    body = _body("preview_session")
-    return json_response(_ctx()[1].preview_session(_ns(), body))
+    core, dodo = _ctx()
+    body = _body("preview_session", core)
+    return json_response(dodo.preview_session(_ns(core), body))
 
 
 @bp.get("/checkouts/<session_id:session_id>")
 def get_checkout_sessions_status(session_id: str):
     _op("get_checkout_sessions_status")
-    return json_response(_ctx()[1].session_status(_ns(), session_id))
+    core, dodo = _ctx()
+    return json_response(dodo.session_status(_ns(core), session_id))
 
 
 @bp.get("/products")

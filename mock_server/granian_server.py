@@ -1,0 +1,100 @@
+"""Serving the app on granian: `paymock serve`'s default, for throughput.
+
+Why granian: waitress parses HTTP in Python and tops out at about 3,400 requests/s on a 2-core
+machine for an app that does nothing; granian parses and writes HTTP in Rust (about 40,000/s for
+the same app), so the Python thread spends its time on paymock itself (benchmarks/README.md).
+
+How: one process, the app built here and served by granian's thread-based server with one worker
+thread and one Python thread running the app (`blocking_threads`). The app and its in-memory state
+stay in this process, so --state-file is saved after the last request, and there is no second copy
+of the state in a worker process. granian's thread server insists on a free-threaded Python; with
+one worker thread the GIL costs nothing, so that check is skipped.
+
+What it cannot do: reset or drop a connection (the socket lives in Rust). Connection faults are
+refused with a pointer to `--server waitress` (server.py), which the pytest plugin always uses.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+
+from granian.constants import Interfaces
+from granian.server import MTServer
+
+CONNECTION_FAULTS_REFUSED = (
+    "connection faults (reset, drop, hang) need a server that owns its sockets; this one runs on "
+    "granian, which keeps them in Rust. Start paymock with --server waitress (the pytest plugin "
+    "always uses waitress)")
+
+
+class _Granian(MTServer):
+    def __init__(self, *args, on_interrupt=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._on_interrupt = on_interrupt
+
+    def _check_gil(self):
+        pass  # one worker thread: see the module docstring
+
+    def signal_handler_interrupt(self, *args, **kwargs):
+        # Wake requests sleeping on an injected latency before granian waits for them.
+        if self._on_interrupt is not None:
+            self._on_interrupt()
+        super().signal_handler_interrupt(*args, **kwargs)
+
+
+class GranianServer:
+    """Same surface as server.Server for `paymock serve`: url, core, serve_forever()."""
+
+    name = "granian"
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 8787, threads: int = 16):
+        self.app = app
+        self.host = host
+        self.port = port or _free_port(host)
+        _check_bindable(host, self.port)  # granian would only log it, from its own thread
+        # Requests sleeping on an injected latency hold a Python thread each; beyond the first
+        # thread they only wait, so a few more keep the server answering meanwhile.
+        self.threads = max(1, min(threads, 4))
+        self.core.faults.refuse_connection_faults(CONNECTION_FAULTS_REFUSED)
+        settings = app.extensions.get("paymock.settings")
+        if settings is not None and not settings.public_url:
+            self.core.public_url = self.url
+        self._server = _Granian(
+            target="paymock", address=host, port=self.port, interface=Interfaces.WSGI, workers=1,
+            blocking_threads=self.threads, log_enabled=False, on_interrupt=self.core.shutdown.set)
+
+    @property
+    def core(self):
+        return self.app.extensions["paymock"]
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        """Block until SIGINT or SIGTERM; then finish in-flight requests and return."""
+        logging.getLogger("granian").setLevel(logging.ERROR)
+        try:
+            self._server.serve(target_loader=lambda *_args, **_kw: self.app, wrap_loader=False)
+        finally:
+            self.core.shutdown.set()
+
+
+def _family(host: str) -> int:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(_family(host)) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _check_bindable(host: str, port: int) -> None:
+    """Raise OSError now (address in use, no such interface) instead of inside granian."""
+    with socket.socket(_family(host)) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
