@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Benchmark paymock against Prism, side by side, with wrk; then paymock's memory under 100,000 sessions.
 
-    python benchmarks/run.py                 # everything (about 3 minutes)
-    python benchmarks/run.py --duration 5 --skip-memory
+    python benchmarks/run.py                 # everything (about 7 minutes)
+    python benchmarks/run.py --rounds 1 --duration 5 --skip-memory
     python benchmarks/run.py --only paymock  # no Prism
 
 Needs wrk (Debian: apt-get install -y wrk) and, for the peer, `npm ci` in benchmarks/ (Node 20).
 Prints Markdown tables (throughput, latency, errors, RSS, cold start, paymock/Prism ratio, memory)
-and the design's targets with PASS/FAIL; exits 1 when a target is missed. Results also go to
+and the design's targets with PASS/FAIL; exits 1 when a target is missed. Servers take turns over
+--rounds rounds (paymock, then Prism, then paymock again...) and each figure is the median round's,
+so that a machine whose speed drifts during the run (shared or throttled VMs) favours neither. Results also go to
 benchmarks/results/latest.{md,json} (not committed; benchmarks/README.md keeps the figures).
 """
 from __future__ import annotations
@@ -140,6 +142,18 @@ def _dodo_objects(url: str) -> int:
 
 
 # -- report ---------------------------------------------------------------------------------------
+def median_rounds(rounds: list[dict]) -> dict:
+    """{scenario: result} of the round with the median throughput, per scenario."""
+    out = {}
+    for scenario in {s for results in rounds for s in results}:
+        runs = [r[scenario] for r in rounds if scenario in r]
+        middle = (len(runs) - 1) // 2
+        colds = sorted(res["cold_start_s"] for res in runs)
+        out[scenario] = dict(sorted(runs, key=lambda res: res["rps"])[middle],
+                             cold_start_s=colds[middle], rounds_rps=[res["rps"] for res in runs])
+    return out
+
+
 def report(paymock: dict, prism: dict, memory: dict | None, args) -> tuple[str, list[tuple]]:
     headers = ["scenario", "server", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS MB",
                "cold start s", "paymock/Prism"]
@@ -154,6 +168,19 @@ def report(paymock: dict, prism: dict, memory: dict | None, args) -> tuple[str, 
                          res["peak_rss_mb"], res["cold_start_s"],
                          f"**{ratio:.2f}x**" if name == "paymock" and ratio else ""])
     text = h.markdown_table(headers, rows)
+    if getattr(args, "rounds", 1) > 1:
+        per_round = []
+        for scenario in args.scenarios:
+            mine, peer = paymock.get(scenario), prism.get(scenario)
+            if mine and peer:
+                per_round.append([scenario, " / ".join(f"{v:,.0f}" for v in mine["rounds_rps"]),
+                                  " / ".join(f"{v:,.0f}" for v in peer["rounds_rps"]),
+                                  " / ".join(f"{a / b:.2f}x" for a, b in
+                                             zip(mine["rounds_rps"], peer["rounds_rps"]) if b)])
+        if per_round:
+            text += "\n\n" + h.markdown_table(
+                ["scenario", "paymock req/s by round", "Prism req/s by round", "ratio by round"],
+                per_round)
     if memory:
         text += "\n\n" + h.markdown_table(
             ["paymock memory", "RSS MB"],
@@ -206,6 +233,8 @@ def machine() -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=float, default=10, help="seconds per run (default 10)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="rounds of paymock-then-Prism; figures are the median round's (default 3)")
     parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds (default 2)")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
@@ -222,8 +251,13 @@ def main(argv=None) -> int:
     print(header, flush=True)
     with tempfile.TemporaryDirectory(prefix="paymock-bench-") as tmp:
         workdir = Path(tmp)
-        paymock = run_paymock(args, workdir, args.paymock_arg) if args.only != "prism" else {}
-        prism = run_prism(args, workdir) if args.only != "paymock" else {}
+        mine, theirs = [], []
+        for number in range(1, max(1, args.rounds) + 1):
+            if args.rounds > 1:
+                print(f"round {number} of {args.rounds}", flush=True)
+            mine.append(run_paymock(args, workdir, args.paymock_arg) if args.only != "prism" else {})
+            theirs.append(run_prism(args, workdir) if args.only != "paymock" else {})
+        paymock, prism = median_rounds(mine), median_rounds(theirs)
         memory = None
         if not args.skip_memory and args.only != "prism":
             memory = run_memory(args, workdir, args.paymock_arg)

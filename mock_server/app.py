@@ -38,12 +38,19 @@ class PaymockRequest(Request):
         return super().get_data(cache, as_text, parse_form_data)
 
 
+STARTED_ENV = "paymock.started"
+
+
 class PaymockFlask(Flask):
     request_class = PaymockRequest
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._sync: dict = {}
+
+    def wsgi_app(self, environ, start_response):
+        environ[STARTED_ENV] = time.perf_counter()  # the journal's duration_ms
+        return super().wsgi_app(environ, start_response)
 
     def ensure_sync(self, func):
         # Flask asks this of every hook and view on every request (an inspect call each); none of
@@ -102,10 +109,6 @@ def _wire_payments(app: Flask, core: Core, settings: Settings) -> None:
 
 
 def _install_hooks(app: Flask, core: Core) -> None:
-    @app.before_request
-    def _start_timer():
-        g.started = time.perf_counter()
-
     app.register_error_handler(ControlError, render_control_error)
 
     @app.errorhandler(fault_http.InjectedResponse)
@@ -122,7 +125,7 @@ def _install_hooks(app: Flask, core: Core) -> None:
             core.journal.record(
                 namespace, core.clock.now(), state.get("provider"), state.get("operation_id"),
                 req.method, req.path, response.status_code,
-                round((time.perf_counter() - state["started"]) * 1000, 3), req.environ,
+                round((time.perf_counter() - req.environ[STARTED_ENV]) * 1000, 3), req.environ,
                 req.get_data(), None if response.direct_passthrough else response.get_data())
         return response
 

@@ -40,7 +40,8 @@ def _serve(args) -> int:
         print(f"paymock: cannot start: {exc}", file=sys.stderr)
         return 2
     try:
-        server = server_class(app, settings.host, settings.port, settings.threads)
+        server = server_class(app, settings.host, settings.port,
+                              **({"threads": settings.threads} if settings.threads else {}))
     except OSError as exc:
         print(f"paymock: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
               file=sys.stderr)
@@ -97,8 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--server", choices=("granian", "waitress"),
                        help="granian (default): fastest; waitress: also injects connection "
                        "faults (reset, drop, hang)")
-    serve.add_argument("--threads", type=int, help="app threads (default 16 on waitress; "
-                       "granian uses at most 4)")
+    serve.add_argument("--threads", type=int, help="threads running the app (default: 1 on "
+                       "granian, the fastest; 16 on waitress)")
     serve.add_argument("--config", help="TOML file with a [paymock] table")
     serve.add_argument("--scenario", action="append", metavar="PATH",
                        help="load fault rules from a scenario file or preset name (repeatable)")

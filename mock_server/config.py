@@ -19,7 +19,8 @@ class Settings:
     fixtures: Path = DEFAULT_FIXTURES
     # granian: Rust HTTP, the fastest; waitress: pure Python, and can reset or drop connections.
     server: str = "granian"
-    threads: int = 16
+    # Threads running the app: default 1 on granian (the fastest), 16 on waitress.
+    threads: int | None = None
     journal_size: int = 200
     # How long an expired object stays readable as "expired" before it is evicted.
     expired_retention_seconds: float = 3600.0

@@ -5,7 +5,7 @@ machine for an app that does nothing; granian parses and writes HTTP in Rust (ab
 the same app), so the Python thread spends its time on paymock itself (benchmarks/README.md).
 
 How: one process, the app built here and served by granian's thread-based server with one worker
-thread and one Python thread running the app (`blocking_threads`). The app and its in-memory state
+thread and, by default, one Python thread running the app (`blocking_threads`, --threads). The app and its in-memory state
 stay in this process, so --state-file is saved after the last request, and there is no second copy
 of the state in a worker process. granian's thread server insists on a free-threaded Python; with
 one worker thread the GIL costs nothing, so that check is skipped.
@@ -47,14 +47,15 @@ class GranianServer:
 
     name = "granian"
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 8787, threads: int = 16):
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 8787, threads: int = 1):
         self.app = app
         self.host = host
         self.port = port or _free_port(host)
         _check_bindable(host, self.port)  # granian would only log it, from its own thread
-        # Requests sleeping on an injected latency hold a Python thread each; beyond the first
-        # thread they only wait, so a few more keep the server answering meanwhile.
-        self.threads = max(1, min(threads, 4))
+        # One Python thread is the fastest (more only take turns on the GIL: 5,500 against 4,000
+        # requests/s with two, benchmarks/README.md), but a request held by an injected latency
+        # holds it: with --threads N, N - 1 others are answered meanwhile.
+        self.threads = max(1, threads)
         self.core.faults.refuse_connection_faults(CONNECTION_FAULTS_REFUSED)
         settings = app.extensions.get("paymock.settings")
         if settings is not None and not settings.public_url:

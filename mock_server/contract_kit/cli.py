@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 
-from .providers import PROFILES
+from .profiles import PROFILES
 
 
 def _phases(value: str) -> list[str]:

@@ -15,46 +15,13 @@ import re
 import threading
 import uuid
 from collections.abc import MutableMapping
-from dataclasses import dataclass, field
 
 import requests
 
-from ..core.contracts import CONTRACTS_DIR
 from ..core.http import credential_namespace
 from .auth import WaffoTokens, post_with_retry
+from .profiles import PROFILES, Profile  # noqa: F401  (re-exported: the kit's table of providers)
 
-
-@dataclass
-class Profile:
-    name: str
-    mount: str
-    # Schema-valid data can still break a business rule only the server knows (the product must
-    # exist, confirm=true needs an address): the provider's answer to those is an accepted answer.
-    accepted: list[str]
-    safe_writes: set[str]
-    default_remote_url: str
-    env_vars: list[str] = field(default_factory=list)
-    # Disagreements between the contract and paymock that are known and explained: reported as
-    # "known" (printed, in the JUnit XML as skipped), not counted as failures, and only against
-    # paymock. Each: (operationIds, check, text in the failure message, why).
-    known: list[tuple[set, str, str, str]] = field(default_factory=list)
-
-    @property
-    def contract(self):
-        return CONTRACTS_DIR / self.name / "openapi.json"
-
-    def is_safe(self, method: str, operation_id: str | None) -> bool:
-        return method.upper() in ("GET", "HEAD", "OPTIONS") or operation_id in self.safe_writes
-
-
-PROFILES = {
-    "dodo": Profile("dodo", "/dodo", ["2xx", "401", "403", "404", "409", "422", "429"],
-                    {"preview_session"}, "https://test.dodopayments.com",
-                    ["DODO_PAYMENTS_API_KEY"]),
-    "waffo": Profile("waffo", "/waffo", ["2xx", "400", "401", "403", "404", "409"],
-                     {"issueSessionToken"}, "https://api.waffo.ai",
-                     ["WAFFO_MERCHANT_ID", "WAFFO_PRIVATE_KEY", "WAFFO_PRIVATE_KEY_FILE", "WAFFO_STORE_ID"]),
-}
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 PRODUCT_ID = re.compile(r"^PROD_[0-9A-Za-z]{22}$")

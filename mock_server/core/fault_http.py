@@ -79,8 +79,8 @@ def mangle(response: Response, action: Action) -> Response:
 def intercept(provider, namespace: str | None, body=None) -> None:
     """Apply the fault that fires for this request, if any. Call after authentication."""
     core = current_app.extensions["paymock"]
-    if not core.faults and FAULT_HEADER not in request.headers:
-        return  # the common case: no rules, nothing to match on the request path
+    if not core.faults and "HTTP_X_PAYMOCK_FAULT" not in request.environ:
+        return  # the common case: no rules and no header, nothing to match the request against
     subpath = request.path[len(provider.MOUNT):] or "/"
     op = core.contracts[provider.NAME].match(request.method, subpath)
     operation = op.operation_id if op else None

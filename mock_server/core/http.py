@@ -43,9 +43,29 @@ def too_deep(value, limit: int) -> bool:
     return False
 
 
+class JsonResponse(Response):
+    """A buffered JSON answer. Sent without werkzeug's general-purpose header rewriting (a copy
+    of the headers, Location and Content-Location fix-ups, status-dependent removals), which is
+    a tenth of a request's time and changes nothing for such an answer; anything else (a HEAD
+    request, a status without a body, a Location header, a streamed body) goes the usual way."""
+
+    def __call__(self, environ, start_response):
+        status = self.status_code
+        if (self.direct_passthrough or not isinstance(self.response, list) or status < 200
+                or status in (204, 304) or environ.get("REQUEST_METHOD") == "HEAD"
+                or "Location" in self.headers or "Content-Location" in self.headers):
+            return super().__call__(environ, start_response)
+        body = b"".join(self.response)
+        headers = [(name, value) for name, value in self.headers.items()
+                   if name.lower() != "content-length"]
+        headers.append(("Content-Length", str(len(body))))
+        start_response(self.status, headers)
+        return [body]
+
+
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(orjson.dumps(payload), status=status, headers=headers,
-                    mimetype="application/json")
+    return JsonResponse(orjson.dumps(payload), status=status, headers=headers,
+                        content_type="application/json")
 
 
 @lru_cache(maxsize=4096)  # a hash per request otherwise; a test run uses a handful of keys

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import string
+import threading
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 # byte -> its base62 character; bytes >= 248 are deleted, so each of the 62 characters stays
@@ -11,11 +12,26 @@ _TABLE = bytes(ord(BASE62[b % 62]) for b in range(248)) + bytes(8)
 _DROP = bytes(range(248, 256))
 
 
+_pool = b""
+_pool_lock = threading.Lock()
+
+
+def _forget_pool() -> None:
+    global _pool
+    _pool = b""  # a forked child must not hand out its parent's ids
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def base62(length: int) -> str:
-    out = b""
-    while len(out) < length:
-        out += os.urandom(length + 8).translate(_TABLE, _DROP)
-    return out[:length].decode("ascii")
+    # Characters come from a pool refilled 4 KB at a time: one getrandom call per ~150 ids.
+    global _pool
+    with _pool_lock:
+        while len(_pool) < length:
+            _pool += os.urandom(4096).translate(_TABLE, _DROP)
+        out, _pool = _pool[:length], _pool[length:]
+    return out.decode("ascii")
 
 
 def prefixed(prefix: str, length: int, sep: str = "_") -> str:

@@ -70,6 +70,25 @@ def test_report_table_and_checks():
     assert all(ok for _, _, ok in checks)
 
 
+def test_rounds_take_the_median_round_and_show_every_round():
+    def res(rps, cold):
+        return {"rps": rps, "p50_ms": 2.0, "p99_ms": rps / 1000, "errors": 0, "peak_rss_mb": 70.0,
+                "cold_start_s": cold}
+    mine = bench_run.median_rounds([{"dodo.create_session": res(7000.0, 0.4)},
+                                    {"dodo.create_session": res(5000.0, 0.6)},
+                                    {"dodo.create_session": res(6000.0, 0.3)}])
+    theirs = bench_run.median_rounds([{"dodo.create_session": res(r, 1.0)} for r in (3000.0, 2000.0, 4000.0)])
+    chosen = mine["dodo.create_session"]
+    # The median round's own figures (not a mix), the median cold start, every round kept.
+    assert (chosen["rps"], chosen["p99_ms"], chosen["cold_start_s"]) == (6000.0, 6.0, 0.4)
+    assert chosen["rounds_rps"] == [7000.0, 5000.0, 6000.0]
+    args = type("A", (), {"scenarios": ["dodo.create_session"], "sessions": 10, "rounds": 3})()
+    text, checks = bench_run.report(mine, theirs, None, args)
+    assert "**2.00x**" in text
+    assert "| dodo.create_session | 7,000 / 5,000 / 6,000 | 3,000 / 2,000 / 4,000 | 2.33x / 2.50x / 1.50x |" in text
+    assert ("create-session throughput >= 2x Prism", 2.0, True) in checks
+
+
 def test_rss_of_this_process_is_readable():
     import os
     assert 5 < h.rss_mb(os.getpid()) <= h.peak_rss_mb(os.getpid())

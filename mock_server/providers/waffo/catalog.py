@@ -10,8 +10,6 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from faker import Faker
-
 from ...core.ids import BASE62
 
 KEYS_DIR = Path(__file__).resolve().parents[3] / "fixtures" / "waffo" / "keys"
@@ -75,6 +73,8 @@ def ensure_key_pair(merchant_key: str, environment: str) -> str:
 
 def generate(seed: int, created: str) -> dict:
     rng = random.Random(f"waffo:{seed}")
+    from faker import Faker  # only `paymock fixtures generate` needs it; a 60 ms import
+
     fake = Faker("en_US")
     fake.seed_instance(seed + 1)
     merchants, merchant_ids = [], {}

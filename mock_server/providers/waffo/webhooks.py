@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from functools import lru_cache
 from pathlib import Path
 
 import orjson
@@ -35,15 +36,19 @@ def signature_header(private_key, stamp_ms: int, body: str) -> str:
     return f"t={stamp_ms},v1={base64.b64encode(signed).decode()}"
 
 
-def channel() -> Channel:
-    private_key = serialization.load_pem_private_key(PRIVATE_KEY.read_bytes(), None)
+@lru_cache(maxsize=1)
+def _private_key():
+    # Loaded on the first delivery, not at start-up: checking an RSA key takes ~40 ms.
+    return serialization.load_pem_private_key(PRIVATE_KEY.read_bytes(), None)
 
+
+def channel() -> Channel:
     def body(payload: dict, delivery_id: str) -> str:
         # The envelope's `id` is the delivery record's id, the key receivers dedupe on.
         return orjson.dumps({"id": delivery_id, **payload}).decode()
 
     def sign(delivery: dict, _endpoint) -> dict:
-        return {"X-Waffo-Signature": signature_header(private_key, delivery["stamp"], delivery["body"])}
+        return {"X-Waffo-Signature": signature_header(_private_key(), delivery["stamp"], delivery["body"])}
 
     return Channel(provider="waffo", schedule=SCHEDULE, body=body, sign=sign,
                    new_id=lambda: str(uuid.uuid4()), stamp=lambda: int(time.time() * 1000))

@@ -1,0 +1,92 @@
+"""`paymock serve` on both servers: granian (the default, fastest) and waitress (which can also
+reset and drop connections). What differs between them is stated, not silently dropped."""
+import pytest
+import requests
+
+from tests.processes import serve, stop
+
+CART = {"product_cart": [{"product_id": "pdt_uGej5ygB4DvTZFDmnvmUM", "quantity": 1}]}
+AUTH = {"Authorization": "Bearer sk_test_servers"}
+
+
+@pytest.fixture(scope="module")
+def granian():
+    proc, port = serve()
+    yield f"http://127.0.0.1:{port}"
+    stop(proc)
+
+
+def test_granian_refuses_connection_faults_and_says_which_server_can(granian):
+    for mode in ("reset", "drop", "hang"):
+        refused = requests.post(f"{granian}/_mock/faults", json={"action": {"connection": mode}},
+                                timeout=5)
+        assert refused.status_code == 400
+        assert "--server waitress" in refused.json()["error"]
+    by_header = requests.post(f"{granian}/dodo/checkouts", json=CART, timeout=5,
+                              headers={**AUTH, "X-Paymock-Fault": "reset"})
+    assert by_header.status_code == 400 and "--server waitress" in by_header.json()["message"]
+    assert requests.get(f"{granian}/_mock/faults", timeout=5).json()["rules"] == []
+    # Everything else still works: a documented error status, then a real answer.
+    requests.post(f"{granian}/_mock/faults", timeout=5, json={
+        "operation": "create_session", "times": 1, "action": 429}).raise_for_status()
+    assert requests.post(f"{granian}/dodo/checkouts", json=CART, headers=AUTH, timeout=5).status_code == 429
+    assert requests.post(f"{granian}/dodo/checkouts", json=CART, headers=AUTH, timeout=5).status_code == 200
+
+
+def test_granian_reads_chunked_bodies_and_journals_requests(granian):
+    import json
+
+    chunks = iter([json.dumps(CART)[:20].encode(), json.dumps(CART)[20:].encode()])
+    made = requests.post(f"{granian}/dodo/checkouts", data=chunks, timeout=5,
+                         headers={**AUTH, "Content-Type": "application/json"})
+    assert made.status_code == 200, made.text
+    assert made.json()["checkout_url"].startswith(f"{granian}/checkout/dodo/session/cks_")
+    journal = requests.get(f"{granian}/_mock/journal", timeout=5).json()["entries"]
+    last = journal[-1]
+    assert (last["operation"], last["status"]) == ("create_session", 200)
+    assert last["request_headers"]["Authorization"] == "<redacted>"
+    assert json.loads(last["request_body"]) == CART and "sk_test_servers" not in str(journal)
+
+
+def test_waitress_resets_connections_on_request():
+    proc, port = serve("--server", "waitress")
+    try:
+        url = f"http://127.0.0.1:{port}"
+        requests.post(f"{url}/_mock/faults", timeout=5, json={
+            "operation": "create_session", "times": 1,
+            "action": {"connection": "reset"}}).raise_for_status()
+        with pytest.raises(requests.ConnectionError):
+            requests.post(f"{url}/dodo/checkouts", json=CART, headers=AUTH, timeout=5)
+        assert requests.post(f"{url}/dodo/checkouts", json=CART, headers=AUTH, timeout=5).ok
+    finally:
+        out = stop(proc)
+    assert "(waitress, 16 threads)" in out
+
+
+def test_an_unknown_server_name_is_refused_with_the_choices(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "mock_server.cli", "serve", "--port", "0"],
+                            capture_output=True, text=True, timeout=30,
+                            env={**__import__("os").environ, "PAYMOCK_SERVER": "gunicorn"})
+    assert result.returncode == 2
+    assert "unknown server 'gunicorn'" in result.stderr and "waitress" in result.stderr
+
+
+@pytest.mark.parametrize("server", ["granian", "waitress"])
+def test_a_port_in_use_is_a_message_not_a_traceback(server):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run([sys.executable, "-m", "mock_server.cli", "serve", "--server",
+                                 server, "--port", str(port)], capture_output=True, text=True,
+                                timeout=30)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
