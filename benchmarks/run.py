@@ -161,12 +161,13 @@ def report(paymock: dict, prism: dict, memory: dict | None, args) -> tuple[str, 
     for scenario in args.scenarios:
         mine, peer = paymock.get(scenario), prism.get(scenario)
         ratio = mine["rps"] / peer["rps"] if mine and peer and peer["rps"] else None
-        for name, res in (("paymock", mine), ("Prism 5.16", peer)):
+        server = getattr(args, "server", None)
+        for name, res in ((f"paymock ({server})" if server else "paymock", mine), ("Prism 5.16", peer)):
             if res is None:
                 continue
             rows.append([scenario, name, res["rps"], res["p50_ms"], res["p99_ms"], res["errors"],
                          res["peak_rss_mb"], res["cold_start_s"],
-                         f"**{ratio:.2f}x**" if name == "paymock" and ratio else ""])
+                         f"**{ratio:.2f}x**" if name.startswith("paymock") and ratio else ""])
     text = h.markdown_table(headers, rows)
     if getattr(args, "rounds", 1) > 1:
         per_round = []
@@ -242,12 +243,16 @@ def main(argv=None) -> int:
     parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS)
     parser.add_argument("--only", choices=("paymock", "prism"))
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--server", choices=("granian", "waitress"), default="granian",
+                        help="paymock's server (default granian, `paymock serve --server granian`)")
     parser.add_argument("--paymock-arg", action="append", default=[],
                         help="extra argument for `paymock serve` (repeatable)")
     args = parser.parse_args(argv)
 
-    header = (f"{machine()}\n`wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s` "
-              f"after a {args.warmup:g} s warm-up, {time.strftime('%Y-%m-%d %H:%M')}")
+    args.paymock_arg = ["--server", args.server, *args.paymock_arg]
+    header = (f"{machine()}\n`paymock serve --server {args.server}`; `wrk -t{args.threads} "
+              f"-c{args.connections} -d{args.duration:g}s` after a {args.warmup:g} s warm-up, "
+              f"{args.rounds} round(s), {time.strftime('%Y-%m-%d %H:%M')}")
     print(header, flush=True)
     with tempfile.TemporaryDirectory(prefix="paymock-bench-") as tmp:
         workdir = Path(tmp)

@@ -1,4 +1,4 @@
-"""Serving the app on granian: `paymock serve`'s default, for throughput.
+"""Serving the app on granian: `paymock serve --server granian`, for throughput.
 
 Why granian: waitress parses HTTP in Python and tops out at about 3,400 requests/s on a 2-core
 machine for an app that does nothing; granian parses and writes HTTP in Rust (about 40,000/s for
@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import logging
 import socket
+import threading
+import time
 
 from granian.constants import Interfaces
 from granian.server import MTServer
@@ -75,13 +77,30 @@ class GranianServer:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
-    def serve_forever(self) -> None:
-        """Block until SIGINT or SIGTERM; then finish in-flight requests and return."""
+    def serve_forever(self, ready=None) -> None:
+        """Block until SIGINT or SIGTERM; then finish in-flight requests and return. `ready` is
+        called once a connection to the port succeeds (granian's worker opens its own socket, so
+        no hook of granian's marks that moment)."""
         logging.getLogger("granian").setLevel(logging.ERROR)
+        if ready is not None:
+            threading.Thread(target=self._when_listening, args=(ready,), daemon=True).start()
         try:
             self._server.serve(target_loader=lambda *_args, **_kw: self.app, wrap_loader=False)
         finally:
             self.core.shutdown.set()
+
+
+    def _when_listening(self, ready, timeout: float = 30.0) -> None:
+        host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not self.core.shutdown.is_set():
+            try:
+                socket.create_connection((host, self.port), timeout=0.5).close()
+            except OSError:
+                time.sleep(0.01)
+                continue
+            ready()
+            return
 
 
 def _family(host: str) -> int:

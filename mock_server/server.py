@@ -104,12 +104,15 @@ class Server:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
-    def serve_forever(self) -> None:
-        """Block until SIGINT or SIGTERM; then finish in-flight requests and return."""
+    def serve_forever(self, ready=None) -> None:
+        """Block until SIGINT or SIGTERM; then finish in-flight requests and return. `ready` is
+        called once the socket listens (here: already, since the constructor binds it)."""
         def _stop(_signum, _frame):
             raise KeyboardInterrupt
 
         previous = signal.signal(signal.SIGTERM, _stop)
+        if ready is not None:
+            ready()
         try:
             self._server.run()  # returns after KeyboardInterrupt, shutting its task pool down
         finally:

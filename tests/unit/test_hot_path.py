@@ -1,4 +1,4 @@
-"""Small HTTP pieces on the hot path: JSON answers, request bodies, random ids."""
+"""Small pieces on every request's path: JSON answers and random ids."""
 import os
 
 import pytest
