@@ -4,7 +4,8 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import deque
-from typing import NamedTuple
+
+import orjson
 
 from .clock import iso
 
@@ -13,23 +14,14 @@ BODY_EXCERPT = 2048
 _ENVIRON_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
 
 
-class Entry(NamedTuple):
-    """What record() keeps: raw values, cheap to take on every request. entries() turns them into
-    the JSON the control API shows (names, redaction, text) only when someone asks."""
-    seq: int
-    at: float
-    provider: str | None
-    operation: str | None
-    method: str
-    path: str
-    status: int
-    duration_ms: float
-    environ_headers: list  # [(WSGI environ key, value)]
-    request_body: str
-    response_body: str | None
-
-
 class Journal:
+    """Each entry is kept as one bytes object (JSON of the raw values) and shown only when asked.
+
+    One object, not a dozen: the journal's entries are the newest long-lived objects, and small
+    ones end up scattered over the heap, where each keeps a whole allocator arena (1 MiB) from
+    going back to the OS after expired sessions are evicted. Most entries are larger than
+    pymalloc's 512 bytes, so they come from malloc, which returns freed pages one by one."""
+
     def __init__(self, size: int = 200):
         self.size = size
         self._entries: dict[str, deque] = {}
@@ -41,10 +33,13 @@ class Journal:
                request_body: bytes, response_body: bytes | None) -> None:
         headers = [(key, value) for key, value in environ.items()
                    if key[:5] == "HTTP_" or key in _ENVIRON_HEADERS]
-        # Bodies are kept as text of their own: a bytes object from orjson.dumps has room for
-        # 4 KB whatever it holds, and 200 entries a namespace would keep all of that room.
-        entry = Entry(next(self._seq), at, provider, operation, method, path, status, duration_ms,
-                      headers, _excerpt(request_body), _excerpt(response_body))
+        fields = [next(self._seq), at, provider, operation, method, path, status, duration_ms,
+                  headers, _excerpt(request_body), _excerpt(response_body)]
+        try:
+            raw = orjson.dumps(fields)
+        except orjson.JSONEncodeError:  # a lone surrogate in a header or path: keep the rest
+            raw = orjson.dumps(_scrub(fields))
+        entry = bytes(memoryview(raw))  # exact size: orjson's own bytes keep 4 KB of room
         ring = self._entries.get(namespace)
         if ring is None:
             with self._lock:
@@ -53,12 +48,11 @@ class Journal:
 
     def entries(self, namespace: str | None = None, limit: int | None = None) -> list[dict]:
         if namespace is not None:
-            items = list(self._entries.get(namespace, ()))
+            items = [_show(raw) for raw in list(self._entries.get(namespace, ()))]
         else:
-            items = sorted((e for ring in list(self._entries.values()) for e in list(ring)),
-                           key=lambda e: e.seq)
-        items = items[-limit:] if limit else items
-        return [_show(entry) for entry in items]
+            items = sorted((_show(raw) for ring in list(self._entries.values()) for raw in list(ring)),
+                           key=lambda e: e["seq"])
+        return items[-limit:] if limit else items
 
     def reset(self, namespace: str | None = None) -> None:
         with self._lock:
@@ -68,16 +62,25 @@ class Journal:
                 self._entries.pop(namespace, None)
 
 
-def _show(entry: Entry) -> dict:
+def _show(raw: bytes) -> dict:
+    (seq, at, provider, operation, method, path, status, duration_ms, headers, request_body,
+     response_body) = orjson.loads(raw)
     return {
-        "seq": entry.seq, "at": iso(entry.at), "provider": entry.provider,
-        "operation": entry.operation, "method": entry.method, "path": entry.path,
-        "status": entry.status, "duration_ms": entry.duration_ms,
+        "seq": seq, "at": iso(at), "provider": provider, "operation": operation,
+        "method": method, "path": path, "status": status, "duration_ms": duration_ms,
         "request_headers": redact_headers(
             (_ENVIRON_HEADERS.get(key) or key[5:].replace("_", "-").title(), value)
-            for key, value in entry.environ_headers),
-        "request_body": entry.request_body, "response_body": entry.response_body,
+            for key, value in headers),
+        "request_body": request_body, "response_body": response_body,
     }
+
+
+def _scrub(value):
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(value, (list, tuple)):
+        return [_scrub(item) for item in value]
+    return value
 
 
 def _excerpt(body: bytes | None) -> str | None:
