@@ -57,7 +57,10 @@ class Payments:
         self.store = store
         self.clock = clock
         self._listeners: dict[str, Listener] = {}
-        self._open: dict[tuple[str, str], None] = {}  # (namespace, id) of payments not yet final
+        # (namespace, id) of payments not yet final whose checkout can expire (the provider gave
+        # an `expired` check): what sweep() walks. Payments that cannot expire (Waffo orders)
+        # stay out, so that the walk does not grow with every order taken.
+        self._open: dict[tuple[str, str], None] = {}
         self._lock = threading.Lock()
         # provider lookups for ids that are not payments: (id, namespace, options) -> (ns, payment)
         self._resolvers: list[Callable] = []
@@ -86,8 +89,10 @@ class Payments:
             if psp_checkout_id:
                 ns.put(PSP_CHECKOUT, psp_checkout_id, {"id": psp_checkout_id,
                                                        "payment_id": payment["id"]})
-        with self._lock:
-            self._open[(ns.name, payment["id"])] = None
+        listener = self._listeners.get(provider)
+        if listener is not None and listener.expired is not None:
+            with self._lock:
+                self._open[(ns.name, payment["id"])] = None
         return payment
 
     def attach_checkout(self, ns: Namespace, payment: dict, psp_checkout_id: str, url: str,
