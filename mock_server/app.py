@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Request, g, request
+from flask import Flask, g, request
 
 from . import fixtures
 from .config import Settings
+from .flaskapp import STARTED_ENV, PaymockFlask
 from .control.faults import bp as control_faults_bp
 from .control.routes import ControlError, render_control_error
 from .control.payments import bp as control_payments_bp
@@ -25,45 +26,6 @@ from .hosted import bp as hosted_bp
 from .providers import dodo, waffo
 
 PROVIDERS = (dodo, waffo)
-
-
-class PaymockRequest(Request):
-    def get_data(self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False):
-        # A body with a Content-Length is read straight from the server's input stream (werkzeug
-        # wraps it in a LimitedStream and reads it in chunks: a tenth of a request's time).
-        if cache and not as_text and not parse_form_data and getattr(self, "_cached_data", None) is None:
-            length = self.environ.get("CONTENT_LENGTH", "")
-            if length.isdigit():  # bodies over Settings.max_body_bytes were refused before
-                self._cached_data = self.environ["wsgi.input"].read(int(length))
-        return super().get_data(cache, as_text, parse_form_data)
-
-
-STARTED_ENV = "paymock.started"
-
-
-class PaymockFlask(Flask):
-    request_class = PaymockRequest
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._sync: dict = {}
-
-    def wsgi_app(self, environ, start_response):
-        environ[STARTED_ENV] = time.perf_counter()  # the journal's duration_ms
-        return super().wsgi_app(environ, start_response)
-
-    def ensure_sync(self, func):
-        # Flask asks this of every hook and view on every request (an inspect call each); none of
-        # paymock's is a coroutine, and the answer for a function never changes.
-        try:
-            return self._sync[func]
-        except KeyError:
-            wrapped = super().ensure_sync(func)
-            if len(self._sync) < 4096:
-                self._sync[func] = wrapped
-            return wrapped
-        except TypeError:  # an unhashable callable
-            return super().ensure_sync(func)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
