@@ -12,10 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+from functools import lru_cache
+from types import SimpleNamespace
 
 try:  # a compiled validator for the is-valid fast path (jsonschema builds the error messages)
     import jsonschema_rs
@@ -26,9 +24,22 @@ CONTRACTS_DIR = Path(__file__).resolve().parent.parent.parent / "contracts"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 
 
-# OpenAPI's integer formats are ranges the real servers enforce (and Schemathesis generates
-# out-of-range values to check that they do).
-FORMATS = FormatChecker(formats=())
+@lru_cache(maxsize=1)
+def _jsonschema() -> SimpleNamespace:
+    """jsonschema and referencing, imported on first use: valid bodies never need them (the
+    compiled validator says so), and importing them is a sixth of paymock's start-up."""
+    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema.exceptions import best_match
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    # OpenAPI's integer formats are ranges the real servers enforce (and Schemathesis generates
+    # out-of-range values to check that they do).
+    formats = FormatChecker(formats=())
+    formats.checks("int32")(_int32)
+    formats.checks("int64")(_int64)
+    return SimpleNamespace(Validator=Draft202012Validator, FORMATS=formats, best_match=best_match,
+                           Registry=Registry, Resource=Resource, DRAFT202012=DRAFT202012)
 
 
 def _in_range(value, bits: int) -> bool:
@@ -39,12 +50,10 @@ def _in_range(value, bits: int) -> bool:
     return not isinstance(value, int) or isinstance(value, bool) or -(2 ** (bits - 1)) <= value < 2 ** (bits - 1)
 
 
-@FORMATS.checks("int32")
 def _int32(value) -> bool:
     return _in_range(value, 32)
 
 
-@FORMATS.checks("int64")
 def _int64(value) -> bool:
     return _in_range(value, 64)
 
@@ -65,10 +74,10 @@ class Operation:
     method: str
     path: str
     statuses: set[str]
-    body_validator: Draft202012Validator | None = None
+    body_schema: str | None = None  # JSON pointer into the contract
     body_required: bool = False
     params: list[dict] = field(default_factory=list)
-    response_validators: dict[str, Draft202012Validator] = field(default_factory=dict)
+    response_schemas: dict[str, str] = field(default_factory=dict)  # status -> JSON pointer
     pattern: re.Pattern | None = None
     # jsonschema_rs validator of the body: says "valid" fast; never the authority on "invalid".
     body_fast: object = None
@@ -78,8 +87,8 @@ class Contract:
     def __init__(self, document: dict, uri: str):
         self.document = document
         self.uri = uri
-        resource = Resource.from_contents(document, default_specification=DRAFT202012)
-        self._registry = Registry().with_resource(uri, resource)
+        self._registry = None
+        self._validators: dict[str, object] = {}
         self._fast_document = _fast_document(document) if jsonschema_rs is not None else None
         self.operations: dict[str, Operation] = {}
         for path, item in document.get("paths", {}).items():
@@ -92,9 +101,18 @@ class Contract:
         path = directory / provider / "openapi.json"
         return cls(json.loads(path.read_text()), f"urn:paymock:contract:{provider}")
 
-    def _validator(self, pointer: str) -> Draft202012Validator:
-        return Draft202012Validator({"$ref": f"{self.uri}#{pointer}"}, registry=self._registry,
-                                    format_checker=FORMATS)
+    def _validator(self, pointer: str):
+        """jsonschema's validator for the schema at `pointer`, built on first use."""
+        validator = self._validators.get(pointer)
+        if validator is None:
+            js = _jsonschema()
+            if self._registry is None:
+                resource = js.Resource.from_contents(self.document, default_specification=js.DRAFT202012)
+                self._registry = js.Registry().with_resource(self.uri, resource)
+            validator = js.Validator({"$ref": f"{self.uri}#{pointer}"}, registry=self._registry,
+                                     format_checker=js.FORMATS)
+            self._validators[pointer] = validator
+        return validator
 
     def _add_operation(self, path: str, method: str, op: dict) -> None:
         op_id = op.get("operationId") or f"{method}_{path}"
@@ -107,17 +125,14 @@ class Contract:
         )
         body = op.get("requestBody", {}).get("content", {}).get("application/json")
         if body and "schema" in body:
-            operation.body_validator = self._validator(
-                base + "/requestBody/content/application~1json/schema"
-            )
+            operation.body_schema = base + "/requestBody/content/application~1json/schema"
             operation.body_fast = self._fast_validator(
                 base + "/requestBody/content/application~1json/schema")
             operation.body_required = bool(op["requestBody"].get("required"))
         for status, response in op.get("responses", {}).items():
             if "schema" in response.get("content", {}).get("application/json", {}):
-                operation.response_validators[status] = self._validator(
-                    base + "/responses/" + status + "/content/application~1json/schema"
-                )
+                operation.response_schemas[status] = (
+                    base + "/responses/" + status + "/content/application~1json/schema")
         self.operations[op_id] = operation
 
     def _fast_validator(self, pointer: str):
@@ -128,6 +143,11 @@ class Contract:
                                                       validate_formats=False)
         except Exception:  # a construct it cannot compile: jsonschema alone validates
             return None
+
+    def body_validator(self, operation_id: str):
+        """jsonschema's validator of an operation's request body (None: it takes none)."""
+        pointer = self.operations[operation_id].body_schema
+        return None if pointer is None else self._validator(pointer)
 
     def operation(self, operation_id: str) -> Operation:
         return self.operations[operation_id]
@@ -142,8 +162,7 @@ class Contract:
 
     def validate_body(self, operation_id: str, body) -> None:
         op = self.operations[operation_id]
-        validator = op.body_validator
-        if validator is None:
+        if op.body_schema is None:
             return
         if op.body_fast is not None:
             try:
@@ -155,7 +174,7 @@ class Contract:
         # document is only ever stricter (see _fast_document), so a body it refuses that
         # jsonschema accepts is accepted.
         try:
-            error = best_match(validator.iter_errors(body))
+            error = _jsonschema().best_match(self.body_validator(operation_id).iter_errors(body))
         except RecursionError:  # a document nested past what jsonschema can walk
             raise RequestInvalid("body", "body: nests too deeply") from None
         if error is not None:
@@ -170,7 +189,8 @@ class Contract:
             name, schema = param["name"], param.get("schema", {})
             raw = args[name]
             value = _coerce(raw, schema)
-            error = best_match(Draft202012Validator(schema, format_checker=FORMATS).iter_errors(value))
+            js = _jsonschema()
+            error = js.best_match(js.Validator(schema, format_checker=js.FORMATS).iter_errors(value))
             if error is not None or value is _INVALID:
                 kind = schema.get("type", "value")
                 raise RequestInvalid(name, f"query parameter {name}: {raw!r} is not a valid {kind}"
@@ -198,10 +218,10 @@ class Contract:
         key = str(status)
         if key not in op.statuses and f"{key[0]}XX" not in op.statuses and "default" not in op.statuses:
             return [f"status {status} is not documented for {operation_id}"]
-        validator = op.response_validators.get(key)
-        if validator is None:
+        pointer = op.response_schemas.get(key)
+        if pointer is None:
             return []
-        return [f"{_field(e)}: {_describe(e)}" for e in validator.iter_errors(body)]
+        return [f"{_field(e)}: {_describe(e)}" for e in self._validator(pointer).iter_errors(body)]
 
 
 _INVALID = object()
