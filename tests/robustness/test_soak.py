@@ -236,6 +236,8 @@ def test_soak(soak_server):
     # Orders never expire (as on the real API): allow 6 KB each, and the journal's bounded ring
     # (2 KB an entry); everything else is returned.
     kept = len(tally.orders) * 6 * 1024 + len(core.journal.entries()) * 2048 + 1 * mb
-    assert peak - baseline > 4 * mb, "the load made nothing worth measuring"
+    # Sessions are packed (about 2 KB each with their index entries): a run of a thousand or more
+    # grows the heap by more than 2 MB, which the eviction check below must then give back.
+    assert peak - baseline > 2 * mb, ((peak - baseline) / mb, "the load made nothing worth measuring")
     assert after - baseline < kept, ((peak - baseline) / mb, (after - baseline) / mb, kept / mb)
     assert after_rss - baseline_rss < 80, (baseline_rss, after_rss)
