@@ -5,9 +5,9 @@ machine for an app that does nothing; granian parses and writes HTTP in Rust (ab
 the same app), so the Python thread spends its time on paymock itself (benchmarks/README.md).
 
 How: one process, the app built here and served by granian's thread-based server with one worker
-thread and, by default, one Python thread running the app (`blocking_threads`, --threads). The app and its in-memory state
-stay in this process, so --state-file is saved after the last request, and there is no second copy
-of the state in a worker process. granian's thread server insists on a free-threaded Python; with
+thread and, by default, one Python thread running the app (`blocking_threads`, --threads). The app
+and its in-memory state stay in this process, so --state-file is saved after the last request, and
+there is no second copy of the state in a worker process. granian's thread server insists on a free-threaded Python; with
 one worker thread the GIL costs nothing, so that check is skipped.
 
 What it cannot do: reset or drop a connection (the socket lives in Rust). Connection faults are
@@ -25,8 +25,8 @@ from granian.server import MTServer
 
 CONNECTION_FAULTS_REFUSED = (
     "connection faults (reset, drop, hang) need a server that owns its sockets; this one runs on "
-    "granian, which keeps them in Rust. Start paymock with --server waitress (the pytest plugin "
-    "always uses waitress)")
+    "granian, which keeps them in Rust. Start paymock with --server waitress (the default, and "
+    "what the pytest plugin uses) for these faults")
 
 
 class _Granian(MTServer):
