@@ -23,6 +23,8 @@ import time
 from granian.constants import Interfaces
 from granian.server import MTServer
 
+from .serving import Serving
+
 CONNECTION_FAULTS_REFUSED = (
     "connection faults (reset, drop, hang) need a server that owns its sockets; this one runs on "
     "granian, which keeps them in Rust. Start paymock with --server waitress (the default, and "
@@ -44,7 +46,7 @@ class _Granian(MTServer):
         super().signal_handler_interrupt(*args, **kwargs)
 
 
-class GranianServer:
+class GranianServer(Serving):
     """Same surface as server.Server for `paymock serve`: url, core, serve_forever()."""
 
     name = "granian"
@@ -59,23 +61,10 @@ class GranianServer:
         # holds it: with --threads N, N - 1 others are answered meanwhile.
         self.threads = max(1, threads)
         self.core.faults.refuse_connection_faults(CONNECTION_FAULTS_REFUSED)
-        settings = app.extensions.get("paymock.settings")
-        if settings is not None and not settings.public_url:
-            self.core.public_url = self.url
+        self._point_hosted_pages_here()
         self._server = _Granian(
             target="paymock", address=host, port=self.port, interface=Interfaces.WSGI, workers=1,
             blocking_threads=self.threads, log_enabled=False, on_interrupt=self.core.shutdown.set)
-
-    @property
-    def core(self):
-        return self.app.extensions["paymock"]
-
-    @property
-    def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}"
 
     def serve_forever(self, ready=None) -> None:
         """Block until SIGINT or SIGTERM; then finish in-flight requests and return. `ready` is

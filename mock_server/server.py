@@ -21,6 +21,7 @@ from waitress.server import TcpWSGIServer
 from waitress.task import ThreadedTaskDispatcher, WSGITask
 
 from .core.fault_http import CONNECTION_ENV
+from .serving import Serving
 
 
 class _ConnectionFault(Exception):
@@ -64,7 +65,7 @@ class _WSGIServer(TcpWSGIServer):
     channel_class = _Channel
 
 
-class Server:
+class Server(Serving):
     name = "waitress"
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 8787, threads: int = 16,
@@ -87,22 +88,7 @@ class Server:
         self.threads = threads
         self.port = self._server.effective_port
         self._thread: threading.Thread | None = None
-        # Hosted-page URLs (checkout_url, checkoutUrl) point at this server unless the settings
-        # name a public URL; with port 0 only the bound socket knows the port.
-        settings = app.extensions.get("paymock.settings")
-        if settings is not None and not settings.public_url:
-            self.core.public_url = self.url
-
-    @property
-    def core(self):
-        return self.app.extensions["paymock"]
-
-    @property
-    def url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
-        if ":" in host:
-            host = f"[{host}]"
-        return f"http://{host}:{self.port}"
+        self._point_hosted_pages_here()
 
     def serve_forever(self, ready=None) -> None:
         """Block until SIGINT or SIGTERM; then finish in-flight requests and return. `ready` is
