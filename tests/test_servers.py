@@ -1,6 +1,12 @@
 """`paymock serve` on both servers: waitress (the default, which can also reset and drop
 connections) and granian (about 3x the throughput). What differs between them is stated, not
 silently dropped."""
+import json
+import os
+import socket
+import subprocess
+import sys
+
 import pytest
 import requests
 
@@ -35,8 +41,6 @@ def test_granian_refuses_connection_faults_and_says_which_server_can(granian):
 
 
 def test_granian_reads_chunked_bodies_and_journals_requests(granian):
-    import json
-
     chunks = iter([json.dumps(CART)[:20].encode(), json.dumps(CART)[20:].encode()])
     made = requests.post(f"{granian}/dodo/checkouts", data=chunks, timeout=5,
                          headers={**AUTH, "Content-Type": "application/json"})
@@ -64,22 +68,17 @@ def test_waitress_the_default_resets_connections_on_request():
     assert "(waitress, 16 threads)" in out
 
 
-def test_an_unknown_server_name_is_refused_with_the_choices(tmp_path):
-    import subprocess
-    import sys
+def test_an_unknown_server_name_is_refused_with_the_choices():
 
     result = subprocess.run([sys.executable, "-m", "mock_server.cli", "serve", "--port", "0"],
                             capture_output=True, text=True, timeout=30,
-                            env={**__import__("os").environ, "PAYMOCK_SERVER": "gunicorn"})
+                            env={**os.environ, "PAYMOCK_SERVER": "gunicorn"})
     assert result.returncode == 2
     assert "unknown server 'gunicorn'" in result.stderr and "waitress" in result.stderr
 
 
 @pytest.mark.parametrize("server", ["granian", "waitress"])
 def test_a_port_in_use_is_a_message_not_a_traceback(server):
-    import socket
-    import subprocess
-    import sys
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -96,9 +95,6 @@ def test_a_port_in_use_is_a_message_not_a_traceback(server):
 @pytest.mark.parametrize("server", ["granian", "waitress"])
 def test_the_first_line_is_printed_once_the_server_accepts_connections(server):
     """Scripts (and docker-compose health checks) read "listening on URL" and connect at once."""
-    import os
-    import subprocess
-    import sys
 
     proc = subprocess.Popen([sys.executable, "-m", "mock_server.cli", "serve", "--port", "0",
                              "--server", server], stdout=subprocess.PIPE, text=True,

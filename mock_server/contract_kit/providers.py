@@ -20,7 +20,6 @@ import requests
 
 from ..core.http import credential_namespace
 from .auth import WaffoTokens, post_with_retry
-from .profiles import PROFILES, Profile  # noqa: F401  (re-exported: the kit's table of providers)
 
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{1,256}$")

@@ -22,6 +22,7 @@ from schemathesis.engine import StopReason, events, from_schema
 
 from . import auth as kit_auth
 from . import providers, target as targets
+from .profiles import PROFILES
 from .report import Report
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -162,9 +163,9 @@ def _links(profile) -> list[tuple[str, str, str]]:
 
 
 def run(options: RunOptions, out=print) -> Report:
-    if options.provider not in providers.PROFILES:
+    if options.provider not in PROFILES:
         raise UsageError(f"unknown provider {options.provider!r} (dodo or waffo)")
-    profile = providers.PROFILES[options.provider]
+    profile = PROFILES[options.provider]
     target = targets.resolve(profile.name, options.target, options.control_token, options.remote)
     try:
         return _run(options, profile, target, out)

@@ -14,6 +14,10 @@ from pathlib import Path
 
 from functools import lru_cache
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: jsonschema itself is imported on first use
+    from jsonschema.exceptions import ValidationError
 
 try:  # a compiled validator for the is-valid fast path (jsonschema builds the error messages)
     import jsonschema_rs

@@ -83,15 +83,22 @@ def _render(session: dict, fields: list[dict], errors: list[str], status: int = 
                 summary=_summary(session), fields=fields, errors=errors, theme=theme_of(session))
 
 
-@bp.get("/checkout/dodo/session/<session_id>")
-def dodo_checkout(session_id: str):
+def _open(session_id: str):
+    """(ns, stored session, its view, None), or a page answering for an unknown or expired one
+    in the last place. The stored session is what payments change; the view is for reading."""
     ns, stored, is_expired = lookup("session", session_id)
     if stored is None:
-        return not_found("checkout session")
+        return None, None, None, not_found("checkout session")
     session = view(stored)
+    return ns, stored, session, expired(theme_of(session)) if is_expired else None
+
+
+@bp.get("/checkout/dodo/session/<session_id>")
+def dodo_checkout(session_id: str):
     payments().sweep()
-    if is_expired:
-        return expired(theme_of(session))
+    ns, _stored, session, answer = _open(session_id)
+    if answer is not None:
+        return answer
     payment = payments().get(ns, session["payment_id"]) if session.get("payment_id") else None
     if payment is not None and payment["status"] == "succeeded":
         return finish(ns, payment)
@@ -100,12 +107,9 @@ def dodo_checkout(session_id: str):
 
 @bp.post("/checkout/dodo/session/<session_id>")
 def dodo_checkout_submit(session_id: str):
-    ns, stored, is_expired = lookup("session", session_id)
-    if stored is None:
-        return not_found("checkout session")
-    session = view(stored)
-    if is_expired:
-        return expired(theme_of(session))
+    ns, stored, session, answer = _open(session_id)
+    if answer is not None:
+        return answer
     fields = _fields(session)
     errors, values = [], {}
     for field in fields:

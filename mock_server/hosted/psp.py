@@ -5,8 +5,6 @@ The page speaks only to core payments; where the buyer goes afterwards is the pr
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import redirect, request, url_for
 
 from ..core import cards
@@ -77,7 +75,7 @@ def psp_pay(provider: str, checkout_id: str):
     if answer is not None:
         return answer
     form = request.form
-    now = datetime.fromtimestamp(core().clock.now(), tz=timezone.utc)
+    now = core().clock.now_datetime()
     try:
         if form.get("method") == "upi" and "upi" in payment["methods"]:
             payments().pay_upi(ns, payment, cards.parse_vpa(form.get("vpa", "")))

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.failures import FailureGroup
 
 from mock_server.contract_kit.auth import fixture_waffo, install_waffo_auth
-from mock_server.contract_kit.providers import PROFILES
+from mock_server.contract_kit.profiles import PROFILES
 from mock_server.core.contracts import CONTRACTS_DIR
 
 from .helpers import WaffoClient
