@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import logging
 import socket
+import sys
 import threading
 import time
 
+import granian.server.mt
 from granian.constants import Interfaces
 from granian.server import MTServer
+from granian.wsgi import Response, ResponseIterWrap
 
 from .serving import Serving
 
@@ -29,6 +32,32 @@ CONNECTION_FAULTS_REFUSED = (
     "connection faults (reset, drop, hang) need a server that owns its sockets; this one runs on "
     "granian, which keeps them in Rust. Start paymock with --server waitress (the default, and "
     "what the pytest plugin uses) for these faults")
+
+
+def _wsgi_runner(app, scope_opts: dict, access_log_fmt=None):
+    """granian's WSGI glue (granian.wsgi._callback_wrapper) without its copy of os.environ in
+    every request's environ: the shell's variables are not request data (an `HTTP_*` one would
+    read as a header), and merging them costs each request a dict of the whole environment."""
+    base = {
+        "GATEWAY_INTERFACE": "CGI/1.1", "SCRIPT_NAME": "", "SERVER_SOFTWARE": "Granian",
+        "wsgi.errors": sys.stderr, "wsgi.input_terminated": True, "wsgi.multiprocess": False,
+        "wsgi.multithread": True, "wsgi.run_once": False, "wsgi.version": (1, 0),
+    }
+
+    def run(proto, scope):
+        response = Response()
+        body = app(base | scope, response)
+        if isinstance(body, list):
+            proto.response_bytes(response.status, response.headers, b"".join(body))
+        else:
+            proto.response_iter(response.status, response.headers, ResponseIterWrap(body))
+        return response.status
+
+    return run
+
+
+# The thread server looks the glue up here when it starts a WSGI worker (pinned granian 2.8).
+granian.server.mt._wsgi_call_wrap = _wsgi_runner
 
 
 class _Granian(MTServer):

@@ -18,7 +18,10 @@ AUTH = {"Authorization": "Bearer sk_test_servers"}
 
 @pytest.fixture(scope="module")
 def granian():
-    proc, port = serve("--server", "granian")
+    # Variables of the shell that started paymock are not request headers (granian's own WSGI
+    # glue copies os.environ into every request's environ).
+    shell = {"HTTP_X_PAYMOCK_FAULT": "500", "HTTP_X_FROM_THE_SHELL": "1"}
+    proc, port = serve("--server", "granian", env={**os.environ, **shell})
     yield f"http://127.0.0.1:{port}"
     stop(proc)
 
@@ -51,6 +54,14 @@ def test_granian_reads_chunked_bodies_and_journals_requests(granian):
     assert (last["operation"], last["status"]) == ("create_session", 200)
     assert last["request_headers"]["Authorization"] == "<redacted>"
     assert json.loads(last["request_body"]) == CART and "sk_test_servers" not in str(journal)
+
+
+def test_granian_environ_holds_the_request_not_the_shell(granian):
+    made = requests.post(f"{granian}/dodo/checkouts", json=CART, headers=AUTH, timeout=5)
+    assert made.status_code == 200, made.text  # HTTP_X_PAYMOCK_FAULT=500 in its env is no header
+    headers = requests.get(f"{granian}/_mock/journal", timeout=5).json()["entries"][-1]["request_headers"]
+    assert "X-From-The-Shell" not in headers and "X-Paymock-Fault" not in headers
+    assert headers["Content-Type"] == "application/json"
 
 
 def test_waitress_the_default_resets_connections_on_request():
