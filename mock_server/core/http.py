@@ -52,15 +52,23 @@ class JsonResponse(Response):
     def __call__(self, environ, start_response):
         status = self.status_code
         if (self.direct_passthrough or not isinstance(self.response, list) or status < 200
-                or status in (204, 304) or environ.get("REQUEST_METHOD") == "HEAD"
-                or "Location" in self.headers or "Content-Location" in self.headers):
+                or status in (204, 304) or environ.get("REQUEST_METHOD") == "HEAD"):
             return super().__call__(environ, start_response)
+        headers = []
+        # One pass over the headers (`name in self.headers` builds a KeyError for each miss).
+        for name, value in self.headers.items():
+            lowered = name.lower()
+            if lowered in _REWRITTEN:
+                return super().__call__(environ, start_response)
+            if lowered != "content-length":
+                headers.append((name, value))
         body = b"".join(self.response)
-        headers = [(name, value) for name, value in self.headers.items()
-                   if name.lower() != "content-length"]
         headers.append(("Content-Length", str(len(body))))
         start_response(self.status, headers)
         return [body]
+
+
+_REWRITTEN = frozenset({"location", "content-location"})  # werkzeug may make these absolute
 
 
 def json_response(payload, status: int = 200, headers: dict | None = None) -> Response:

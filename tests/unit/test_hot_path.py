@@ -17,7 +17,9 @@ def send(response, method="POST"):
 
 
 @pytest.mark.parametrize("status,headers", [(200, None), (422, {"X-Request-Id": "r1"}),
-                                            (429, {"Retry-After": "2"}), (500, None)])
+                                            (429, {"Retry-After": "2"}), (500, None),
+                                            (201, {"Location": "/dodo/checkouts/cks_1"}),
+                                            (200, {"content-location": "cks_1"})])
 def test_json_answers_go_out_exactly_as_werkzeug_would_send_them(status, headers):
     payload = {"code": "X", "message": "é ünïcode", "n": [1, 2]}
     ours = send(json_response(payload, status, headers))
