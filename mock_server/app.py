@@ -79,8 +79,8 @@ def _install_hooks(app: Flask, core: Core) -> None:
 
     @app.after_request
     def _record(response):
-        response = fault_http.after_request(response)
         state = vars(g._get_current_object())  # one context lookup instead of one per name
+        response = fault_http.after_request(response, state.get("fault"))
         namespace = state.get("namespace")
         if namespace is not None:
             req = request._get_current_object()

@@ -7,6 +7,7 @@ import time
 
 from flask import Flask, Request
 from flask.sessions import NullSession, SecureCookieSessionInterface
+from werkzeug.routing import MapAdapter
 
 
 class PaymockRequest(Request):
@@ -23,6 +24,11 @@ class PaymockRequest(Request):
 
 
 STARTED_ENV = "paymock.started"
+
+
+def _wsgi_text(value: str) -> str:
+    """A WSGI environ string (bytes as latin-1, PEP 3333) as the text werkzeug routes on."""
+    return value.encode("latin-1").decode("utf-8", "replace")
 
 
 class _NoSessions(SecureCookieSessionInterface):
@@ -42,6 +48,33 @@ class PaymockFlask(Flask):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._sync: dict = {}
+        self._bound: dict = {}  # what werkzeug works out from a request's host, by that host
+
+    def create_url_adapter(self, request):
+        # Flask binds the URL map to each request's host: Host parsing and validation, an IDNA
+        # encoding, subdomain splitting (a twentieth of a request). Their outcome depends only on
+        # the host fields, so it is worked out once per host. Configurations that change how
+        # hosts are matched, and WebSocket upgrades, take Flask's own path.
+        if (request is None or self.config["SERVER_NAME"] is not None or self.url_map.host_matching
+                or self.subdomain_matching or self.config["TRUSTED_HOSTS"] is not None
+                or "HTTP_UPGRADE" in request.environ):
+            return super().create_url_adapter(request)
+        environ = request.environ
+        key = (environ.get("HTTP_HOST"), environ.get("SERVER_NAME"), environ.get("SERVER_PORT"),
+               environ["wsgi.url_scheme"], environ.get("SCRIPT_NAME"))
+        bound = self._bound.get(key)
+        if bound is None:
+            adapter = super().create_url_adapter(request)
+            bound = (request.host, adapter.server_name, adapter.script_name, adapter.subdomain,
+                     adapter.url_scheme)
+            if len(self._bound) < 256:  # the Host header is the client's: keep the cache small
+                self._bound[key] = bound
+            return adapter
+        request.host, server_name, script_name, subdomain, url_scheme = bound
+        path, query = environ.get("PATH_INFO"), environ.get("QUERY_STRING")
+        return MapAdapter(self.url_map, server_name, script_name, subdomain, url_scheme,
+                          "/" if path is None else _wsgi_text(path), environ["REQUEST_METHOD"],
+                          None if query is None else _wsgi_text(query))
 
     def wsgi_app(self, environ, start_response):
         environ[STARTED_ENV] = time.perf_counter()  # the journal's duration_ms

@@ -41,7 +41,7 @@ def install(app, core, settings) -> None:
     @app.before_request
     def _body_limit():
         # Both servers hand over every body with its length (chunked ones are de-chunked first).
-        length = request.environ.get("CONTENT_LENGTH", "")
+        length = request._get_current_object().environ.get("CONTENT_LENGTH", "")
         if limit and length.isdigit() and int(length) > limit:
             return too_large(limit)
         return None

@@ -78,8 +78,8 @@ def mangle(response: Response, action: Action) -> Response:
 
 def intercept(provider, namespace: str | None, body=None) -> None:
     """Apply the fault that fires for this request, if any. Call after authentication."""
-    core = current_app.extensions["paymock"]
-    if not core.faults and "HTTP_X_PAYMOCK_FAULT" not in request.environ:
+    core = current_app._get_current_object().extensions["paymock"]
+    if not core.faults and "HTTP_X_PAYMOCK_FAULT" not in request._get_current_object().environ:
         return  # the common case: no rules and no header, nothing to match the request against
     subpath = request.path[len(provider.MOUNT):] or "/"
     op = core.contracts[provider.NAME].match(request.method, subpath)
@@ -108,8 +108,8 @@ def intercept(provider, namespace: str | None, body=None) -> None:
     # otherwise the real request runs; after_request applies the rest
 
 
-def after_request(response: Response) -> Response:
-    fault = g.get("fault")
+def after_request(response: Response, fault: tuple | None) -> Response:
+    """Apply what the request's fault (`g.fault`, set by `intercept`) does to the real answer."""
     if fault is None or request.environ.get(CONNECTION_ENV):
         return response
     provider, operation, action = fault

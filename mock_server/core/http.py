@@ -13,7 +13,7 @@ class BodyInvalid(Exception):
 
 
 def read_json_body(max_depth: int = 64):
-    raw = request.get_data(cache=True)
+    raw = request._get_current_object().get_data(cache=True)
     if not raw.strip():
         raise BodyInvalid("request body is empty; send a JSON object")
     try:

@@ -53,3 +53,26 @@ def test_ids_are_uniform_unique_and_not_shared_with_a_forked_child():
         os._exit(0)
     os.waitpid(pid, 0)
     assert os.read(read, 64).decode() != ids.base62(21)
+
+
+@pytest.mark.parametrize("path,base_url,headers", [
+    ("/dodo/checkouts", "http://127.0.0.1:8787", {}),
+    ("/checkout/dodo/session/cks_1", "http://localhost", {}),  # port 80: dropped from the host
+    ("/dodo/products", "https://shop.example.com:443/app", {}),
+    ("/dodo/checkouts/caf%C3%A9", "http://bücher.example", {}),  # IDNA host, UTF-8 path
+    ("/_mock/state", "http://[::1]:8787", {"Host": "bad host!"}),  # invalid: the empty host
+])
+def test_the_url_map_binds_each_request_exactly_as_flask_does(path, base_url, headers):
+    from flask import Flask
+    from mock_server.app import create_app
+
+    app = create_app()
+    environs = [EnvironBuilder(path=path, base_url=base_url, headers=headers,
+                               query_string={"q": "é", "n": "1"}).get_environ() for _ in range(2)]
+    adapters = []
+    for environ in environs:  # the first binds and keeps the host's outcome, the second reuses it
+        ours = app.request_class(environ)
+        theirs = app.request_class(dict(environ))
+        adapters.append((vars(app.create_url_adapter(ours)), ours.host))
+        assert adapters[-1] == (vars(Flask.create_url_adapter(app, theirs)), theirs.host)
+    assert len(app._bound) == 1
