@@ -94,5 +94,12 @@ def iso(epoch: float) -> str:
     if micro >= 1_000_000:
         seconds += 1
         micro -= 1_000_000
-    t = time.gmtime(seconds)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (t[0], t[1], t[2], t[3], t[4], t[5], micro // 1000)
+    prefix = _SECONDS.get(seconds)
+    if prefix is None:  # a request stamps a few distinct seconds (now, expiries): each is worked out once
+        if len(_SECONDS) >= 64:
+            _SECONDS.clear()
+        prefix = _SECONDS[seconds] = "%04d-%02d-%02dT%02d:%02d:%02d." % time.gmtime(seconds)[:6]
+    return f"{prefix}{micro // 1000:03d}Z"
+
+
+_SECONDS: dict[int, str] = {}

@@ -1,4 +1,7 @@
+from datetime import datetime, timezone
+
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from mock_server.core.clock import Clock, iso
 
@@ -61,3 +64,11 @@ def test_the_clock_never_moves_backwards():
 def test_iso_is_rfc3339_utc_with_milliseconds():
     assert iso(0) == "1970-01-01T00:00:00.000Z"
     assert iso(1_790_000_000.25) == "2026-09-21T14:13:20.250Z"
+
+
+@settings(max_examples=2000)
+@given(st.floats(min_value=0, max_value=4_102_444_800, allow_nan=False)
+       | st.integers(min_value=0, max_value=4_102_444_799).map(lambda s: s + 0.9999995))
+def test_iso_is_the_text_datetime_would_give(epoch):
+    expected = datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds")
+    assert iso(epoch) == expected.replace("+00:00", "Z") == iso(epoch)  # and again, from the cache
