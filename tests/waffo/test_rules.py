@@ -104,6 +104,18 @@ def test_session_token_lifetime_follows_the_clock():
         auth.TokenIssuer(clock).verify(tokens.issue(ACME, STORE, "u")[0])  # another server's key
 
 
+def test_a_token_accepted_once_does_not_vouch_for_an_altered_copy():
+    tokens = auth.TokenIssuer(Clock())
+    token, _ = tokens.issue(ACME, STORE, "user-1")
+    head, claims, signature = token.split(".")
+    for _ in range(2):  # the second time from what the first check kept
+        assert tokens.verify(token).buyer_identity == "user-1"
+        for altered in (f"{head}.{claims}.{signature[:-2]}{'AB' if signature[-2:] != 'AB' else 'CD'}",
+                        f"{head}.{claims[:-1]}{'A' if claims[-1] != 'A' else 'B'}.{signature}"):
+            with pytest.raises(auth.AuthFailed):
+                tokens.verify(altered)
+
+
 # -- idempotency ----------------------------------------------------------------------------
 def test_idempotency_replays_the_first_2xx_for_24_hours():
     clock = Clock()
