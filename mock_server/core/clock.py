@@ -94,9 +94,12 @@ def iso(epoch: float) -> str:
     if micro >= 1_000_000:
         seconds += 1
         micro -= 1_000_000
+    # A request stamps a few distinct seconds (now, an expiry), so each second's text is kept.
+    # Only a handful: each kept string pins the allocator arena it landed in, and arenas pinned
+    # among expired sessions are memory that eviction cannot return.
     prefix = _SECONDS.get(seconds)
-    if prefix is None:  # a request stamps a few distinct seconds (now, expiries): each is worked out once
-        if len(_SECONDS) >= 64:
+    if prefix is None:
+        if len(_SECONDS) >= 4:
             _SECONDS.clear()
         prefix = _SECONDS[seconds] = "%04d-%02d-%02dT%02d:%02d:%02d." % time.gmtime(seconds)[:6]
     return f"{prefix}{micro // 1000:03d}Z"
