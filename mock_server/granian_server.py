@@ -85,7 +85,7 @@ class GranianServer(Serving):
         self.host = host
         self.port = port or _free_port(host)
         _check_bindable(host, self.port)  # granian would only log it, from its own thread
-        # One Python thread is the fastest (more only take turns on the GIL: 5,500 against 4,000
+        # One Python thread is the fastest (more only take turns on the GIL: 7,900 against 5,200
         # requests/s with two, benchmarks/README.md), but a request held by an injected latency
         # holds it: with --threads N, N - 1 others are answered meanwhile.
         self.threads = max(1, threads)
