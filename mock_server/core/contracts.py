@@ -81,6 +81,7 @@ class Operation:
     body_schema: str | None = None  # JSON pointer into the contract
     body_required: bool = False
     params: list[dict] = field(default_factory=list)
+    param_schemas: dict[str, str] = field(default_factory=dict)  # name -> JSON pointer
     response_schemas: dict[str, str] = field(default_factory=dict)  # status -> JSON pointer
     pattern: re.Pattern | None = None
     # jsonschema_rs validator of the body: says "valid" fast; never the authority on "invalid".
@@ -127,6 +128,9 @@ class Contract:
             params=list(op.get("parameters", [])),
             pattern=re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path)) + "$"),
         )
+        for index, param in enumerate(operation.params):
+            if "schema" in param:  # inline parameters ($ref'd ones are headers, read elsewhere)
+                operation.param_schemas[param["name"]] = f"{base}/parameters/{index}/schema"
         body = op.get("requestBody", {}).get("content", {}).get("application/json")
         if body and "schema" in body:
             operation.body_schema = base + "/requestBody/content/application~1json/schema"
@@ -187,14 +191,16 @@ class Contract:
     def parse_query(self, operation_id: str, args) -> dict:
         """Coerce and validate the declared query parameters; unknown ones are ignored."""
         values = {}
-        for param in self.operations[operation_id].params:
+        op = self.operations[operation_id]
+        for param in op.params:
             if param.get("in") != "query" or param["name"] not in args:
                 continue
             name, schema = param["name"], param.get("schema", {})
             raw = args[name]
             value = _coerce(raw, schema)
-            js = _jsonschema()
-            error = js.best_match(js.Validator(schema, format_checker=js.FORMATS).iter_errors(value))
+            pointer = op.param_schemas.get(name)
+            error = None if pointer is None else _jsonschema().best_match(
+                self._validator(pointer).iter_errors(value))
             if error is not None or value is _INVALID:
                 kind = schema.get("type", "value")
                 raise RequestInvalid(name, f"query parameter {name}: {raw!r} is not a valid {kind}"

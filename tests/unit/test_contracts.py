@@ -68,6 +68,8 @@ def test_query_parameters_are_coerced_and_checked(dodo):
         dodo.parse_query("list_products_handler", {"page_size": "five"})
     with pytest.raises(RequestInvalid, match="page_number"):
         dodo.parse_query("list_products_handler", {"page_number": "-1"})
+    with pytest.raises(RequestInvalid, match="page_size"):  # int32, from the contract's format
+        dodo.parse_query("list_products_handler", {"page_size": str(2 ** 31)})
 
 
 def test_response_checking_catches_a_wrong_shape(dodo):
