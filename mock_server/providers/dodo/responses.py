@@ -25,8 +25,7 @@ class SessionIdConverter(BaseConverter):
     regex = r"(?!preview$)[^/]+"
 
 
-# Hot-path code reads each Flask context object once (`_get_current_object()`): every attribute
-# read through the `request`/`g`/`current_app` proxies costs about a microsecond.
+# Context objects are read once per function on the hot path (flaskapp.py says why).
 def _ctx():
     extensions = current_app._get_current_object().extensions
     return extensions["paymock"], extensions["paymock.dodo"]
