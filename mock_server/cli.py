@@ -6,7 +6,7 @@ import gc
 import sys
 from pathlib import Path
 
-from . import __version__, fixtures
+from . import __version__, fixtures, resources
 
 
 def _serve(args) -> int:
@@ -58,7 +58,7 @@ def _serve(args) -> int:
         for provider in PROVIDERS:
             print(f"  {provider.NAME:<8} {server.url}{provider.MOUNT}")
         print(f"  control  {server.url}/_mock   hosted pages on {core.public_url}")
-        print(f"  fixtures {settings.fixtures}")
+        print(f"  fixtures {settings.fixtures or resources.catalog()}")
         for line in guards.startup_lines(settings, restored):
             print(line)
         print("Ctrl-C or SIGTERM stops it.", flush=True)
@@ -92,14 +92,18 @@ def _server_class(name: str):
 
 
 def _fixtures_generate(args) -> int:
-    catalog = fixtures.generate(args.seed)
-    fixtures.write(catalog, args.out)
+    try:
+        catalog = fixtures.generate(args.seed)
+        fixtures.write(catalog, args.out)
+    except (OSError, ValueError) as exc:  # CatalogPathError, a missing key pair, a read-only folder
+        print(f"paymock fixtures generate: {exc}", file=sys.stderr)
+        return 2
     print(f"wrote {args.out} (seed {args.seed}): {len(catalog['dodo']['products'])} Dodo products")
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="paymock", description=__doc__)
+def build_parser(prog: str = "paymock") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__)
     parser.add_argument("--version", action="version", version=f"paymock {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -107,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default 8787; 0 picks a free one)")
     serve.add_argument("--public-url", help="base URL for hosted pages (default http://HOST:PORT)")
-    serve.add_argument("--fixtures", type=Path, help="catalog JSON (default fixtures/catalog.json)")
+    serve.add_argument("--fixtures", type=Path, help="catalog JSON (default: the catalog paymock ships)")
     serve.add_argument("--server", choices=("waitress", "granian"),
                        help="waitress (default): every fault, connection faults included; "
                        "granian: about 3x the throughput, for load tests, no connection faults")
@@ -136,7 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     fix_sub = fix.add_subparsers(dest="fixtures_command", required=True)
     gen = fix_sub.add_parser("generate", help="write a catalog generated with faker")
     gen.add_argument("--seed", type=int, default=fixtures.DEFAULT_SEED)
-    gen.add_argument("--out", type=Path, default=Path("fixtures/catalog.json"))
+    gen.add_argument("--out", type=Path, default=Path("fixtures/catalog.json"),
+                     help="where to write it (default fixtures/catalog.json under the current "
+                     "folder; never inside the installed package)")
     gen.set_defaults(func=_fixtures_generate)
 
     from .contract_kit.cli import register as register_contract
@@ -144,8 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "paymock") -> int:
+    args = build_parser(prog).parse_args(argv)
     return args.func(args)
 
 

@@ -7,16 +7,14 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_FIXTURES = REPO_ROOT / "fixtures" / "catalog.json"
-
 
 @dataclass
 class Settings:
     host: str = "127.0.0.1"
     port: int = 8787
     public_url: str | None = None  # defaults to http://{host}:{port}
-    fixtures: Path = DEFAULT_FIXTURES
+    # A catalog JSON of the user's; None serves the packaged one (mock_server/resources.py).
+    fixtures: Path | None = None
     # waitress: pure Python, owns its sockets, so every fault works (connection faults included);
     # granian: Rust HTTP, about 3x the throughput, no connection faults (granian_server.py).
     server: str = "waitress"

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 
+from . import resources
 from .core.ids import BASE62
 from .providers.waffo import catalog as waffo_catalog
 
@@ -117,11 +118,23 @@ def generate(seed: int = DEFAULT_SEED) -> dict:
     }
 
 
-def load(path: str | Path) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
+def load(path: str | Path | None = None) -> dict:
+    """A catalog file of the user's, or (None) the packaged default."""
+    source = resources.catalog() if path is None else Path(path)
+    return json.loads(source.read_text(encoding="utf-8"))
+
+
+class CatalogPathError(ValueError):
+    """A generated catalog aimed inside the installed package."""
 
 
 def write(catalog: dict, path: str | Path) -> None:
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    # The installed package is read-only data: a catalog written into site-packages would be
+    # lost by the next upgrade and shadow nothing (the default catalog is read from _data/).
+    package = resources.installed_package()
+    if isinstance(package, Path) and path.resolve().is_relative_to(package.resolve()):
+        raise CatalogPathError(f"{path} is inside the installed paymock package ({package}); "
+                          "write the catalog to a folder of your own")
+    path.parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(catalog, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

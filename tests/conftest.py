@@ -10,7 +10,7 @@ import pytest
 
 from mock_server import fixtures as catalog_module
 from mock_server.app import create_app
-from mock_server.config import DEFAULT_FIXTURES, Settings
+from mock_server.config import Settings
 from mock_server.core.clock import Clock
 from mock_server.server import Server
 
@@ -33,7 +33,7 @@ class Catalog:
 
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
-    return Catalog(catalog_module.load(DEFAULT_FIXTURES))
+    return Catalog(catalog_module.load())
 
 
 @pytest.fixture

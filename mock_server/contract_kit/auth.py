@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from ..config import REPO_ROOT
+from .. import fixtures, resources
 from ..providers.waffo import auth as waffo_auth
 
 # TEST-ONLY: accepted by a mock the kit starts itself (its API-key allow-list), never by a real API.
@@ -98,20 +98,16 @@ class WaffoCredentials:
         return [self.private_key_pem]
 
 
-def _catalog() -> dict:
-    return json.loads((REPO_ROOT / "fixtures" / "catalog.json").read_text())
-
-
 def fixture_dodo() -> DodoCredentials:
     return DodoCredentials(FIXTURE_DODO_API_KEY, "TEST-ONLY fixture key")
 
 
 def fixture_waffo() -> WaffoCredentials:
-    waffo = _catalog()["waffo"]
+    waffo = fixtures.load()["waffo"]
     merchant = next(m for m in waffo["merchants"] if m["fixture"] == FIXTURE_WAFFO_MERCHANT)
     key = next(k for k in merchant["keys"] if k["environment"] == "test")
     store = next(s for s in waffo["stores"] if s["slug"] == FIXTURE_WAFFO_STORE_SLUG)
-    pem = (REPO_ROOT / "fixtures" / key["privateKeyFile"]).read_text()
+    pem = (resources.fixtures() / key["privateKeyFile"]).read_text()
     return WaffoCredentials(merchant["merchantId"], pem, store["id"], "TEST-ONLY fixture merchant acme")
 
 

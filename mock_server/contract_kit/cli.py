@@ -61,7 +61,14 @@ def _add_run_options(parser: argparse.ArgumentParser, provider: str) -> None:
 
 
 def _run(args) -> int:
-    from .runner import RunOptions, UsageError, run
+    try:
+        from .runner import RunOptions, UsageError, run
+    except ModuleNotFoundError as exc:  # Schemathesis comes with the contract extra only
+        if exc.name != "schemathesis":
+            raise
+        print("paymock contract: needs Schemathesis, which comes with the contract extra: "
+              "pip install 'paymock[contract]'", file=sys.stderr)
+        return 2
 
     options = RunOptions(
         provider=args.provider, target=args.target, checks=args.checks, max_examples=args.max_examples,
@@ -104,7 +111,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     diff.add_argument("--vendor-spec", required=True, metavar="PATH", help="the vendor's OpenAPI JSON")
     diff.add_argument("--overlay", metavar="PATH",
                       help="the derivation script whose overlay is intended (default "
-                      "tools/derive_dodo_contract.py)")
+                      "the one paymock ships)")
     diff.add_argument("--report", metavar="PATH", help="also write the differences (.json or text)")
     diff.set_defaults(func=_diff)
     return contract

@@ -6,7 +6,7 @@ body, walked recursively through $refs: fields, required sets, enums, types and 
 limits (minItems, maxItems, maxProperties, minimum, maximum, minLength, maxLength).
 
 Every difference is either **intended** or **drift**. Intended ones are exactly what the overlay in
-tools/derive_dodo_contract.py does: the check re-derives a contract from the given vendor document
+mock_server/providers/dodo/contract_derivation.py does: the check re-derives a contract from the given vendor document
 with that script and any difference the re-derivation also shows is the overlay's own (the error
 envelope, the statuses paymock answers, the limits the vendor states only in prose). Anything else
 is drift: the vendor changed (regenerate the contract with the script and review), or our contract
@@ -15,15 +15,15 @@ drift, 2 when a file cannot be read.
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..config import REPO_ROOT
-from ..core.contracts import CONTRACTS_DIR
+from ..core.contracts import document_file
 
-DEFAULT_OVERLAY = REPO_ROOT / "tools" / "derive_dodo_contract.py"
+OVERLAY_MODULE = "mock_server.providers.dodo.contract_derivation"
 LIMITS = ("minItems", "maxItems", "maxProperties", "minimum", "maximum", "minLength", "maxLength")
 MAX_DEPTH = 12
 
@@ -166,7 +166,11 @@ def compare(ours_raw: dict, vendor_raw: dict) -> list[Difference]:
 
 
 def load_overlay(path: str | Path | None = None):
-    path = Path(path) if path else DEFAULT_OVERLAY
+    """The derivation whose overlay is intended: the one paymock ships, or a script at `path`
+    (a contract derived with a changed overlay, checked before the change lands)."""
+    if not path:
+        return importlib.import_module(OVERLAY_MODULE)
+    path = Path(path)
     if not path.exists():
         raise DiffError(f"the derivation script {path} is missing (pass --overlay PATH)")
     spec = importlib.util.spec_from_file_location("paymock_derive_dodo_contract", path)
@@ -189,7 +193,7 @@ class DriftReport:
         lines = [f"paymock contract diff dodo: contracts/dodo/openapi.json vs {vendor_label}",
                  self.overlay_note, ""]
         for title, items, tag in (("DRIFT (not explained by the overlay)", self.drift, "drift"),
-                                  ("intended (the overlay in tools/derive_dodo_contract.py)",
+                                  ("intended (the overlay in contract_derivation.py)",
                                    self.intended, "intended")):
             lines.append(f"{title}: {len(items)}")
             lines.extend(f"  [{tag}] {item.describe()}" for item in items)
@@ -206,12 +210,10 @@ class DriftReport:
 def check(ours_raw: dict, vendor_raw: dict, overlay=None) -> DriftReport:
     found = compare(ours_raw, vendor_raw)
     expected: set[Difference] = set()
-    note = "overlay: tools/derive_dodo_contract.py"
+    module = overlay if overlay is not None else load_overlay()
+    note = f"overlay: {OVERLAY_MODULE if module.__name__ == OVERLAY_MODULE else module.__file__}"
     try:
-        module = overlay if overlay is not None else load_overlay()
         expected = set(compare(module.derive(vendor_raw), vendor_raw))
-    except DiffError:
-        raise
     except Exception as exc:  # the vendor moved so far that the overlay no longer applies
         note = f"overlay could not be applied to this vendor document ({type(exc).__name__}: {exc}); " \
                "every difference counts as drift"
@@ -229,7 +231,7 @@ def run_diff(provider: str, vendor_spec, overlay=None, report=None, out=print) -
         raise DiffError(f"cannot read {vendor_spec}: {exc.strerror}") from None
     except ValueError as exc:
         raise DiffError(f"{vendor_spec} is not JSON: {exc}") from None
-    ours_raw = json.loads((CONTRACTS_DIR / "dodo" / "openapi.json").read_text())
+    ours_raw = json.loads(document_file("dodo").read_text(encoding="utf-8"))
     result = check(ours_raw, vendor_raw, load_overlay(overlay))
     out(result.render(f"{vendor_spec} ({vendor_raw.get('info', {}).get('version', '?')})"))
     if report:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..core.contracts import CONTRACTS_DIR
+from ..core.contracts import document_file
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Profile:
 
     @property
     def contract(self):
-        return CONTRACTS_DIR / self.name / "openapi.json"
+        return document_file(self.name)
 
     def is_safe(self, method: str, operation_id: str | None) -> bool:
         return method.upper() in ("GET", "HEAD", "OPTIONS") or operation_id in self.safe_writes

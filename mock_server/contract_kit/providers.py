@@ -216,7 +216,7 @@ def install_waffo_hooks(schema, ids: WaffoIds) -> None:
 
 
 def waffo_fixture_products() -> dict[str, str]:
-    from .auth import _catalog
-    products = _catalog()["waffo"]["products"]
+    from .. import fixtures
+    products = fixtures.load()["waffo"]["products"]
     by_fixture = {p["metadata"]["fixture"]: p["id"] for p in products}
     return {"onetime": by_fixture["ebook"], "subscription": by_fixture["pro_monthly"]}

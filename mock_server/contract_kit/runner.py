@@ -203,7 +203,8 @@ def _run(options: RunOptions, profile, target, out) -> Report:
     live_links = [link for link in _links(profile) if link[0] in runs and link[1] in runs]
     stateful = options.stateful and bool(live_links)
     config = schemathesis.Config.from_dict(_config(options, profile, safe_only, creds, stateful))
-    schema = schemathesis.openapi.from_path(profile.contract, config=config)
+    schema = schemathesis.openapi.from_dict(json.loads(profile.contract.read_text(encoding="utf-8")),
+                                            config=config)
     schema.config.update(base_url=target.base_url)
 
     report = Report(profile.name, target.base_url, target.note, creds.source, redact,

@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
+
+from .. import resources
 
 if TYPE_CHECKING:  # annotations only: jsonschema itself is imported on first use
     from jsonschema.exceptions import ValidationError
@@ -24,8 +25,12 @@ try:  # a compiled validator for the is-valid fast path (jsonschema builds the e
 except ImportError:  # pragma: no cover - optional speed-up
     jsonschema_rs = None
 
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent.parent / "contracts"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def document_file(provider: str):
+    """contracts/<provider>/openapi.json, as shipped with paymock (a Traversable)."""
+    return resources.contracts() / provider / "openapi.json"
 
 
 @lru_cache(maxsize=1)
@@ -102,9 +107,9 @@ class Contract:
                     self._add_operation(path, method, item[method])
 
     @classmethod
-    def load(cls, provider: str, directory: Path = CONTRACTS_DIR) -> Contract:
-        path = directory / provider / "openapi.json"
-        return cls(json.loads(path.read_text()), f"urn:paymock:contract:{provider}")
+    def load(cls, provider: str) -> Contract:
+        return cls(json.loads(document_file(provider).read_text(encoding="utf-8")),
+                   f"urn:paymock:contract:{provider}")
 
     def _validator(self, pointer: str):
         """jsonschema's validator for the schema at `pointer`, built on first use."""

@@ -9,21 +9,27 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .. import resources
 from .faults import FaultEngine, FaultRuleError
 
 SCENARIO_KEYS = {"name", "description", "rules", "clock"}
 CLOCK_KEYS = {"freeze", "advance_seconds"}
-SCENARIO_DIR = Path(__file__).resolve().parent.parent.parent / "fixtures" / "scenarios"
 
 
 class ScenarioError(ValueError):
     pass
 
 
+def preset(name: str):
+    """A preset shipped with paymock (fixtures/scenarios/NAME.json), or None."""
+    source = resources.fixtures() / "scenarios" / f"{name}.json"
+    return source if source.is_file() else None
+
+
 def read(path: str | Path) -> dict:
     path = Path(path)
-    if not path.exists() and not path.suffix and (SCENARIO_DIR / f"{path}.json").exists():
-        path = SCENARIO_DIR / f"{path}.json"  # a preset by name: `--scenario psp-outage`
+    if not path.exists() and not path.suffix and preset(str(path)) is not None:
+        path = preset(str(path))  # a preset by name: `--scenario psp-outage`
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:

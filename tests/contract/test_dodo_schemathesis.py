@@ -16,13 +16,12 @@ from hypothesis import HealthCheck, settings
 
 from schemathesis.specs.openapi.checks import status_code_conformance
 
-from mock_server.config import DEFAULT_FIXTURES
 from mock_server.contract_kit.auth import DodoCredentials, dodo_auth_config
-from mock_server.core.contracts import CONTRACTS_DIR
+from mock_server.core.contracts import document_file
 from mock_server import fixtures
 from tests.conftest import API_KEY
 
-PRODUCT_IDS = [p["product_id"] for p in fixtures.load(DEFAULT_FIXTURES)["dodo"]["products"]]
+PRODUCT_IDS = [p["product_id"] for p in fixtures.load()["dodo"]["products"]]
 ACCEPTED = ["2xx", "401", "403", "404", "409", "422", "429"]
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=list(HealthCheck))
@@ -51,7 +50,7 @@ def load(path, base_url: str):
 
 @pytest.fixture(scope="module")
 def dodo_contract(live_server):
-    return load(CONTRACTS_DIR / "dodo" / "openapi.json", f"{live_server.url}/dodo")
+    return load(document_file("dodo"), f"{live_server.url}/dodo")
 
 
 contract = schemathesis.pytest.from_fixture("dodo_contract")

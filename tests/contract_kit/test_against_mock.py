@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from mock_server.core.contracts import CONTRACTS_DIR
+from mock_server.core.contracts import document_file
 
 
 def _operations(provider: str) -> list[str]:
-    raw = json.loads((CONTRACTS_DIR / provider / "openapi.json").read_text())
+    raw = json.loads((document_file(provider)).read_text())
     return sorted(f"{method.upper()} {path}" for path, item in raw["paths"].items() for method in item)
 
 

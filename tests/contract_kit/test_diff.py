@@ -7,9 +7,9 @@ import copy
 import json
 
 from mock_server.contract_kit import diff
-from mock_server.core.contracts import CONTRACTS_DIR
+from mock_server.core.contracts import document_file
 
-OURS = json.loads((CONTRACTS_DIR / "dodo" / "openapi.json").read_text())
+OURS = json.loads((document_file("dodo")).read_text())
 
 
 def _write(tmp_path, doc) -> str:

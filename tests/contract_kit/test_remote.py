@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mock_server.config import REPO_ROOT
-
 from .conftest import REMOTE_DODO_KEY
+
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout: the source files themselves
 
 ACME_KEY = (REPO_ROOT / "fixtures" / "waffo" / "keys" / "acme-test.TEST-ONLY.private.pem").read_text()
 ACME = "MER_VVB510ATxn8d56NTITtVY8"

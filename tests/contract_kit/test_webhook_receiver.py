@@ -1,6 +1,7 @@
 """The compose demo's webhook receiver: verifies Standard Webhooks (Dodo) and X-Waffo-Signature."""
 from __future__ import annotations
 
+from pathlib import Path
 import base64
 import io
 import json
@@ -11,8 +12,9 @@ import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from mock_server.config import REPO_ROOT
 from mock_server.contract_kit import webhook_receiver as wr
+
+REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout: the source files themselves
 
 KEYS = REPO_ROOT / "fixtures" / "waffo" / "keys"
 PRIVATE = (KEYS / "acme-test.TEST-ONLY.private.pem").read_bytes()

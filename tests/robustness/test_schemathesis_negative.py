@@ -14,7 +14,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
                                                response_schema_conformance)
 
-from mock_server.core.contracts import CONTRACTS_DIR
+from mock_server.core.contracts import document_file
 from mock_server.providers.waffo import auth
 from tests.waffo.helpers import MERCHANTS, STORES, WaffoClient, private_key
 
@@ -35,7 +35,7 @@ def negative(provider: str, base_url: str, extra: dict | None = None):
         "checks": {"negative_data_rejection": {"expected-statuses": REJECTIONS}},
         **(extra or {}),
     })
-    schema = schemathesis.openapi.from_path(CONTRACTS_DIR / provider / "openapi.json", config=config)
+    schema = schemathesis.openapi.from_path(document_file(provider), config=config)
     schema.config.update(base_url=base_url)
     return schema
 

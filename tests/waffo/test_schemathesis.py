@@ -22,7 +22,7 @@ from schemathesis.core.failures import FailureGroup
 
 from mock_server.contract_kit.auth import fixture_waffo, install_waffo_auth
 from mock_server.contract_kit.profiles import PROFILES
-from mock_server.core.contracts import CONTRACTS_DIR
+from mock_server.core.contracts import document_file
 
 from .helpers import WaffoClient
 
@@ -40,7 +40,7 @@ def waffo_contract(live):
     config = schemathesis.Config.from_dict({
         "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
     })
-    schema = schemathesis.openapi.from_path(CONTRACTS_DIR / "waffo" / "openapi.json", config=config)
+    schema = schemathesis.openapi.from_path(document_file("waffo"), config=config)
     base_url = f"{live.url}/waffo"
     schema.config.update(base_url=base_url)
     # The contract kit's auth hook (Schemathesis' own, so its auth checks know which credentials

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import requests
 
-from mock_server.providers.waffo.webhooks import PUBLIC_KEY
 
 from .conftest import attempts_logged, waffo_order
 from .receiver import verify_waffo
@@ -15,7 +15,8 @@ from .receiver import verify_waffo
 def test_public_key_is_served_at_a_documented_url(live, mock):
     response = requests.get(f"{live.url}/_mock/waffo/webhook-public-key", timeout=10)
     assert response.status_code == 200
-    assert response.text == PUBLIC_KEY.read_text()
+    committed = Path(__file__).resolve().parents[2] / "fixtures" / "webhooks" / "waffo-webhook.TEST-ONLY.public.pem"
+    assert response.text == committed.read_text()
     assert response.text.startswith("-----BEGIN PUBLIC KEY-----")
     assert mock.webhooks.waffo_public_key() == response.text
 

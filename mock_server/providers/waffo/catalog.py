@@ -2,17 +2,18 @@
 
 Ids come from a random source seeded independently of the Dodo section, so adding or changing
 Waffo fixtures never shifts a Dodo id. RSA key generation cannot be seeded, so the merchant key
-pairs are generated once, committed under `fixtures/waffo/keys/` (TEST-ONLY), and their public
-halves are copied into the catalog: the server never needs to read a private key.
+pairs are data, committed under `fixtures/waffo/keys/` (TEST-ONLY) and shipped with the package;
+their public halves are copied into the catalog: the server never needs to read a private key.
+Generating a catalog only reads them, so it never writes into an installed package.
 """
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
+from ... import resources
 from ...core.ids import BASE62
 
-KEYS_DIR = Path(__file__).resolve().parents[3] / "fixtures" / "waffo" / "keys"
+KEYS_FOLDER = "waffo/keys"  # under the fixtures folder; catalogs name key files relative to it
 ID_LENGTH = 22  # the SDK refuses ids that are not PREFIX_ + 22 base62 characters
 
 # (key, name, slug, status, production enabled, merchant key)
@@ -49,26 +50,22 @@ def _id(rng: random.Random, prefix: str) -> str:
     return f"{prefix}_" + "".join(rng.choice(BASE62) for _ in range(ID_LENGTH))
 
 
-def key_files(merchant_key: str, environment: str) -> tuple[Path, Path]:
-    stem = f"{merchant_key}-{environment}.TEST-ONLY"
-    return KEYS_DIR / f"{stem}.private.pem", KEYS_DIR / f"{stem}.public.pem"
+def key_file(merchant_key: str, environment: str, half: str) -> str:
+    """A key file's name relative to the fixtures folder (`half`: "private" or "public")."""
+    return f"{KEYS_FOLDER}/{merchant_key}-{environment}.TEST-ONLY.{half}.pem"
 
 
-def ensure_key_pair(merchant_key: str, environment: str) -> str:
-    """The committed public key PEM; a pair is generated only when the files are missing."""
-    private_path, public_path = key_files(merchant_key, environment)
-    if not (private_path.exists() and public_path.exists()):
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
-
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        KEYS_DIR.mkdir(parents=True, exist_ok=True)
-        private_path.write_bytes(key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption()))
-        public_path.write_bytes(key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    return public_path.read_text()
+def public_key_pem(merchant_key: str, environment: str) -> str:
+    """The committed public key of a fixture merchant."""
+    name = key_file(merchant_key, environment, "public")
+    source = resources.fixtures() / name
+    if not source.is_file():  # a merchant added to MERCHANTS without its key pair
+        private = key_file(merchant_key, environment, "private")
+        raise FileNotFoundError(
+            f"no TEST-ONLY key pair for {merchant_key} ({environment}): in a checkout, run "
+            f"`openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out fixtures/{private}"
+            f" && openssl pkey -in fixtures/{private} -pubout -out fixtures/{name}`")
+    return source.read_text()
 
 
 def generate(seed: int, created: str) -> dict:
@@ -84,8 +81,8 @@ def generate(seed: int, created: str) -> dict:
             "merchantId": merchant_ids[key], "name": fake.company(), "fixture": key,
             "keys": [{
                 "environment": env,
-                "publicKeyPem": ensure_key_pair(key, env),
-                "privateKeyFile": str(key_files(key, env)[0].relative_to(KEYS_DIR.parents[1])),
+                "publicKeyPem": public_key_pem(key, env),
+                "privateKeyFile": key_file(key, env, "private"),
             } for env in environments],
         })
     stores, store_ids = [], {}

@@ -1,6 +1,6 @@
 """Waffo webhooks on the wire: `X-Waffo-Signature: t=<ms>,v1=<base64 RSA-SHA256 over "{t}.{body}">`.
 
-paymock signs with its own TEST-ONLY key pair (fixtures/webhooks/), whose public half is served at
+paymock signs with its own TEST-ONLY key pair (fixtures/webhooks/, shipped with the package), whose public half is served at
 GET /_mock/waffo/webhook-public-key for `verifyWebhook(body, sig, { publicKey })`. `t` is stamped
 once, from the wall clock, before the first attempt, and every retry reuses it, as Waffo does:
 receivers check it against their own clock (45 minutes back, 1 minute ahead).
@@ -11,24 +11,23 @@ import base64
 import time
 import uuid
 from functools import lru_cache
-from pathlib import Path
 
 import orjson
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from ... import resources
 from ...core.webhooks import Channel
 
-KEY_DIR = Path(__file__).resolve().parents[3] / "fixtures" / "webhooks"
-PRIVATE_KEY = KEY_DIR / "waffo-webhook.TEST-ONLY.private.pem"
-PUBLIC_KEY = KEY_DIR / "waffo-webhook.TEST-ONLY.public.pem"
+PRIVATE_KEY = "webhooks/waffo-webhook.TEST-ONLY.private.pem"  # under the fixtures folder
+PUBLIC_KEY = "webhooks/waffo-webhook.TEST-ONLY.public.pem"
 # Exponential backoff, three retries (unconfirmed lengths): 5, 10 and 20 minutes, so the last
 # retry still falls inside the receivers' 45-minute window for the reused `t`.
 SCHEDULE = (0, 5 * 60, 10 * 60, 20 * 60)
 
 
 def public_key_pem() -> str:
-    return PUBLIC_KEY.read_text()
+    return (resources.fixtures() / PUBLIC_KEY).read_text()
 
 
 def signature_header(private_key, stamp_ms: int, body: str) -> str:
@@ -39,7 +38,7 @@ def signature_header(private_key, stamp_ms: int, body: str) -> str:
 @lru_cache(maxsize=1)
 def _private_key():
     # Loaded on the first delivery, not at start-up: checking an RSA key takes ~40 ms.
-    return serialization.load_pem_private_key(PRIVATE_KEY.read_bytes(), None)
+    return serialization.load_pem_private_key((resources.fixtures() / PRIVATE_KEY).read_bytes(), None)
 
 
 def channel() -> Channel:

@@ -1,0 +1,179 @@
+"""Derive contracts/dodo/openapi.json from the vendor's published Dodo Payments spec.
+
+It ships in the package because `paymock contract diff` re-derives with it to tell the overlay's
+intended differences from drift; `tools/derive_dodo_contract.py` runs it to regenerate the contract.
+
+The mock answers a subset of the vendor API. Rather than retyping the vendor's schemas (and
+drifting from them), this script copies the operations paymock serves, with every schema they
+reference, and lays paymock's overlay on top: the error envelope the API really sends (the vendor
+spec declares none), the statuses paymock documents, and the limits the vendor documents only in
+prose (cart size, metadata keys, ...). Each overlay item is listed below with its reason, and
+`paymock contract diff` (and tests/contract_kit/test_diff.py) report them as deliberate differences.
+"""
+from __future__ import annotations
+
+import copy
+
+# (path, method) -> statuses paymock answers besides the vendor's own.
+OPERATIONS = {
+    ("/checkouts", "post"): ["401", "422"],
+    ("/checkouts/preview", "post"): ["401", "422"],
+    ("/checkouts/{id}", "get"): ["401", "404"],
+    ("/products", "get"): ["401", "422"],
+    ("/products/{id}", "get"): ["401", "404"],
+    ("/customers", "post"): ["401", "422"],
+    ("/customers/{customer_id}", "get"): ["401", "404"],
+    ("/discounts/code/{code}", "get"): ["401", "404"],
+    ("/payments", "get"): ["401", "422"],
+    ("/payments/{payment_id}", "get"): ["401", "404"],
+}
+
+DESCRIPTIONS = {
+    "401": "Missing or invalid API key",
+    "404": "Resource not found",
+    "422": "Invalid Request Object or Parameters",
+    "500": "Something went wrong :(",
+}
+
+# The body paymock sends for each status when a fault rule asks for it (fault injection reads
+# these examples), matching what the server itself answers.
+EXAMPLES = {
+    "401": {"code": "UNAUTHORIZED",
+            "message": "Missing or invalid API key: send `Authorization: Bearer <API key>`"},
+    "404": {"code": "NOT_FOUND", "message": "Checkout session not found"},
+    "422": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Object or Parameters"},
+    "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
+}
+NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{customer_id}": "Customer not found",
+                      "/discounts/code/{code}": "Discount not found",
+                      "/payments/{payment_id}": "Payment not found"}
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "title": "Error",
+    "description": "Dodo's error envelope (documented, not declared in the vendor spec).",
+    "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+}
+
+
+def _tighten(schemas: dict) -> None:
+    """Limits the vendor documents in prose only; `x-paymock-error` names the error code to send."""
+    req = schemas["CreateCheckoutSessionRequest"]["properties"]
+    req["product_cart"].update(
+        minItems=1, maxItems=20,
+        **{"x-paymock-error": {"maxItems": ["INVALID_REQUEST_BODY", "product_cart can hold at most 20 items"]}},
+    )
+    req["discount_codes"].update(maxItems=20)
+    schemas["CustomFields"]["maxItems"] = 5
+    # The vendor writes oneOf [string, integer, number, boolean]: an integer is also a number, so
+    # oneOf rejects every integer value. The live API accepts them; anyOf says what it means.
+    meta = schemas["Metadata"]
+    meta["additionalProperties"]["anyOf"] = meta["additionalProperties"].pop("oneOf")
+    meta["maxProperties"] = 50
+    meta["x-paymock-error"] = {
+        "maxProperties": ["MAXIMUM_KEYS_REACHED", "metadata can hold at most 50 keys"],
+    }
+    trial = schemas["SubscriptionData"]["properties"]["trial_period_days"]
+    trial.update(minimum=0, maximum=10000)
+
+
+def _refs(node, found: set[str], schemas: dict) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[1]
+            if name not in found and name in schemas:
+                found.add(name)
+                _refs(schemas[name], found, schemas)
+        for value in node.values():
+            _refs(value, found, schemas)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, found, schemas)
+
+
+def derive(vendor: dict) -> dict:
+    vendor_schemas = vendor["components"]["schemas"]
+    paths: dict = {}
+    for (path, method), extra in OPERATIONS.items():
+        op = copy.deepcopy(vendor["paths"][path][method])
+        op["security"] = [{"API_KEY": []}]
+        responses = op["responses"]
+        for status in sorted(set(extra) | {s for s in responses if s != "200"}):
+            example = dict(EXAMPLES[status])
+            if status == "404" and path in NOT_FOUND_MESSAGES:
+                example["message"] = NOT_FOUND_MESSAGES[path]
+            responses[status] = {
+                "description": responses.get(status, {}).get("description") or DESCRIPTIONS[status],
+                "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Error"}, "example": example}},
+            }
+        paths.setdefault(path, {})[method] = op
+    _add_links(paths)
+    used: set[str] = set()
+    _refs(paths, used, vendor_schemas)
+    schemas = {name: copy.deepcopy(vendor_schemas[name]) for name in sorted(used)}
+    schemas["Error"] = ERROR_SCHEMA
+    _tighten(schemas)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Dodo Payments (paymock subset)",
+            "version": vendor["info"]["version"],
+            "description": "Checkout sessions and the resources they need, derived from the vendor "
+            "spec by tools/derive_dodo_contract.py. Served by paymock at /dodo.",
+        },
+        "servers": [{"url": "http://127.0.0.1:8787/dodo", "description": "paymock"}],
+        "security": [{"API_KEY": []}],
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"API_KEY": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+# ---- links overlay (contract test kit) ------------------------------------------------------------
+# OpenAPI links, so that Schemathesis' stateful phase (`paymock contract dodo`) runs real flows:
+# create a session, then read its status; create a customer, then read it; list products, then read
+# one. Kept apart from the overlay above so that adding an operation never touches it. A link whose
+# source or target operation is not in OPERATIONS is left out. `paymock contract diff` does not
+# compare links (the vendor spec declares none).
+LINKS = {
+    ("/checkouts", "post", "200"): {
+        "GetCheckoutSessionStatus": {
+            "operationId": "get_checkout_sessions_status",
+            "description": "The session just created, by its session_id.",
+            "parameters": {"path.id": "$response.body#/session_id"}},
+    },
+    ("/customers", "post", "200"): {
+        "GetCustomer": {
+            "operationId": "get_customer_handler",
+            "description": "The customer just created, by its customer_id.",
+            "parameters": {"path.customer_id": "$response.body#/customer_id"}},
+        "CreateCheckoutForCustomer": {
+            "operationId": "create_session",
+            "description": "A checkout session for the customer just created (attach existing customer).",
+            "requestBody": {"customer": {"customer_id": "$response.body#/customer_id"}}},
+    },
+    ("/products", "get", "200"): {
+        "GetFirstProduct": {
+            "operationId": "get_product_handler",
+            "description": "The first product of the page.",
+            "parameters": {"path.id": "$response.body#/items/0/product_id"}},
+    },
+}
+
+
+def _add_links(paths: dict) -> None:
+    operation_ids = {op.get("operationId") for item in paths.values() for op in item.values()}
+    for (path, method, status), links in LINKS.items():
+        response = paths.get(path, {}).get(method, {}).get("responses", {}).get(status)
+        if response is None:
+            continue
+        kept = {name: link for name, link in links.items() if link["operationId"] in operation_ids}
+        if kept:
+            response["links"] = copy.deepcopy(kept)
+# ---- end of links overlay -------------------------------------------------------------------------
+
