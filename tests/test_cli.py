@@ -105,3 +105,19 @@ def test_preset_scenarios_load_by_name():
         proc.terminate()
         out, _ = proc.communicate(timeout=15)
     assert "scenario rate-limit: 1 fault rule(s)" in out
+
+
+def test_contract_without_the_contract_extra_says_which_extra(monkeypatch, capsys):
+    # As in an install without paymock[contract]: Schemathesis cannot be imported.
+    from mock_server.cli import main
+
+    monkeypatch.setitem(sys.modules, "schemathesis", None)
+    monkeypatch.delitem(sys.modules, "mock_server.contract_kit.runner", raising=False)
+    assert main(["contract", "dodo"]) == 2
+    assert "pip install 'paymock[contract]'" in capsys.readouterr().err
+
+
+def test_python_dash_m_paymock_is_the_paymock_command():
+    result = subprocess.run([sys.executable, "-m", "paymock", "contract", "--help"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("usage: python -m paymock contract")

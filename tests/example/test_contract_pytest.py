@@ -1,18 +1,16 @@
 """A merchant's contract tests, the pytest route: Schemathesis' pytest integration runs the
 contracts against the server the paymock pytest plugin starts (`paymock_server`). The README shows
 this file verbatim; it runs in our CI."""
+import paymock
 import pytest
 import schemathesis
-
-from mock_server.contract_kit.auth import fixture_waffo, install_waffo_auth
-from mock_server.core.contracts import CONTRACTS_DIR
 
 DODO_KEY = "sk_test_my_ci_key"  # the plugin's server takes any key (each key is its own namespace)
 
 
 def load(provider: str, paymock_server, config: dict):
-    schema = schemathesis.openapi.from_path(
-        CONTRACTS_DIR / provider / "openapi.json", config=schemathesis.Config.from_dict(config))
+    schema = schemathesis.openapi.from_dict(
+        paymock.contract(provider), config=schemathesis.Config.from_dict(config))
     schema.config.update(base_url=f"{paymock_server.url}/{provider}")
     return schema
 
@@ -36,7 +34,7 @@ def waffo_contract(paymock_server):
     schema = load("waffo", paymock_server, {"generation": {"max-examples": 10}, "checks": {
         "positive_data_acceptance": {"expected-statuses": ["2xx", "400", "401", "403", "404"]}}})
     # Signs every API-key request as @waffo/pancake-ts does (TEST-ONLY fixture merchant).
-    install_waffo_auth(schema, fixture_waffo(), f"{paymock_server.url}/waffo")
+    paymock.install_waffo_auth(schema, paymock.fixture_waffo(), f"{paymock_server.url}/waffo")
     return schema
 
 
