@@ -1,20 +1,22 @@
 # paymock: the mock server, and the contract kit that runs against it or a real API.
 #   docker build -t paymock . && docker run -p 8787:8787 paymock
-FROM python:3.11-slim
-
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-WORKDIR /app
-
-COPY pyproject.toml README.md ./
+# The image runs the wheel, exactly as a user's `pip install` would: contracts, fixtures, keys and
+# templates are package data, so nothing of the source tree is needed at run time.
+FROM python:3.11-slim AS wheel
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+COPY pyproject.toml README.md LICENSE CHANGELOG.md ./
 COPY mock_server ./mock_server
+COPY paymock ./paymock
 COPY contracts ./contracts
 COPY fixtures ./fixtures
-COPY tools ./tools
-# The contract kit needs Schemathesis (the "test" extra); the server alone does not.
-RUN pip install ".[test]"
-# contracts/ and fixtures/ sit beside the package, not inside it: run the package from /app so
-# that it finds them (the installed copy supplies the console script and the dependencies).
-ENV PYTHONPATH=/app
+RUN pip wheel --no-deps --wheel-dir /dist .
+
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY --from=wheel /dist /dist
+# The contract kit needs Schemathesis (the "contract" extra); the server alone does not.
+RUN pip install "$(echo /dist/paymock-*.whl)[contract]" && rm -rf /dist
 
 RUN useradd --create-home --uid 10001 paymock
 USER paymock
