@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     if settings.webhook_url:
         app.extensions["paymock.webhooks"].add_endpoint(settings.webhook_url)
     _install_hooks(app, core)
+    core.scheduler.start()
     return app
 
 
@@ -61,8 +62,10 @@ def _wire_payments(app: Flask, core: Core, settings: Settings) -> None:
     """Core payments and the webhook outbox, before the providers that plug into them."""
     payments = Payments(core.store, core.clock)
     outbox = Outbox(core.clock, core.faults, timeout=settings.webhook_timeout_seconds,
-                    shutdown=core.shutdown)
-    outbox.tick_hooks.append(payments.sweep)  # checkouts that expire cancel their payment
+                    shutdown=core.shutdown, wake=core.scheduler.wake)
+    # Checkouts that expire cancel their payment (and say so by webhook), endpoint or not.
+    core.scheduler.add("payments.expiry", payments.expire_due)
+    core.scheduler.add("webhooks", outbox.dispatch)
     app.extensions["paymock.payments"] = payments
     app.extensions["paymock.webhooks"] = outbox
     # --state-file: pending deliveries survive a restart, and expiry still finds open payments.

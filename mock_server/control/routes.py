@@ -141,7 +141,8 @@ def _advance(body):
     if seconds < 0:
         raise ControlError("seconds must be >= 0: the clock only moves forward")
     core.clock.advance(seconds)
-    core.store.sweep()
+    # Everything the move made due (expiries, webhook attempts) happens before the answer.
+    core.scheduler.run_due(everything=True)
     return json_response(core.clock.describe())
 
 

@@ -22,6 +22,7 @@ PAYMENT, PSP_CHECKOUT = "payment", "psp_checkout"
 PENDING, PROCESSING, ACTION = "pending", "processing", "requires_customer_action"
 SUCCEEDED, FAILED, CANCELLED = "succeeded", "failed", "cancelled"
 FINAL = frozenset({SUCCEEDED, CANCELLED})
+EXPIRY_CHECK_EVERY = 1.0  # mock seconds between looks for expired checkouts
 TRANSITIONS = {
     PENDING: {PROCESSING, ACTION, SUCCEEDED, FAILED, CANCELLED},
     PROCESSING: {SUCCEEDED, FAILED, CANCELLED},
@@ -209,8 +210,14 @@ class Payments:
         return self.transition(ns, payment, CANCELLED, cards.reason_code(reason, default))
 
     # -- expiry ------------------------------------------------------------------------------
+    def expire_due(self, now: float) -> float:
+        """The scheduler's job: cancel what expired; look again a mock second later (expiry is a
+        property of each provider's checkout, so there is no due time to wait for)."""
+        self.sweep()
+        return now + EXPIRY_CHECK_EVERY
+
     def sweep(self) -> int:
-        """Cancel open payments whose checkout has expired (called by the background worker)."""
+        """Cancel open payments whose checkout has expired."""
         with self._lock:
             keys = list(self._open)
         done = 0

@@ -8,7 +8,10 @@ from .clock import Clock
 from .contracts import Contract
 from .faults import FaultEngine
 from .journal import Journal
+from .scheduler import Scheduler
 from .store import Store
+
+STORE_SWEEP_EVERY = 5.0  # mock seconds between evictions of what outlived its retention
 
 
 @dataclass
@@ -29,13 +32,22 @@ class Core:
     # Named components saved to and restored from --state-file (core/persistence.py); anything
     # with state worth keeping registers itself: core.persistence.register(name, dump, load).
     persistence: object = None
+    # The one worker that runs what falls due on the mock clock (core/scheduler.py).
+    scheduler: Scheduler | None = None
 
     def __post_init__(self):
         if self.faults is None:
             self.faults = FaultEngine(self.clock)
+        if self.scheduler is None:
+            self.scheduler = Scheduler(self.clock, self.shutdown)
+            self.scheduler.add("store.sweep", self._sweep_store)
         if self.persistence is None:
             from .persistence import Persistence
             self.persistence = Persistence()
+
+    def _sweep_store(self, now: float) -> float:
+        self.store.sweep()
+        return now + STORE_SWEEP_EVERY
 
     def url(self, path: str) -> str:
         return self.public_url.rstrip("/") + path

@@ -1,9 +1,10 @@
-"""The webhook outbox: endpoints, deliveries with every attempt, and a background worker.
+"""The webhook outbox: endpoints, deliveries with every attempt, sent when they fall due.
 
 Providers shape and sign (providers/*/webhooks.py register a `Channel`); this module only queues,
 sends, retries and records. Delivery never runs on a request thread: `emit()` appends to the
-outbox and wakes the worker, which sends from a small pool. Due times are read from the mock
-clock, so advancing the clock (or `flush()`) runs retries that would take hours for real.
+outbox and wakes the scheduler (core/scheduler.py), whose job `dispatch()` hands what is due to a
+small pool of senders. Due times are read from the mock clock, so advancing the clock (or
+`flush()`) runs retries that would take hours for real.
 Fault rules with provider "webhook" (operation = event type) can drop, delay, duplicate or
 reorder a delivery; the engine decides at emit time, like any other rule.
 """
@@ -36,7 +37,9 @@ class Outbox:
     poll: float = 0.05
     channels: dict = field(default_factory=dict)
     endpoints: dict = field(default_factory=dict)
-    shutdown: threading.Event | None = None   # the server's: the worker ends with it
+    shutdown: threading.Event | None = None   # the server's: sending ends with it
+    # Called when a delivery may be due sooner than the scheduler thinks (set by create_app).
+    wake: Callable[[], None] = lambda: None
 
     def __post_init__(self):
         self._lock = threading.Condition()
@@ -45,12 +48,10 @@ class Outbox:
         self._events: deque[dict] = deque(maxlen=MAX_FINISHED)
         self._in_flight: set[str] = set()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._http = None  # a requests.Session, made on the first delivery (importing requests
         # costs a tenth of paymock's start-up)
         self._ids = 0
-        self.tick_hooks: list[Callable] = []   # run by the worker each loop (payment expiry)
 
     # -- endpoints ---------------------------------------------------------------------------
     def add_endpoint(self, url: str, namespace=None, provider=None, events=None, secret=None) -> Endpoint:
@@ -59,7 +60,6 @@ class Outbox:
             endpoint = Endpoint(f"ep_{self._ids}_{uuid.uuid4().hex[:8]}", url, namespace, provider,
                                 events, secret, iso(self.clock.now()))
             self.endpoints[endpoint.id] = endpoint
-        self.start()  # lazily: apps that never register an endpoint run no thread
         return endpoint
 
     def remove_endpoints(self, endpoint_id: str | None = None, namespace: str | None = None) -> int:
@@ -97,6 +97,8 @@ class Outbox:
                 if delivery["status"] != "pending":
                     self._finish(delivery["id"])
             self._lock.notify_all()
+        if created:
+            self.wake()
         return [self.describe(d) for d in created]
 
     def _apply_fault(self, delivery: dict, payload: dict) -> None:
@@ -120,15 +122,12 @@ class Outbox:
         elif delay:
             delivery["next_at"] += delay
 
-    # -- the worker --------------------------------------------------------------------------
-    def start(self) -> Outbox:
-        with self._lock:
-            if self._thread is not None:
-                return self
-            self._pool = ThreadPoolExecutor(self.senders, thread_name_prefix="paymock-webhook")
-            self._thread = threading.Thread(target=self._loop, name="paymock-outbox", daemon=True)
-            self._thread.start()
-        return self
+    # -- sending (a job of the scheduler) ---------------------------------------------------
+    def _senders(self) -> ThreadPoolExecutor:
+        with self._lock:  # made on the first due delivery: apps that never send run no pool
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.senders, thread_name_prefix="paymock-webhook")
+            return self._pool
 
     def _stopping(self) -> bool:
         return self._stop.is_set() or (self.shutdown is not None and self.shutdown.is_set())
@@ -137,28 +136,24 @@ class Outbox:
         self._stop.set()
         with self._lock:
             self._lock.notify_all()
-        if self._thread is not None:
-            self._thread.join(5)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def _loop(self) -> None:
-        while not self._stopping():
-            for hook in self.tick_hooks:
-                try:
-                    hook()
-                except Exception:  # a hook must never kill delivery
-                    pass
-            for delivery in self._due():
-                self._pool.submit(self._attempt, delivery)
-            with self._lock:
-                # Due times follow the mock clock, which moves without telling anyone: poll often
-                # while something waits, rarely when idle (the tick hooks still run).
-                waiting = any(d["status"] in ("pending", "held") for d in self._deliveries.values())
-                self._lock.wait(self.poll if waiting else 10 * self.poll)
+    def dispatch(self, now: float) -> float | None:
+        """Hand every due delivery to the senders, earliest first; when the next one falls due."""
+        if self._stopping():
+            return None
+        due = self._due(now)
+        if due:
+            pool = self._senders()
+            for delivery in due:
+                pool.submit(self._attempt, delivery)
+        with self._lock:
+            waiting = [d["next_at"] for d in self._deliveries.values()
+                       if d["status"] in ("pending", "held") and d["id"] not in self._in_flight]
+        return min(waiting) if waiting else None
 
-    def _due(self) -> list[dict]:
-        now = self.clock.now()
+    def _due(self, now: float) -> list[dict]:
         with self._lock:
             due = []
             for delivery in self._deliveries.values():
@@ -181,6 +176,7 @@ class Outbox:
                 if delivery["status"] == "delivered":
                     self._release_held(delivery)
                 self._lock.notify_all()
+            self.wake()  # a retry or a released delivery now has a due time
 
     def _send(self, delivery: dict, duplicate: bool = False) -> None:
         channel = self.channels[delivery["provider"]]
@@ -248,7 +244,9 @@ class Outbox:
             delivery.update(status="pending", next_at=self.clock.now(), schedule_pos=0,
                             stamp=channel.stamp())  # a manual resend is a fresh signature
             self._lock.notify_all()
-            return self.describe(delivery)
+            described = self.describe(delivery)
+        self.wake()
+        return described
 
     def flush(self, wait: float = 10.0) -> bool:
         """Make every pending or held delivery due now; wait until none is due or in flight."""
@@ -258,6 +256,7 @@ class Outbox:
                 if delivery["status"] in ("pending", "held"):
                     delivery["status"], delivery["next_at"] = "pending", min(delivery["next_at"], now)
             self._lock.notify_all()
+        self.wake()
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             with self._lock:
@@ -310,7 +309,5 @@ class Outbox:
             self._finished = deque(i for i, d in self._deliveries.items()
                                    if d["status"] not in ("pending", "held"))
             self._ids = state.get("ids", 0)
-            pending = any(d["status"] in ("pending", "held") for d in self._deliveries.values())
             self._lock.notify_all()
-        if pending or self.endpoints:
-            self.start()
+        self.wake()

@@ -57,6 +57,27 @@ def test_confirmed_sessions_have_their_payment_from_creation(client, auth):
         "failed", "EXPIRED_CARD", "Your card has expired.")
 
 
+
+def test_an_expired_confirmed_session_cancels_its_payment_with_no_webhook_endpoint(client, auth):
+    # The scheduler runs expiry whether or not anyone listens for webhooks: 15 minutes after a
+    # confirm=true session, its payment is cancelled and payment.cancelled is emitted, before
+    # the clock advance answers.
+    body = {"product_cart": [{"product_id": EBOOK, "quantity": 1}], "confirm": True,
+            "customer": {"email": "c@example.com", "name": "C"},
+            "billing_address": {"country": "US", "street": "1 Main", "city": "SF", "state": "CA",
+                                "zipcode": "94105"}}
+    created = client.post("/dodo/checkouts", json=body, headers=auth).json
+    assert client.get("/_mock/webhooks/endpoints").json["endpoints"] == []
+    client.post("/_mock/clock/advance", json={"seconds": 14 * 60})
+    got = client.get(f"/dodo/payments/{created['payment_id']}", headers=auth).json
+    assert got["status"] == "requires_payment_method"
+    client.post("/_mock/clock/advance", json={"seconds": 61})
+    got = conforms(client.get(f"/dodo/payments/{created['payment_id']}", headers=auth), "get_payment_handler")
+    assert got["status"] == "cancelled"
+    events = client.get("/_mock/webhooks/events").json["events"]
+    assert [(e["type"], e["payload"]["data"]["payment_id"]) for e in events] == [
+        ("payment.cancelled", created["payment_id"])]
+
 def test_list_filters_and_pages(client, auth):
     paid = [outcome(client, session(client, auth))["payment"]["id"] for _ in range(3)]
     failed = outcome(client, session(client, auth), "declined")["payment"]["id"]
@@ -116,10 +137,11 @@ def test_an_expired_session_cancels_its_open_payment(client, auth):
     sid = session(client, auth)
     payment = outcome(client, sid, "3ds_required")["payment"]
     assert payment["status"] == "requires_customer_action"
-    client.post("/_mock/clock/advance", json={"seconds": 24 * 3600})
+    client.post("/_mock/clock/advance", json={"seconds": 24 * 3600 - 1})
     got = client.get(f"/_mock/payments/{payment['id']}").json["payment"]
-    assert got["status"] == "requires_customer_action"  # nothing swept it yet
-    client.application.extensions["paymock.payments"].sweep()
+    assert got["status"] == "requires_customer_action"
+    # The advance that reaches the session's expiry cancels the payment before it answers.
+    client.post("/_mock/clock/advance", json={"seconds": 1})
     got = conforms(client.get(f"/dodo/payments/{payment['id']}", headers=auth), "get_payment_handler")
     assert got["status"] == "cancelled"
 
