@@ -14,7 +14,7 @@ from .control.payments import bp as control_payments_bp
 from .control.routes import bp as control_bp
 from .control.webhooks import bp as control_webhooks_bp
 from . import guards
-from .core import fault_http
+from .core import fault_http, psp
 from .core.clock import Clock
 from .core.http import json_response
 from .core.journal import Journal
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.register_blueprint(control_payments_bp, url_prefix="/_mock")
     app.register_blueprint(control_webhooks_bp, url_prefix="/_mock")
     app.register_blueprint(hosted_bp)
+    _declare_fault_targets(core, app.extensions["paymock.webhooks"])
     if settings.webhook_url:
         app.extensions["paymock.webhooks"].add_endpoint(settings.webhook_url)
     _install_hooks(app, core)
@@ -71,6 +72,14 @@ def _wire_payments(app: Flask, core: Core, settings: Settings) -> None:
     # --state-file: pending deliveries survive a restart, and expiry still finds open payments.
     core.persistence.register("payments", payments.dump, payments.load)
     core.persistence.register("webhooks", outbox.dump, outbox.load)
+
+
+def _declare_fault_targets(core: Core, outbox: Outbox) -> None:
+    """What fault rules may name: each API's operations, the PSP call, every webhook event."""
+    for name, contract in core.contracts.items():
+        core.faults.declare(name, contract.operations)
+    core.faults.declare("psp", [psp.OPERATION])
+    core.faults.declare("webhook", outbox.event_types())
 
 
 def _install_hooks(app: Flask, core: Core) -> None:

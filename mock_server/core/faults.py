@@ -237,6 +237,31 @@ class FaultEngine:
         self._ids = itertools.count(1)
         self._seed = seed
         self._no_connection_faults: str | None = None
+        # provider -> the operations it has (an API's operationIds, the PSP's calls, webhook
+        # event types). Empty until the app declares them; then a rule must name these.
+        self._targets: dict[str, frozenset[str]] = {}
+
+    def declare(self, provider: str, operations) -> None:
+        """Name a provider rules may target, and its operations: a rule naming any other provider
+        or operation is refused (a misspelt rule that never fires is the worst fault)."""
+        self._targets[provider] = frozenset(operations)
+
+    def _check_target(self, provider: str | None, operation: str | None) -> None:
+        if not self._targets:
+            return
+        if provider is not None and provider not in self._targets:
+            raise FaultRuleError(f"unknown provider {provider!r}; known: {sorted(self._targets)}")
+        if operation is None:
+            return
+        providers = [provider] if provider is not None else sorted(self._targets)
+        # "waffo.createOrder" names the provider too (as _matches reads it).
+        prefix, _, rest = operation.partition(".")
+        qualified = prefix in providers and rest in self._targets[prefix]
+        if not qualified and not any(operation in self._targets[name] for name in providers):
+            known = "; ".join(f"{name}: {', '.join(sorted(self._targets[name])) or '(none)'}"
+                              for name in providers)
+            raise FaultRuleError(f"unknown operation {operation!r}"
+                                 f"{f' for provider {provider!r}' if provider else ''}; known: {known}")
 
     def refuse_connection_faults(self, reason: str) -> None:
         """The server cannot reset, drop or hold a connection: refuse such rules with `reason`."""
@@ -267,6 +292,7 @@ class FaultEngine:
         for name in ("provider", "operation", "method", "path", "namespace", "id", "description"):
             if raw.get(name) is not None and not isinstance(raw[name], str):
                 raise FaultRuleError(f"{name} must be a string")
+        self._check_target(raw.get("provider"), raw.get("operation"))
         times, after, probability = raw.get("times"), raw.get("after", 0), raw.get("probability")
         if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 1):
             raise FaultRuleError("times must be an integer >= 1 (omit it for every matching request)")

@@ -15,6 +15,9 @@ class Channel:
     sign: Callable                       # (delivery, endpoint) -> headers for this attempt
     new_id: Callable = lambda: f"msg_{uuid.uuid4().hex}"
     stamp: Callable = lambda: None       # value fixed once per delivery (Waffo's `t`)
+    # Every event type the provider emits: fault rules for webhooks may name only these, and
+    # emitting another is a bug the outbox refuses (so this list cannot fall behind the code).
+    events: frozenset = frozenset()
 
 
 @dataclass

@@ -62,6 +62,10 @@ class Outbox:
             self.endpoints[endpoint.id] = endpoint
         return endpoint
 
+    def event_types(self) -> set[str]:
+        """Every event type some provider emits."""
+        return {event for channel in self.channels.values() for event in channel.events}
+
     def remove_endpoints(self, endpoint_id: str | None = None, namespace: str | None = None) -> int:
         with self._lock:
             doomed = [e.id for e in self.endpoints.values()
@@ -74,6 +78,8 @@ class Outbox:
     # -- emitting ----------------------------------------------------------------------------
     def emit(self, namespace: str, provider: str, event_type: str, payload: dict) -> list[dict]:
         channel = self.channels[provider]
+        if event_type not in channel.events:
+            raise ValueError(f"{provider} declares no webhook event {event_type!r} (Channel.events)")
         now = self.clock.now()
         created = []
         with self._lock:

@@ -8,7 +8,7 @@ from ...core.psp import MockPsp
 from . import models
 from . import responses
 from . import webhooks
-from .payments import DodoPayments
+from .payments import EVENTS, DodoPayments
 from .responses import bp
 
 NAME = "dodo"
@@ -47,5 +47,5 @@ def _wire_payments(app, core, backend, settings) -> None:
     secret = webhooks.Secret(getattr(settings, "dodo_webhook_secret", None) or webhooks.DEFAULT_SECRET)
     app.extensions["paymock.dodo.webhook_secret"] = secret
     if outbox is not None:
-        outbox.channels[NAME] = webhooks.channel(secret)
+        outbox.channels[NAME] = webhooks.channel(secret, EVENTS.values())
     backend.payments = DodoPayments(backend, payments, psp, outbox)

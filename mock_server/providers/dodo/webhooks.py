@@ -37,7 +37,7 @@ class Secret:
             self.value = value
 
 
-def channel(secret: Secret) -> Channel:
+def channel(secret: Secret, events) -> Channel:
     def sign(delivery: dict, endpoint) -> dict:
         now = datetime.now(tz=timezone.utc)
         signature = Webhook(endpoint.secret or secret.value).sign(delivery["id"], now, delivery["body"])
@@ -47,5 +47,5 @@ def channel(secret: Secret) -> Channel:
     return Channel(
         provider="dodo", schedule=SCHEDULE,
         body=lambda payload, _delivery_id: orjson.dumps(payload).decode(),
-        sign=sign, new_id=lambda: f"msg_{uuid.uuid4().hex[:27]}",
+        sign=sign, new_id=lambda: f"msg_{uuid.uuid4().hex[:27]}", events=frozenset(events),
     )

@@ -64,9 +64,9 @@ def _wire_payments(app, core, backend, settings) -> None:
     if payments is None:
         return
     outbox = app.extensions.get("paymock.webhooks")
-    if outbox is not None:
-        outbox.channels[NAME] = webhooks.channel()
     failed_event = getattr(settings, "waffo_payment_failed_event", None)
     backend.payments = WaffoPayments(payments, core.clock, outbox,
                                      failed_event if failed_event is not None
                                      else "order.payment_failed")
+    if outbox is not None:
+        outbox.channels[NAME] = webhooks.channel(backend.payments.events)

@@ -19,6 +19,8 @@ PAYMENT_STATUS = {"pending": "pending", "processing": "pending", "requires_custo
                   "succeeded": "succeeded", "failed": "failed", "cancelled": "canceled"}
 # Waffo documents no event for a failed one-time payment; this name is paymock's (unconfirmed).
 PAYMENT_FAILED_EVENT = "order.payment_failed"
+ORDER_COMPLETED = "order.completed"
+SUBSCRIPTION_ACTIVATED = "subscription.activated"
 
 
 class WaffoPayments:
@@ -28,6 +30,9 @@ class WaffoPayments:
         self.clock = clock
         self.webhooks = webhooks
         self.failed_event = failed_event or None
+        # What this emits, for the webhook channel (fault rules may name only these).
+        self.events = frozenset(e for e in (ORDER_COMPLETED, SUBSCRIPTION_ACTIVATED,
+                                            self.failed_event) if e)
         payments.on("waffo", self.on_event)
         payments.add_resolver(self.resolve)
 
@@ -67,10 +72,10 @@ class WaffoPayments:
         event = None
         if status == "succeeded" and order["status"] == "pending":
             if order["type"] == "onetime":
-                order["status"], event = "completed", "order.completed"
+                order["status"], event = "completed", ORDER_COMPLETED
             else:
                 order["status"] = "trialing" if order.get("trialDays") else "active"
-                event = "subscription.activated"
+                event = SUBSCRIPTION_ACTIVATED
         elif status == "cancelled" and order["status"] == "pending":
             order["status"] = "canceled"
         elif status == "failed":

@@ -41,7 +41,7 @@ def _private_key():
     return serialization.load_pem_private_key((resources.fixtures() / PRIVATE_KEY).read_bytes(), None)
 
 
-def channel() -> Channel:
+def channel(events) -> Channel:
     def body(payload: dict, delivery_id: str) -> str:
         # The envelope's `id` is the delivery record's id, the key receivers dedupe on.
         return orjson.dumps({"id": delivery_id, **payload}).decode()
@@ -50,4 +50,5 @@ def channel() -> Channel:
         return {"X-Waffo-Signature": signature_header(_private_key(), delivery["stamp"], delivery["body"])}
 
     return Channel(provider="waffo", schedule=SCHEDULE, body=body, sign=sign,
-                   new_id=lambda: str(uuid.uuid4()), stamp=lambda: int(time.time() * 1000))
+                   new_id=lambda: str(uuid.uuid4()), stamp=lambda: int(time.time() * 1000),
+                   events=frozenset(events))
