@@ -62,6 +62,16 @@ class Clock:
             else:
                 self._offset += seconds
 
+    # -- persistence (core/persistence.py) ---------------------------------------------------
+    def dump(self) -> dict:
+        return {"frozen": self.frozen, "now": self.now(), "offset_seconds": self.offset}
+
+    def load(self, data: dict) -> None:
+        if data.get("frozen"):
+            self.freeze(float(data["now"]))
+        else:
+            self.set_offset(float(data.get("offset_seconds", 0.0)))
+
     def set_offset(self, seconds: float) -> None:
         with self._lock:
             self._frozen_at = None

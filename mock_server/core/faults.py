@@ -25,6 +25,14 @@ RULE_KEYS = {"id", "provider", "operation", "method", "path", "namespace", "body
              "active_from", "active_until", "for_seconds"}
 
 
+_COUNTERS = ("matched", "fired", "exhausted")  # reported by to_dict(), not part of a rule
+
+
+def _tuples(value):
+    """JSON turned a random state's tuples into lists; random.setstate wants them back."""
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
 class FaultRuleError(ValueError):
     """A rule or action is malformed; the message names the field and what is allowed."""
 
@@ -343,6 +351,37 @@ class FaultEngine:
             probability=probability, seed=seed, description=raw.get("description"),
             active_from=window["active_from"], active_until=window["active_until"], _rng=random.Random(seed), _path_re=path_re,
         )
+
+    # -- persistence (core/persistence.py) ---------------------------------------------------
+    def dump(self) -> list[dict]:
+        """Every rule with its counters and the state of its random source, so that a restored
+        probabilistic rule goes on with the same sequence."""
+        out = []
+        for rule in self.rules():
+            entry = rule.to_dict()
+            if rule._rng is not None:
+                entry["_rng_state"] = rule._rng.getstate()
+            out.append(entry)
+        return out
+
+    def load(self, data: list) -> None:
+        if not isinstance(data, list):
+            raise FaultRuleError("faults must be a list of rules")
+        parsed = []
+        for raw in data:
+            spec = {k: v for k, v in raw.items() if k not in _COUNTERS and k != "_rng_state"}
+            if spec.get("active_until") is not None:  # for_seconds already became the window
+                spec.pop("for_seconds", None)
+            rule = self.parse(spec)
+            rule.matched, rule.fired = int(raw.get("matched", 0)), int(raw.get("fired", 0))
+            state = raw.get("_rng_state")
+            if state is not None and rule._rng is not None:
+                rule._rng.setstate(_tuples(state))
+            parsed.append(rule)
+        numbers = [int(r.id[5:]) for r in parsed if r.id.startswith("rule_") and r.id[5:].isdigit()]
+        with self._lock:
+            self._rules = {rule.id: rule for rule in parsed}
+            self._ids = itertools.count(max(numbers, default=0) + 1)
 
     def rules(self) -> list[Rule]:
         with self._lock:

@@ -141,3 +141,28 @@ class Idempotency:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    # -- persistence (core/persistence.py) ---------------------------------------------------
+    def dump(self) -> list[dict]:
+        """The cached answers still in force; in-flight reservations end with the process."""
+        now = self.clock.now()
+        with self._lock:
+            entries = list(self._entries.items())
+        return [{"scope": scope, "key": key, "status": entry[1].status,
+                 "body": entry[1].body.decode("latin-1"), "headers": entry[1].headers,
+                 "expires_at": entry[2]}
+                for (scope, key), entry in entries if entry[0] == "done" and entry[2] > now]
+
+    def load(self, data: list) -> None:
+        if not isinstance(data, list):
+            raise ValueError("idempotency must be a list of cached answers")
+        with self._lock:
+            self._entries.clear()
+            self._expiries.clear()
+            for item in data:
+                slot = (item["scope"], item["key"])
+                cached = CachedResponse(int(item["status"]), item["body"].encode("latin-1"),
+                                        dict(item.get("headers") or {}))
+                expires_at = float(item["expires_at"])
+                self._entries[slot] = ("done", cached, expires_at)
+                heapq.heappush(self._expiries, (expires_at, next(self._seq), slot))

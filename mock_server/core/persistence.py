@@ -18,7 +18,6 @@ namespaces are hashes of credentials, and no component may dump keys or signing 
 """
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import sys
@@ -189,106 +188,21 @@ class AutoSaver:
 
 # -- the core's components -----------------------------------------------------------------------
 def register_core(persistence: Persistence, core, idempotency=None) -> None:
-    """Register the clock, the store, the fault rules and the idempotency cache. `idempotency`
-    is the cache or a callable returning it (it may be created later, by a provider)."""
-    persistence.register("clock", lambda: dump_clock(core.clock), lambda d: load_clock(core.clock, d))
+    """Register the clock, the store, the fault rules and the idempotency cache, each by its own
+    dump()/load(). `idempotency` is the cache or a callable returning it (it may be created
+    later, by a provider)."""
+    persistence.register("clock", core.clock.dump, core.clock.load)
     persistence.register("store", core.store.dump, core.store.load)
-    persistence.register("faults", lambda: dump_faults(core.faults),
-                         lambda d: load_faults(core.faults, d))
+    persistence.register("faults", core.faults.dump, core.faults.load)
     if idempotency is None:
         return
     book = idempotency if callable(idempotency) else (lambda: idempotency)
 
     def dump():
-        return [] if book() is None else dump_idempotency(book())
+        return [] if book() is None else book().dump()
 
     def load(data):
         if book() is not None:
-            load_idempotency(book(), data)
+            book().load(data)
 
     persistence.register("idempotency", dump, load)
-
-
-def dump_clock(clock) -> dict:
-    return {"frozen": clock.frozen, "now": clock.now(), "offset_seconds": clock.offset}
-
-
-def load_clock(clock, data: dict) -> None:
-    if data.get("frozen"):
-        clock.freeze(float(data["now"]))
-    else:
-        clock.set_offset(float(data.get("offset_seconds", 0.0)))
-
-
-_COUNTERS = ("matched", "fired", "exhausted")
-
-
-def dump_faults(engine) -> list[dict]:
-    out = []
-    for rule in engine.rules():
-        entry = rule.to_dict()
-        rng = getattr(rule, "_rng", None)
-        if rng is not None:
-            entry["_rng_state"] = rng.getstate()
-        out.append(entry)
-    return out
-
-
-def load_faults(engine, data: list) -> None:
-    if not isinstance(data, list):
-        raise StateFileError("faults must be a list of rules")
-    parsed = []
-    for raw in data:
-        spec = {k: v for k, v in raw.items() if k not in _COUNTERS and k != "_rng_state"}
-        if spec.get("active_until") is not None:  # for_seconds was turned into the window already
-            spec.pop("for_seconds", None)
-        rule = engine.parse(spec)
-        rule.matched, rule.fired = int(raw.get("matched", 0)), int(raw.get("fired", 0))
-        state = raw.get("_rng_state")
-        if state is not None and rule._rng is not None:
-            rule._rng.setstate(_tuples(state))
-        parsed.append(rule)
-    engine.reset()
-    with engine._lock:
-        for rule in parsed:
-            engine._rules[rule.id] = rule
-        numbers = [int(r.id[5:]) for r in parsed if r.id.startswith("rule_") and r.id[5:].isdigit()]
-        engine._ids = itertools.count(max(numbers, default=0) + 1)
-
-
-def _tuples(value):
-    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
-
-
-def dump_idempotency(idem) -> list[dict]:
-    now = idem.clock.now()
-    with idem._lock:
-        entries = list(idem._entries.items())
-    out = []
-    for (scope, key), entry in entries:
-        if entry[0] != "done" or entry[2] <= now:
-            continue  # in-flight reservations end with the process
-        cached = entry[1]
-        out.append({"scope": scope, "key": key, "status": cached.status,
-                    "body": cached.body.decode("latin-1"), "headers": cached.headers,
-                    "expires_at": entry[2]})
-    return out
-
-
-def load_idempotency(idem, data: list) -> None:
-    import heapq
-
-    from .idempotency import CachedResponse
-
-    if not isinstance(data, list):
-        raise StateFileError("idempotency must be a list of cached answers")
-    with idem._lock:
-        idem._entries.clear()
-        idem._expiries.clear()
-        for item in data:
-            slot = (item["scope"], item["key"])
-            cached = CachedResponse(int(item["status"]), item["body"].encode("latin-1"),
-                                    dict(item.get("headers") or {}))
-            expires_at = float(item["expires_at"])
-            idem._entries[slot] = ("done", cached, expires_at)
-            heapq.heappush(idem._expiries, (expires_at, next(idem._seq), slot))
