@@ -16,14 +16,14 @@ def _serve(args) -> int:
     from . import guards
 
     try:
-        settings = Settings.load(args.config, host=args.host, port=args.port,
-                                 public_url=args.public_url, fixtures=args.fixtures,
-                                 threads=args.threads, server=args.server,
-                                 strict=True if args.strict else None,
-                                 webhook_url=args.webhook_url,
-                                 state_file=args.state_file, state_interval=args.state_interval,
-                                 control_token=args.control_token,
-                                 max_body_bytes=args.max_body_bytes)
+        given = dict(host=args.host, port=args.port, public_url=args.public_url,
+                     fixtures=args.fixtures, threads=args.threads, server=args.server,
+                     strict=True if args.strict else None, webhook_url=args.webhook_url,
+                     state_file=args.state_file, state_interval=args.state_interval,
+                     control_token=args.control_token, max_body_bytes=args.max_body_bytes)
+        # argparse made each dest from its flag: errors can name --max-body-bytes, not the field.
+        settings = Settings.load(args.config, **given,
+                                 flags={name: "--" + name.replace("_", "-") for name in given})
         guards.check_exposure(settings)
         server_class = _server_class(settings.server)
         app = create_app(settings)

@@ -1,28 +1,66 @@
-"""Settings, from (lowest to highest precedence) defaults, a TOML config file, PAYMOCK_* environment
-variables and command-line flags."""
+"""Settings: one typed model fed, from lowest to highest precedence, by its defaults, the [paymock]
+table of a TOML config file, PAYMOCK_* environment variables and command-line flags. A value of
+the wrong type or out of range, or an unknown key, stops the start with a SettingsError that names
+the setting, where it came from and what it accepts (README.md, Configuration, lists them all)."""
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, ValidationError, WrapValidator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "PAYMOCK_"
+TOML_TABLE = "paymock"
 
 
-@dataclass
-class Settings:
+def _not_a_boolean(value: Any) -> Any:
+    # pydantic reads true as 1 in a number field: `port = true` in a file is a mistake, not port 1.
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_not_boolean", "must be a number, not true or false")
+    return value
+
+
+def _known_server(value: Any, handler) -> Any:
+    # Which to pick matters (granian cannot inject connection faults): the refusal says so.
+    try:
+        return handler(value)
+    except ValidationError:
+        raise PydanticCustomError(
+            "unknown_server", "unknown server {server}: use waitress (the default; injects every "
+            "fault) or granian (about 3x the throughput; no connection faults)",
+            {"server": repr(value)}) from None
+
+
+Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
+Number = Annotated[float, BeforeValidator(_not_a_boolean)]
+Server = Annotated[Literal["waitress", "granian"], WrapValidator(_known_server)]
+
+
+class Settings(BaseSettings):
+    # Strings are parsed (an environment variable is always one: "8787" is port 8787), nothing is
+    # rounded (threads = 2.5 is refused, not made 2), and keys are matched exactly, as TOML does.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid", case_sensitive=True,
+                                      allow_inf_nan=False)
+
     host: str = "127.0.0.1"
-    port: int = 8787
+    port: Integer = Field(8787, ge=0, le=65535)  # 0 picks a free port
     public_url: str | None = None  # defaults to http://{host}:{port}
     # A catalog JSON of the user's; None serves the packaged one (mock_server/resources.py).
     fixtures: Path | None = None
     # waitress: pure Python, owns its sockets, so every fault works (connection faults included);
     # granian: Rust HTTP, about 3x the throughput, no connection faults (granian_server.py).
-    server: str = "waitress"
-    # Threads running the app: default 16 on waitress, 1 on granian (the fastest there).
-    threads: int | None = None
-    journal_size: int = 200
+    server: Server = "waitress"
+    # Threads running the app: default (None) 16 on waitress, 1 on granian (the fastest there).
+    threads: Integer | None = Field(None, ge=1)
+    # Requests /_mock/journal keeps per namespace.
+    journal_size: Integer = Field(200, ge=1)
     # How long an expired object stays readable as "expired" before it is evicted.
-    expired_retention_seconds: float = 3600.0
+    expired_retention_seconds: Number = Field(3600.0, ge=0)
     # strict: answer exactly as the real API would, with no test conveniences (later issues
     # hang fault headers and lenient credentials on it).
     strict: bool = False
@@ -31,20 +69,34 @@ class Settings:
     # --state-file: state saved there on shutdown and every state_interval seconds (0: only on
     # shutdown), restored at start.
     state_file: Path | None = None
-    state_interval: float = 30.0
+    state_interval: Number = Field(30.0, ge=0)
     # Required for /_mock/* (Authorization: Bearer or X-Paymock-Control-Token) when set; needed
     # to bind anything but a loopback address.
     control_token: str = ""
     # Larger request bodies are refused with 413 in the provider's envelope.
-    max_body_bytes: int = 1024 * 1024
+    max_body_bytes: Integer = Field(1024 * 1024, ge=1)
     # Webhooks: an endpoint every namespace delivers to (also `paymock serve --webhook-url`), the
     # Dodo signing secret (default: the TEST-ONLY one in providers/dodo/webhooks.py), the per-
     # attempt timeout, and the event a failed Waffo payment sends ("" sends none; unconfirmed).
     webhook_url: str = ""
     dodo_webhook_secret: str = ""
-    webhook_timeout_seconds: float = 15.0
+    webhook_timeout_seconds: Number = Field(15.0, gt=0)
     waffo_payment_failed_event: str = "order.payment_failed"
-    extra: dict = field(default_factory=dict)
+    # Provider options with no setting of their own ([paymock.extra] in the file, a JSON object in
+    # PAYMOCK_EXTRA): waffo_lenient (providers/waffo/gateway.py).
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    def __init__(self, *, _origins: Mapping[str, str] | None = None, **values: Any) -> None:
+        # Settings(...) itself reads no file and no environment: tests and embedders get exactly
+        # what they pass (settings_customise_sources below); Settings.load reads them.
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError.from_validation(exc, _origins or {}) from None
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_unused):
+        return (init_settings,)
 
     def base_url(self) -> str:
         if self.public_url:
@@ -53,34 +105,112 @@ class Settings:
         return f"http://{host}:{self.port}"
 
     @classmethod
-    def load(cls, config_file: str | Path | None = None, env=None, **overrides) -> Settings:
+    def load(cls, config_file: str | Path | None = None, env: Mapping[str, str] | None = None, *,
+             flags: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Overrides (None: not given) beat `env` (default os.environ), which beats the [paymock]
+        table of `config_file` (default $PAYMOCK_CONFIG). `flags` names the command-line flag
+        each override came from, for the error message."""
         env = os.environ if env is None else env
-        values: dict = {}
         config_file = config_file or env.get("PAYMOCK_CONFIG")
+        layers = []  # lowest precedence first: (values, where a value of that name came from)
         if config_file:
-            with open(config_file, "rb") as fh:
-                values.update(tomllib.load(fh).get("paymock", {}))
-        known = {f.name: f for f in fields(cls)}
-        for name, f in known.items():
-            raw = env.get(f"PAYMOCK_{name.upper()}")
-            if raw is not None:
-                values[name] = raw
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        unknown = set(values) - set(known)
-        if unknown:
-            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-        return cls(**{name: _convert(known[name], value) for name, value in values.items()})
+            layers.append((_config_table(config_file),
+                           lambda name: f"{config_file} [{TOML_TABLE}] {name}"))
+        layers.append((_Environment(cls, env)(), lambda name: f"{ENV_PREFIX}{name.upper()}"))
+        layers.append(({name: value for name, value in overrides.items() if value is not None},
+                       lambda name: (flags or {}).get(name) or f"Settings.load({name}=...)"))
+        values: dict[str, Any] = {}
+        origins: dict[str, str] = {}
+        for layer, origin in layers:
+            values.update(layer)
+            origins.update({name: origin(name) for name in layer})
+        return cls(_origins=origins, **values)
 
 
-def _convert(f, value):
-    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
-    if isinstance(value, str):
-        if kind.startswith("int"):
-            return int(value)
-        if kind.startswith("float"):
-            return float(value)
-        if kind.startswith("bool"):
-            return value.strip().lower() in ("1", "true", "yes", "on")
-        if kind.startswith("Path"):
-            return Path(value)
-    return value
+class SettingsError(ValueError):
+    """Settings refused: a line per bad setting, `name = value (from where): what it accepts`."""
+
+    # Allowed values said plainly; other errors keep pydantic's text ("Input should be ...").
+    RULES = {
+        "greater_than_equal": "must be at least {ge}",
+        "greater_than": "must be more than {gt}",
+        "less_than_equal": "must be at most {le}",
+        "int_parsing": "must be a whole number",
+        "int_from_float": "must be a whole number",
+        "int_type": "must be a whole number",
+        "float_parsing": "must be a number",
+        "float_type": "must be a number",
+        "bool_parsing": "must be true or false",
+        "bool_type": "must be true or false",
+        "path_type": "must be a path (a string)",
+        "dict_type": "must be a table ([paymock.extra] in a file, a JSON object in PAYMOCK_EXTRA)",
+        "extra_forbidden": "no such setting",
+    }
+    # Never echoed: no key or secret goes to the log (README.md, Security).
+    SECRETS = frozenset({"control_token", "dodo_api_keys", "dodo_webhook_secret"})
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n  ".join(problems))
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError, origins: Mapping[str, str]) -> SettingsError:
+        return cls([cls._problem(error, origins) for error in exc.errors()])
+
+    @classmethod
+    def _problem(cls, error, origins: Mapping[str, str]) -> str:
+        name = str(error["loc"][0]) if error["loc"] else "settings"
+        origin = origins.get(name) or f"Settings({name}=...)"
+        value = "<hidden>" if name in cls.SECRETS else _shown(error["input"])
+        rule = cls.RULES.get(error["type"])
+        if rule is None:
+            rule = error["msg"].replace("Input should be", "must be", 1)
+        else:
+            rule = rule.format(**error.get("ctx", {}))
+        if error["type"] == "extra_forbidden":
+            import difflib  # 8 ms at import: only a refusal pays it
+
+            close = difflib.get_close_matches(name, Settings.model_fields, n=1)
+            rule += f" (did you mean {close[0]}?)" if close else ""
+        return f"{name} = {value} (from {origin}): {rule}"
+
+
+def _shown(value: Any) -> str:
+    shown = repr(str(value) if isinstance(value, Path) else value)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _config_table(path: str | Path) -> dict[str, Any]:
+    # Not pydantic-settings' TomlConfigSettingsSource: it reads a missing file as an empty one and
+    # a missing table as a KeyError; here both stop the start with the file's name.
+    with open(path, "rb") as fh:  # OSError: cannot start, as before
+        try:
+            doc = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError([f"{path}: not valid TOML: {exc}"]) from None
+    table = doc.get(TOML_TABLE)
+    if not isinstance(table, dict):
+        raise SettingsError([f"{path}: no [{TOML_TABLE}] table (settings go under it)"])
+    return table
+
+
+class _Environment(EnvSettingsSource):
+    """PAYMOCK_* variables of a given mapping (Settings.load(env=...)) instead of os.environ.
+
+    Variables that name no setting (PAYMOCK_CONFIG, PAYMOCK_URL, PAYMOCK_WAFFO_LENIENT, ...) are
+    not read, so not refused. A value the source cannot parse (PAYMOCK_EXTRA that is not JSON) is
+    left to the model, whose error names the variable; the stock source's names only the field."""
+
+    def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):
+        self._environ = environ
+        super().__init__(settings_cls, case_sensitive=False)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {name.lower(): value for name, value in self._environ.items()
+                if name.startswith(ENV_PREFIX)}
+
+    def prepare_field_value(self, field_name, field, value, value_is_complex):
+        try:
+            return super().prepare_field_value(field_name, field, value, value_is_complex)
+        except ValueError:
+            return value
