@@ -23,9 +23,8 @@ from .core.runtime import Core
 from .core.store import Store
 from .core.webhooks import Outbox
 from .hosted import bp as hosted_bp
-from .providers import dodo, waffo
-
-PROVIDERS = (dodo, waffo)
+from .providers import registered
+from .providers.base import for_path
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Flask:
@@ -42,9 +41,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.extensions["paymock"] = core
     app.extensions["paymock.settings"] = settings
+    providers = app.extensions["paymock.providers"] = registered()
     guards.install(app, core, settings)
     _wire_payments(app, core, settings)
-    for provider in PROVIDERS:
+    for provider in providers:
         provider.register(app, core, catalog)
     app.register_blueprint(control_bp, url_prefix="/_mock")
     app.register_blueprint(control_faults_bp, url_prefix="/_mock")
@@ -105,18 +105,18 @@ def _install_hooks(app: Flask, core: Core) -> None:
 
     @app.errorhandler(404)
     def _not_found(_exc):
-        provider = _provider_for(request.path)
+        provider = for_path(app.extensions["paymock.providers"], request.path)
         if provider is not None:
-            return provider.responses.render_error(404, "NOT_FOUND", f"No route for {request.method} {request.path}")
+            return provider.render_error(404, "NOT_FOUND", f"No route for {request.method} {request.path}")
         return json_response({"error": f"no route for {request.method} {request.path}"}, 404)
 
     @app.errorhandler(405)
     def _bad_method(exc):
-        provider = _provider_for(request.path)
+        provider = for_path(app.extensions["paymock.providers"], request.path)
         message = f"{request.method} is not allowed on {request.path}"
         allow = {"Allow": ", ".join(sorted(exc.valid_methods or []))}  # RFC 9110 requires it
         if provider is not None:
-            return provider.responses.render_error(405, "METHOD_NOT_ALLOWED", message, allow)
+            return provider.render_error(405, "METHOD_NOT_ALLOWED", message, allow)
         return json_response({"error": message}, 405, allow)
 
     @app.errorhandler(Exception)
@@ -126,14 +126,8 @@ def _install_hooks(app: Flask, core: Core) -> None:
         if isinstance(exc, HTTPException):
             return exc
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        provider = _provider_for(request.path)
+        provider = for_path(app.extensions["paymock.providers"], request.path)
         if provider is not None:
-            return provider.responses.render_error(500, "INTERNAL_SERVER_ERROR", "Internal server error")
+            return provider.render_error(500, "INTERNAL_SERVER_ERROR", "Internal server error")
         return json_response({"error": "internal error; see the server log"}, 500)
 
-
-def _provider_for(path: str):
-    for provider in PROVIDERS:
-        if path == provider.MOUNT or path.startswith(provider.MOUNT + "/"):
-            return provider
-    return None

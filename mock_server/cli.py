@@ -10,7 +10,7 @@ from . import __version__, fixtures, resources
 
 
 def _serve(args) -> int:
-    from .app import PROVIDERS, create_app
+    from .app import create_app
     from .config import Settings
     from .core import scenarios
     from . import guards
@@ -55,8 +55,8 @@ def _serve(args) -> int:
     def announce():  # once the socket listens: scripts read the first line and connect
         print(f"paymock {__version__} listening on {server.url} ({server.name}, {server.threads} "
               f"thread{'s' if server.threads != 1 else ''})")
-        for provider in PROVIDERS:
-            print(f"  {provider.NAME:<8} {server.url}{provider.MOUNT}")
+        for provider in app.extensions["paymock.providers"]:
+            print(f"  {provider.name:<8} {server.url}{provider.mount}")
         print(f"  control  {server.url}/_mock   hosted pages on {core.public_url}")
         print(f"  fixtures {settings.fixtures or resources.catalog()}")
         for line in guards.startup_lines(settings, restored):

@@ -7,7 +7,7 @@ import hmac
 import ipaddress
 
 import orjson
-from flask import request
+from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 
 from .core.http import json_response
@@ -53,13 +53,13 @@ def install(app, core, settings) -> None:
 
 def too_large(limit: int):
     """413 in the envelope of the provider the path belongs to."""
-    from .app import _provider_for
     from .core.fault_http import default_code
+    from .providers.base import for_path
 
     message = f"Request body is larger than the limit of {limit} bytes"
-    provider = _provider_for(request.path)
+    provider = for_path(current_app.extensions["paymock.providers"], request.path)
     if provider is not None:
-        return provider.responses.render_error(413, default_code(413), message)
+        return provider.render_error(413, default_code(413), message)
     return json_response({"error": message}, 413)
 
 

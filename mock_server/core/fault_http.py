@@ -52,11 +52,11 @@ def render(provider, operation: str | None, action: Action) -> Response:
     else:
         example = None
         if operation is not None and action.message is None:
-            example = core.contracts[provider.NAME].example(operation, status)
+            example = core.contracts[provider.name].example(operation, status)
         if example is not None:
             response = Response(orjson.dumps(example), status=status, mimetype="application/json")
         else:
-            response = provider.responses.render_error(
+            response = provider.render_error(
                 status, default_code(status), action.message or _reason(status))
     for name, value in action.headers.items():
         response.headers[name] = value
@@ -81,14 +81,14 @@ def intercept(provider, namespace: str | None, body=None) -> None:
     core = current_app._get_current_object().extensions["paymock"]
     if not core.faults and "HTTP_X_PAYMOCK_FAULT" not in request._get_current_object().environ:
         return  # the common case: no rules and no header, nothing to match the request against
-    subpath = request.path[len(provider.MOUNT):] or "/"
-    op = core.contracts[provider.NAME].match(request.method, subpath)
+    subpath = request.path[len(provider.mount):] or "/"
+    op = core.contracts[provider.name].match(request.method, subpath)
     operation = op.operation_id if op else None
     action = _header_action(provider) if FAULT_HEADER in request.headers else None
     if action is None and core.faults:
         if body is None and core.faults.needs_body:
             body = _lenient_json()
-        decided = core.faults.decide(RequestInfo(provider.NAME, operation, request.method, subpath,
+        decided = core.faults.decide(RequestInfo(provider.name, operation, request.method, subpath,
                                                  namespace, body))
         action = decided[1] if decided else None
     if action is None:
@@ -148,7 +148,7 @@ def _header_action(provider) -> Action | None:
         core.faults.check_supported(action)
         return action
     except FaultRuleError as exc:
-        raise InjectedResponse(provider.responses.render_error(400, default_code(400), str(exc))) from None
+        raise InjectedResponse(provider.render_error(400, default_code(400), str(exc))) from None
 
 
 def _lenient_json():

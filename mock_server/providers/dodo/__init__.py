@@ -5,6 +5,8 @@ from functools import partial
 
 from ...core.contracts import Contract
 from ...core.psp import MockPsp
+from ..base import Provider
+from ..base import register as register_provider
 from . import models
 from . import responses
 from . import webhooks
@@ -15,7 +17,19 @@ NAME = "dodo"
 MOUNT = "/dodo"
 
 
-def register(app, core, catalog: dict) -> None:
+class Dodo(Provider):
+    name = NAME
+    mount = MOUNT
+
+    def register(self, app, core, catalog: dict) -> None:
+        app.extensions["paymock.provider.dodo"] = self  # the routes' way back to this instance
+        _register(app, core, catalog)
+
+    def render_error(self, status, code, message, headers=None):
+        return responses.render_error(status, code, message, headers)
+
+
+def _register(app, core, catalog: dict) -> None:
     core.contracts[NAME] = Contract.load(NAME)
     core.store.add_seeder(f"{NAME}:", lambda _ns: models.seed(catalog))
     core.store.add_view(f"{NAME}:", models.SESSION, models.view)
@@ -49,3 +63,6 @@ def _wire_payments(app, core, backend, settings) -> None:
     if outbox is not None:
         outbox.channels[NAME] = webhooks.channel(secret, EVENTS.values())
     backend.payments = DodoPayments(backend, payments, psp, outbox)
+
+
+register_provider(Dodo())

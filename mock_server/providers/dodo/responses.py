@@ -5,8 +5,6 @@ and hand plain dicts to `DodoBackend`.
 """
 from __future__ import annotations
 
-import sys
-
 from flask import Blueprint, current_app, g, request
 from werkzeug.routing import BaseConverter
 
@@ -75,7 +73,8 @@ def _authenticate():
         raise ApiError(401, "Invalid API key: this server accepts only the keys it was started "
                        "with (PAYMOCK_DODO_API_KEYS)", "UNAUTHORIZED")
     state.namespace = namespace = credential_namespace("dodo", key)
-    fault_http.intercept(sys.modules[__package__], namespace)  # the package: NAME, MOUNT, ...
+    fault_http.intercept(current_app._get_current_object().extensions["paymock.provider.dodo"],
+                         namespace)
 
 
 def _ns(core=None):

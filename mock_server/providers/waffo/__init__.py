@@ -9,6 +9,8 @@ from . import control, models, responses
 from .auth import MerchantRegistry, TokenIssuer
 from .gateway import Gateway
 from ...core.psp import MockPsp
+from ..base import Provider
+from ..base import register as register_provider
 from .responses import bp
 from . import webhooks
 from .payments import WaffoPayments
@@ -27,7 +29,19 @@ class Waffo:
     idempotency: Idempotency
 
 
-def register(app, core, catalog: dict) -> None:
+class WaffoProvider(Provider):
+    name = NAME
+    mount = MOUNT
+
+    def register(self, app, core, catalog: dict) -> None:
+        app.extensions["paymock.provider.waffo"] = self  # the routes' way back to this instance
+        _register(app, core, catalog)
+
+    def render_error(self, status, code, message, headers=None):
+        return responses.render_error(status, code, message, headers)
+
+
+def _register(app, core, catalog: dict) -> None:
     section = catalog.get("waffo", {})
     core.contracts[NAME] = Contract.load(NAME)
     registry = MerchantRegistry()
@@ -70,3 +84,6 @@ def _wire_payments(app, core, backend, settings) -> None:
                                      else "order.payment_failed")
     if outbox is not None:
         outbox.channels[NAME] = webhooks.channel(backend.payments.events)
+
+
+register_provider(WaffoProvider())

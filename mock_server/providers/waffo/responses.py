@@ -3,7 +3,6 @@ Waffo error envelope. Routes stay thin and hand plain dicts to `WaffoBackend`.
 """
 from __future__ import annotations
 
-import sys
 
 from flask import Blueprint, Response, current_app, g, request
 
@@ -76,7 +75,9 @@ def _run(operation_id: str, allowed: tuple[str, ...], action):
     caller = waffo.gateway.authenticate(req, allowed)
     state.namespace = namespace = waffo.gateway.namespace_name(caller.merchant_id)
     ns = waffo.core.store.namespace(namespace)
-    fault_http.intercept(sys.modules[__package__], namespace)  # faults hit after authentication
+    # Faults hit after authentication.
+    fault_http.intercept(current_app._get_current_object().extensions["paymock.provider.waffo"],
+                         namespace)
     key = req.environ.get("HTTP_X_IDEMPOTENCY_KEY")
     if key is None:
         return _execute(operation_id, action, ns, caller)
