@@ -13,7 +13,7 @@ from .control.routes import ControlError, render_control_error
 from .control.payments import bp as control_payments_bp
 from .control.routes import bp as control_bp
 from .control.webhooks import bp as control_webhooks_bp
-from . import guards
+from . import guards, operations
 from .core import fault_http, psp
 from .core.clock import Clock
 from .core.http import json_response
@@ -52,6 +52,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.register_blueprint(control_webhooks_bp, url_prefix="/_mock")
     app.register_blueprint(hosted_bp)
     _declare_fault_targets(core, app.extensions["paymock.webhooks"])
+    # After every provider route: what is documented but not routed answers 501.
+    app.extensions["paymock.operations"] = operations.mount(app, providers, core.contracts)
     if settings.webhook_url:
         app.extensions["paymock.webhooks"].add_endpoint(settings.webhook_url)
     _install_hooks(app, core)

@@ -103,6 +103,14 @@ def namespaces():
     ]})
 
 
+@bp.get("/operations")
+def list_operations():
+    """Every documented operation of every provider, and whether paymock emulates it."""
+    from ..operations import describe
+
+    return json_response(describe(current_app.extensions["paymock.operations"]))
+
+
 @bp.get("/clock")
 def clock():
     return json_response(_core().clock.describe())
