@@ -1,24 +1,27 @@
 """The fake PSP payment page both providers hand buyers to: test cards, UPI, 3DS, cancel.
 
 The page speaks only to core payments; where the buyer goes afterwards is the provider's call
-(`finish`, `after_failure`, `cancelled` in hosted/dodo.py and hosted/waffo.py).
+(its `Provider.payment_pages`: describe, finish, after_failure, cancelled).
 """
 from __future__ import annotations
 
-from flask import redirect, request, url_for
+from flask import current_app, redirect, request, url_for
 
 from ..core import cards
 from ..core.payments import PSP_CHECKOUT, TransitionError, display_amount
 from . import bp
-from . import dodo as dodo_pages
-from . import waffo as waffo_pages
-from .common import core, expired, not_found, page, payments
+from .pages import core, expired, not_found, page, payments
 
-PROVIDERS = {"dodo": dodo_pages, "waffo": waffo_pages}
+
+def _pages_of(provider: str):
+    for candidate in current_app.extensions["paymock.providers"]:
+        if candidate.name == provider:
+            return candidate.payment_pages
+    return None
 
 
 def _load(provider: str, checkout_id: str):
-    pages = PROVIDERS.get(provider)
+    pages = _pages_of(provider)
     if pages is None:
         return None, None, None, not_found("payment page")
     payments().sweep()

@@ -15,6 +15,28 @@ import abc
 from typing import ClassVar
 
 
+class PaymentPages(abc.ABC):
+    """What the fake PSP page (hosted/psp.py) asks of a provider's checkout about one payment:
+    what to show, and where the buyer goes once the PSP has an answer. `ns` is the payment's
+    namespace, `payment` the core payment (core/payments.py)."""
+
+    @abc.abstractmethod
+    def describe(self, ns, payment: dict) -> dict:
+        """{merchant, theme, lines, customer, metadata} for the payment page."""
+
+    @abc.abstractmethod
+    def finish(self, ns, payment: dict):
+        """A response sending the buyer on after success (or None: stay on the PSP page)."""
+
+    @abc.abstractmethod
+    def after_failure(self, ns, payment: dict):
+        """A response after a failed attempt (or None: the PSP page offers another card)."""
+
+    @abc.abstractmethod
+    def cancelled(self, ns, payment: dict):
+        """A response when the buyer cancels, or the checkout expired under them."""
+
+
 class Provider(abc.ABC):
     """One emulated payment API, mounted at `mount` (signatures cover the path below it)."""
 
@@ -22,11 +44,14 @@ class Provider(abc.ABC):
     name: ClassVar[str]
     #: Where its API is served, e.g. "/dodo".
     mount: ClassVar[str]
+    #: Its answers to the PSP page, when it hands buyers to the fake PSP (None: it does not).
+    payment_pages: PaymentPages | None = None
 
     @abc.abstractmethod
     def register(self, app, core, catalog: dict) -> None:
         """Mount the provider on the app: load its contract into `core.contracts`, seed the
-        store from `catalog`, wire payments and webhooks, add its routes and control routes."""
+        store from `catalog`, wire payments and webhooks, add its routes, hosted pages and
+        control routes."""
 
     @abc.abstractmethod
     def render_error(self, status: int, code: str | None, message: str, headers: dict | None = None):

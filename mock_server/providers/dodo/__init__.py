@@ -7,7 +7,7 @@ from ...core.contracts import Contract
 from ...core.psp import MockPsp
 from ..base import Provider
 from ..base import register as register_provider
-from . import models
+from . import hosted, models
 from . import responses
 from . import webhooks
 from .payments import EVENTS, DodoPayments
@@ -20,6 +20,7 @@ MOUNT = "/dodo"
 class Dodo(Provider):
     name = NAME
     mount = MOUNT
+    payment_pages = hosted.DodoPaymentPages()
 
     def register(self, app, core, catalog: dict) -> None:
         app.extensions["paymock.provider.dodo"] = self  # the routes' way back to this instance
@@ -44,6 +45,7 @@ def _register(app, core, catalog: dict) -> None:
     _wire_payments(app, core, app.extensions["paymock.dodo"], settings)
     app.url_map.converters["session_id"] = responses.SessionIdConverter
     app.register_blueprint(bp, url_prefix=MOUNT)
+    app.register_blueprint(hosted.bp)
 
 
 def _checkout_url(core, session_id: str) -> str:

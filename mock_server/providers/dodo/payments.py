@@ -1,7 +1,7 @@
 """Dodo payments: a checkout session's payment on the core state machine, read back as the vendor's
 PaymentResponse (GET /payments/{id}, GET /payments, webhook `data`).
 
-The hosted page (mock_server/hosted/dodo.py) calls `start()` once the buyer's details are in;
+The hosted page (providers/dodo/hosted.py) calls `start()` once the buyer's details are in;
 `confirm=true` sessions get their payment at creation. Transitions come back through `on_event`,
 which keeps the session's `payment_status` in step and emits payment.* webhooks.
 """

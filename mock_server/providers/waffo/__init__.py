@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from ...core.contracts import Contract
 from ...core.idempotency import Idempotency
-from . import control, models, responses
+from . import control, hosted, models, responses
 from .auth import MerchantRegistry, TokenIssuer
 from .gateway import Gateway
 from ...core.psp import MockPsp
@@ -32,6 +32,7 @@ class Waffo:
 class WaffoProvider(Provider):
     name = NAME
     mount = MOUNT
+    payment_pages = hosted.WaffoPaymentPages()
 
     def register(self, app, core, catalog: dict) -> None:
         app.extensions["paymock.provider.waffo"] = self  # the routes' way back to this instance
@@ -70,6 +71,7 @@ def _register(app, core, catalog: dict) -> None:
     app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency)
     app.register_blueprint(bp, url_prefix=MOUNT)
     app.register_blueprint(control.bp, url_prefix="/_mock/waffo")
+    app.register_blueprint(hosted.bp)
 
 
 def _wire_payments(app, core, backend, settings) -> None:

@@ -10,11 +10,13 @@ import re
 
 from flask import current_app, redirect, request
 
-from ..core.contracts import RequestInvalid
-from ..core.errors import ApiError
-from ..providers.waffo.common import Caller
-from . import bp
-from .common import countries, expired, leave, lookup, not_found, page
+from ...core.contracts import RequestInvalid
+from ...core.errors import ApiError
+from ...hosted.pages import blueprint, countries, expired, leave, lookup, not_found, page
+from ..base import PaymentPages
+from .common import Caller
+
+bp = blueprint("waffo_hosted", __name__)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 OPERATIONS = {"onetime": "createOnetimeOrder", "subscription": "createSubscriptionOrder"}
@@ -133,3 +135,19 @@ def cancelled(ns, payment: dict):
 
 def after_failure(ns, payment: dict):
     return None
+
+
+class WaffoPaymentPages(PaymentPages):
+    """What the PSP page (hosted/psp.py) asks of Waffo's checkout."""
+
+    def describe(self, ns, payment: dict) -> dict:
+        return describe(ns, payment)
+
+    def finish(self, ns, payment: dict):
+        return finish(ns, payment)
+
+    def after_failure(self, ns, payment: dict):
+        return after_failure(ns, payment)
+
+    def cancelled(self, ns, payment: dict):
+        return cancelled(ns, payment)

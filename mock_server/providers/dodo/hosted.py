@@ -9,13 +9,15 @@ import re
 
 from flask import current_app, redirect, request
 
-from ..core.errors import ApiError
-from ..core.payments import display_amount
-from ..core.psp import PspError
-from ..providers.dodo.models import view
-from ..providers.dodo.payments import STATUS
-from . import bp
-from .common import countries, expired, leave, lookup, not_found, page, payments
+from ...core.errors import ApiError
+from ...core.payments import display_amount
+from ...core.psp import PspError
+from ...hosted.pages import blueprint, countries, expired, leave, lookup, not_found, page, payments
+from ..base import PaymentPages
+from .models import view
+from .payments import STATUS
+
+bp = blueprint("dodo_hosted", __name__)
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 ADDRESS = ("street", "city", "state", "zipcode")
@@ -179,3 +181,19 @@ def cancelled(ns, payment: dict):
 
 def after_failure(ns, payment: dict):
     return finish(ns, payment)
+
+
+class DodoPaymentPages(PaymentPages):
+    """What the PSP page (hosted/psp.py) asks of Dodo's checkout."""
+
+    def describe(self, ns, payment: dict) -> dict:
+        return describe(ns, payment)
+
+    def finish(self, ns, payment: dict):
+        return finish(ns, payment)
+
+    def after_failure(self, ns, payment: dict):
+        return after_failure(ns, payment)
+
+    def cancelled(self, ns, payment: dict):
+        return cancelled(ns, payment)

@@ -1,15 +1,53 @@
-"""What every hosted page needs: finding objects by the id in the URL, rendering, redirects."""
+"""What every hosted page needs: a blueprint with the pages' security headers and error page,
+finding objects by the id in the URL, rendering, redirects. Providers build their checkout pages
+on it (providers/<name>/hosted.py); the PSP page (hosted/psp.py) too."""
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from flask import current_app, redirect, render_template
+from flask import Blueprint, current_app, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from ..core import payments as core_payments
 from ..core.cards import CARDS, UPI
 
 # A country list for the billing forms: the Dodo contract's ISO 3166-1 alpha-2 enum.
 _COUNTRIES: list[str] | None = None
+
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                               "form-action 'self' http: https:; frame-ancestors 'none'; "
+                               "base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def blueprint(name: str, import_name: str) -> Blueprint:
+    """A blueprint for hosted pages, with its package's templates/ folder (the shared layout,
+    base.html and message.html, comes from hosted/templates)."""
+    bp = Blueprint(name, import_name, template_folder="templates")
+
+    @bp.after_request
+    def _security_headers(response):
+        for header, value in SECURITY_HEADERS.items():
+            response.headers[header] = value
+        return response
+
+    @bp.errorhandler(Exception)
+    def _unexpected(exc):
+        # A buyer sees a page, never a traceback or a JSON body; details go to the server log.
+        if isinstance(exc, HTTPException):
+            return exc
+        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_template("message.html", title="Error", theme="system",
+                               heading="Something went wrong",
+                               message="The checkout hit an unexpected error. Try again."), 500
+
+    return bp
 
 
 def core():
