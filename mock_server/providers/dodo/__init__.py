@@ -20,7 +20,7 @@ MOUNT = "/dodo"
 class Dodo(Provider):
     name = NAME
     mount = MOUNT
-    payment_pages = hosted.DodoPaymentPages()
+    payment_pages = hosted.PAGES
 
     def register(self, app, core, catalog: dict) -> None:
         app.extensions["paymock.provider.dodo"] = self  # the routes' way back to this instance

@@ -103,7 +103,7 @@ def dodo_checkout(session_id: str):
         return answer
     payment = payments().get(ns, session["payment_id"]) if session.get("payment_id") else None
     if payment is not None and payment["status"] == "succeeded":
-        return finish(ns, payment)
+        return PAGES.finish(ns, payment)
     return _render(session, _fields(session), [])
 
 
@@ -146,54 +146,41 @@ def _session(ns, payment: dict) -> dict:
     return {"request": {}} if session is None else view(session)
 
 
-def describe(ns, payment: dict) -> dict:
-    session = _session(ns, payment)
-    quote = session.get("pricing") or {"product_cart": []}
-    return {"merchant": "Dodo Payments checkout", "theme": theme_of(session) if "id" in session
-            else "system",
-            "lines": [f"{line.get('name') or line['product_id']} × {line['quantity']}"
-                      for line in quote["product_cart"]],
-            "customer": (payment["data"].get("customer") or {}).get("name"),
-            "metadata": payment["data"].get("metadata") or {}}
-
-
-def finish(ns, payment: dict):
-    """After a final (or failed) outcome: Dodo sends the buyer to return_url with the status."""
-    session = _session(ns, payment)
-    status = payment["status"]
-    params = {"payment_id": payment["id"], "status": STATUS[status]}
-    if status == "succeeded" and payment["data"].get("subscription_id"):
-        params = {"subscription_id": payment["data"]["subscription_id"], "status": "active"}
-    heading = {"succeeded": "Payment successful", "failed": "Payment failed",
-               "cancelled": "Payment cancelled"}.get(status, "Payment in progress")
-    return leave(session["request"].get("return_url"), params, heading,
-                 payment.get("reason_message") or "You can close this page.", theme_of(session)
-                 if "id" in session else "system")
-
-
-def cancelled(ns, payment: dict):
-    session = _session(ns, payment)
-    cancel_url = session["request"].get("cancel_url")
-    if cancel_url:
-        return leave(cancel_url, {}, "Payment cancelled", "You cancelled the payment.")
-    return finish(ns, payment)
-
-
-def after_failure(ns, payment: dict):
-    return finish(ns, payment)
-
-
 class DodoPaymentPages(PaymentPages):
     """What the PSP page (hosted/psp.py) asks of Dodo's checkout."""
 
     def describe(self, ns, payment: dict) -> dict:
-        return describe(ns, payment)
+        session = _session(ns, payment)
+        quote = session.get("pricing") or {"product_cart": []}
+        return {"merchant": "Dodo Payments checkout", "theme": theme_of(session) if "id" in session
+                else "system",
+                "lines": [f"{line.get('name') or line['product_id']} × {line['quantity']}"
+                          for line in quote["product_cart"]],
+                "customer": (payment["data"].get("customer") or {}).get("name"),
+                "metadata": payment["data"].get("metadata") or {}}
 
     def finish(self, ns, payment: dict):
-        return finish(ns, payment)
-
-    def after_failure(self, ns, payment: dict):
-        return after_failure(ns, payment)
+        """After a final (or failed) outcome: Dodo sends the buyer to return_url with the status."""
+        session = _session(ns, payment)
+        status = payment["status"]
+        params = {"payment_id": payment["id"], "status": STATUS[status]}
+        if status == "succeeded" and payment["data"].get("subscription_id"):
+            params = {"subscription_id": payment["data"]["subscription_id"], "status": "active"}
+        heading = {"succeeded": "Payment successful", "failed": "Payment failed",
+                   "cancelled": "Payment cancelled"}.get(status, "Payment in progress")
+        return leave(session["request"].get("return_url"), params, heading,
+                     payment.get("reason_message") or "You can close this page.", theme_of(session)
+                     if "id" in session else "system")
 
     def cancelled(self, ns, payment: dict):
-        return cancelled(ns, payment)
+        session = _session(ns, payment)
+        cancel_url = session["request"].get("cancel_url")
+        if cancel_url:
+            return leave(cancel_url, {}, "Payment cancelled", "You cancelled the payment.")
+        return self.finish(ns, payment)
+
+    def after_failure(self, ns, payment: dict):
+        return self.finish(ns, payment)
+
+
+PAGES = DodoPaymentPages()

@@ -107,47 +107,31 @@ def _order(ns, payment: dict) -> dict:
     return ns.get("order", payment["ref"]["id"]) or {}
 
 
-def describe(ns, payment: dict) -> dict:
-    order = _order(ns, payment)
-    session = ns.get("checkout_session", payment["data"].get("sessionId"), include_expired=True) or {}
-    return {"merchant": (ns.get("store", order.get("storeId", "")) or {}).get("name", "Waffo store"),
-            "theme": theme_of(session), "lines": [order.get("productName", "")],
-            "customer": order.get("buyerEmail"), "metadata": order.get("metadata") or {}}
-
-
-def finish(ns, payment: dict):
-    order = _order(ns, payment)
-    if payment["status"] == "succeeded":
-        return leave(order.get("successUrl"), {}, "Payment successful",
-                     f"Order {order.get('orderId')} is {order.get('status')}. You can close this page.")
-    return None  # anything else: back to the PSP page, which says what happened
-
-
-def cancelled(ns, payment: dict):
-    """Back to the store's checkout page, where the buyer may place a new order."""
-    data = payment["data"]
-    session = ns.get("checkout_session", data.get("sessionId"))
-    if session is None:
-        return expired()
-    url = _waffo().backend._hosted_url(data.get("storeSlug"), data.get("sessionId"))
-    return redirect(url, 303)
-
-
-def after_failure(ns, payment: dict):
-    return None
-
-
 class WaffoPaymentPages(PaymentPages):
     """What the PSP page (hosted/psp.py) asks of Waffo's checkout."""
 
     def describe(self, ns, payment: dict) -> dict:
-        return describe(ns, payment)
+        order = _order(ns, payment)
+        session = ns.get("checkout_session", payment["data"].get("sessionId"), include_expired=True) or {}
+        return {"merchant": (ns.get("store", order.get("storeId", "")) or {}).get("name", "Waffo store"),
+                "theme": theme_of(session), "lines": [order.get("productName", "")],
+                "customer": order.get("buyerEmail"), "metadata": order.get("metadata") or {}}
 
     def finish(self, ns, payment: dict):
-        return finish(ns, payment)
-
-    def after_failure(self, ns, payment: dict):
-        return after_failure(ns, payment)
+        order = _order(ns, payment)
+        if payment["status"] == "succeeded":
+            return leave(order.get("successUrl"), {}, "Payment successful",
+                         f"Order {order.get('orderId')} is {order.get('status')}. You can close this page.")
+        return None  # anything else: back to the PSP page, which says what happened
 
     def cancelled(self, ns, payment: dict):
-        return cancelled(ns, payment)
+        """Back to the store's checkout page, where the buyer may place a new order."""
+        data = payment["data"]
+        session = ns.get("checkout_session", data.get("sessionId"))
+        if session is None:
+            return expired()
+        url = _waffo().backend._hosted_url(data.get("storeSlug"), data.get("sessionId"))
+        return redirect(url, 303)
+
+    def after_failure(self, ns, payment: dict):
+        return None
