@@ -12,7 +12,7 @@ import itertools
 import random
 import re
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 
 CONNECTION_MODES = ("reset", "drop", "hang")
 BODY_MODES = ("truncated", "non_json", "empty")
@@ -20,6 +20,16 @@ WEBHOOK_MODES = ("delay", "duplicate", "reorder", "drop")  # rules with provider
 ACTION_KEYS = {"status", "body", "message", "headers", "latency_ms", "latency_range_ms",
                "connection", "hang_seconds", "body_mode", "commit", "decline", "patch", "preset",
                "webhook", "webhook_delay"}
+# What an action may say at each kind of place a rule fires (a rule's provider names the place;
+# a rule with no provider may fire anywhere, and each place ignores what does not apply to it).
+# Everywhere: an error status or a connection fault makes the call fail, latency delays it.
+SITE_FIELDS = {
+    "api": ACTION_KEYS - {"decline", "webhook", "webhook_delay"},
+    "psp": {"status", "latency_ms", "latency_range_ms", "connection", "hang_seconds", "decline",
+            "preset"},
+    "webhook": {"status", "latency_ms", "latency_range_ms", "connection", "hang_seconds",
+                "webhook", "webhook_delay", "preset"},
+}
 RULE_KEYS = {"id", "provider", "operation", "method", "path", "namespace", "body_equals",
              "times", "after", "probability", "seed", "sequence", "action", "description",
              "active_from", "active_until", "for_seconds"}
@@ -122,6 +132,23 @@ class Action:
                     self.webhook, self.webhook_delay)):
             raise FaultRuleError(f"{where} does nothing: give a status, latency, connection, "
                                  "body_mode or headers")
+
+    def fails(self) -> bool:
+        """Whether the call it hits fails: an error status or any connection fault."""
+        return self.connection is not None or (self.status or 0) >= 400
+
+    def fields_set(self) -> set[str]:
+        return {f.name for f in fields(self)
+                if getattr(self, f.name) != (f.default_factory() if f.default_factory is not MISSING
+                                             else f.default)}
+
+    def check_site(self, site: str, where: str) -> None:
+        """Refuse what means nothing where the rule fires (a patch on a webhook delivery...)."""
+        stray = self.fields_set() - SITE_FIELDS[site] - {"hang_seconds"}
+        if stray:
+            raise FaultRuleError(f"{where}: {', '.join(sorted(stray))} cannot apply to "
+                                 f"{'an API answer' if site == 'api' else f'a {site} call' if site == 'psp' else 'a webhook delivery'}; "
+                                 f"allowed there: {', '.join(sorted(SITE_FIELDS[site] - {'preset'}))}")
 
     def delay_seconds(self, rng: random.Random) -> float:
         if self.latency_range_ms:
@@ -340,8 +367,13 @@ class FaultEngine:
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise FaultRuleError("seed must be an integer")
         action = Action.parse(raw.get("action")) if "action" in raw else None
-        for each in [action, *(sequence or [])]:
+        provider = raw.get("provider")
+        site = None if provider is None else provider if provider in ("psp", "webhook") else "api"
+        named = [("action", action)] + [(f"sequence[{i}]", a) for i, a in enumerate(sequence or [])]
+        for where, each in named:
             self.check_supported(each)
+            if each is not None and site is not None:
+                each.check_site(site, where)
         return Rule(
             id=raw.get("id") or "",
             action=action,

@@ -2,12 +2,14 @@
 
 Creating a PSP checkout is the one call inside an order that can fail on its own (Waffo rolls the
 order back when it does). The fault engine reaches it as provider "psp", operation
-"createCheckout": a rule with a status >= 400 or a connection fault makes the call fail, latency
-makes it slow, and `decline` lets it succeed while the payment page will later decline. Plain
-Python tests can also call `fail_next()`.
+"createCheckout". A fault action means what it means at an API answer: latency (fixed or a
+range) delays the call, an error status or a connection fault makes it fail (a hang first waits
+`hang_seconds`, as a client would before its timeout), and `decline` lets it succeed while the
+payment page will later decline. Plain Python tests can also call `fail_next()`.
 """
 from __future__ import annotations
 
+import random
 import threading
 
 from . import ids
@@ -27,6 +29,7 @@ class MockPsp:
         self._shutdown = shutdown or threading.Event()
         self._lock = threading.Lock()
         self._failures = 0
+        self._rng = random.Random()
         self.calls = 0
 
     def fail_next(self, count: int = 1) -> None:
@@ -44,13 +47,14 @@ class MockPsp:
             decided = self._faults.decide(RequestInfo("psp", OPERATION, "POST", "/checkouts",
                                                       namespace, order))
             if decided is not None:
-                action = decided[1]
-                delay = action.latency_ms / 1000 if not action.latency_range_ms else \
-                    (action.latency_ms + sum(action.latency_range_ms) / 2) / 1000
+                rule, action = decided
+                delay = action.delay_seconds(self._rng)
+                if action.connection == "hang":
+                    delay += action.hang_seconds
                 if delay:
                     self._shutdown.wait(delay)
-                if action.connection is not None or (action.status or 0) >= 400:
-                    raise PspError(f"mock PSP: checkout creation failed (fault rule {decided[0].id})")
+                if action.fails():
+                    raise PspError(f"mock PSP: checkout creation failed (fault rule {rule.id})")
                 decline = action.decline
         checkout_id = ids.prefixed("psp_cs", 24)
         checkout = {"pspCheckoutId": checkout_id, "checkoutUrl": self._page_url(checkout_id)}

@@ -6,11 +6,15 @@ outbox and wakes the scheduler (core/scheduler.py), whose job `dispatch()` hands
 small pool of senders. Due times are read from the mock clock, so advancing the clock (or
 `flush()`) runs retries that would take hours for real.
 Fault rules with provider "webhook" (operation = event type) can drop, delay, duplicate or
-reorder a delivery; the engine decides at emit time, like any other rule.
+reorder a delivery; the engine decides at emit time, like any other rule. Other actions mean what
+they mean at an API answer: latency delays the delivery, and an error status or a connection
+fault makes its first attempt fail (recorded as that status, a reset or a timeout, with no
+request sent), so the provider's retry schedule takes over.
 """
 from __future__ import annotations
 
 import copy
+import random
 import threading
 import time
 import uuid
@@ -52,6 +56,7 @@ class Outbox:
         self._http = None  # a requests.Session, made on the first delivery (importing requests
         # costs a tenth of paymock's start-up)
         self._ids = 0
+        self._rng = random.Random()  # latency ranges of fault rules
 
     # -- endpoints ---------------------------------------------------------------------------
     def add_endpoint(self, url: str, namespace=None, provider=None, events=None, secret=None) -> Endpoint:
@@ -115,9 +120,12 @@ class Outbox:
         if decided is None:
             return
         rule, action = decided
-        mode = action.webhook or ("drop" if action.connection == "drop" else None)
-        delay = action.webhook_delay or action.latency_ms / 1000
+        mode = action.webhook or ("drop" if action.connection == "drop" else
+                                  "fail" if action.fails() else None)
+        delay = action.webhook_delay or action.delay_seconds(self._rng)
         delivery["fault"] = {"rule": rule.id, "mode": mode or "delay"}
+        if mode == "fail":
+            delivery["fault"].update(status=action.status, connection=action.connection)
         if mode == "drop":
             delivery["status"] = "dropped"
         elif mode == "duplicate":
@@ -184,6 +192,19 @@ class Outbox:
                 self._lock.notify_all()
             self.wake()  # a retry or a released delivery now has a due time
 
+    def _injected_failure(self, delivery: dict) -> dict | None:
+        """The attempt a "fail" fault stands in for (once per delivery): no request is sent."""
+        fault = delivery.get("fault") or {}
+        if fault.get("mode") != "fail" or fault.get("spent") or delivery["attempts"]:
+            return None
+        fault["spent"] = True
+        connection = fault.get("connection")
+        error = None if connection is None else (
+            f"timeout after {self.timeout}s (injected by rule {fault['rule']})" if connection == "hang"
+            else f"ConnectionError: connection {connection} (injected by rule {fault['rule']})")
+        return {"status_code": None if connection else fault.get("status"), "error": error,
+                "response_excerpt": "" if connection is None else None}
+
     def _send(self, delivery: dict, duplicate: bool = False) -> None:
         channel = self.channels[delivery["provider"]]
         endpoint = self.endpoints.get(delivery["endpoint_id"]) or Endpoint("gone", delivery["url"])
@@ -196,18 +217,12 @@ class Outbox:
         if self._http is None:
             self._http = requests.Session()
         started = time.perf_counter()
-        try:
-            response = self._http.post(delivery["url"], data=delivery["body"].encode(),
-                                       headers=headers, timeout=self.timeout, allow_redirects=False)
-            attempt["status_code"] = response.status_code
-            attempt["response_excerpt"] = response.text[:EXCERPT]
-            ok = 200 <= response.status_code < 300
-        except requests.Timeout:
-            attempt["error"] = f"timeout after {self.timeout}s"
+        injected = None if duplicate else self._injected_failure(delivery)
+        if injected is not None:
+            attempt.update(injected, injected=True)
             ok = False
-        except requests.RequestException as exc:
-            attempt["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
-            ok = False
+        else:
+            ok = self._post(delivery, headers, attempt)
         attempt["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
         attempt["ok"] = ok
         with self._lock:
@@ -225,6 +240,23 @@ class Outbox:
                 self._finish(delivery["id"])
             else:
                 delivery["next_at"] = self.clock.now() + channel.schedule[delivery["schedule_pos"]]
+
+    def _post(self, delivery: dict, headers: dict, attempt: dict) -> bool:
+        """Send one attempt; record the answer (or the error) in `attempt`; whether it was 2xx."""
+        import requests
+
+        try:
+            response = self._http.post(delivery["url"], data=delivery["body"].encode(),
+                                       headers=headers, timeout=self.timeout, allow_redirects=False)
+        except requests.Timeout:
+            attempt["error"] = f"timeout after {self.timeout}s"
+            return False
+        except requests.RequestException as exc:
+            attempt["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            return False
+        attempt["status_code"] = response.status_code
+        attempt["response_excerpt"] = response.text[:EXCERPT]
+        return 200 <= response.status_code < 300
 
     def _release_held(self, delivered: dict) -> None:
         for other in self._deliveries.values():

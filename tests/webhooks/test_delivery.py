@@ -107,6 +107,26 @@ def test_fault_drop_and_duplicate(live, mock, receivers):
     assert len(receiver.requests) == 2, "the dropped delivery must never be sent"
 
 
+@pytest.mark.parametrize("action, attempt", [
+    ({"status": 503}, {"status_code": 503, "error": None}),
+    ({"connection": "reset"}, {"status_code": None, "error": "ConnectionError: connection reset"}),
+    ({"connection": "hang"}, {"status_code": None, "error": "timeout after"}),
+])
+def test_a_webhook_rule_with_an_error_fails_the_first_attempt_then_the_retry_delivers(
+        live, mock, receivers, clock, action, attempt):
+    receiver = receivers()
+    mock.webhooks.add_endpoint(receiver.url, namespace=NAMESPACE)
+    mock.faults.add(provider="webhook", operation="payment.succeeded", times=1, action=action)
+    mock.pay(dodo_session(live))
+    [delivery] = attempts_logged(mock, 1)
+    first = delivery["attempts"][0]
+    assert first["injected"] and not first["ok"] and first["status_code"] == attempt["status_code"]
+    assert (first["error"] or "").startswith(attempt["error"] or "")
+    assert receiver.requests == [], "an injected failure sends nothing"
+    clock.advance(5)  # Dodo's second attempt comes 5 s later
+    [delivery] = attempts_logged(mock, 2)
+    assert delivery["status"] == "delivered" and len(receiver.wait_for(1)) == 1
+
 def test_fault_delay_and_reorder(live, mock, receivers, clock):
     receiver = receivers()
     mock.webhooks.add_endpoint(receiver.url, namespace=NAMESPACE)
