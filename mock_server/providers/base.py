@@ -58,6 +58,12 @@ class Provider(abc.ABC):
         """An error answer in the provider's own envelope (a Flask response): faults, 404, 405,
         413 and 500 use it for any path under the mount."""
 
+    def generate_catalog(self, seed: int, generated_at: float) -> dict | None:
+        """This provider's section of a catalog `paymock fixtures generate` writes (the same seed
+        gives the same section; `generated_at` stamps every object), or None for none. The
+        section comes back to `register()` as `catalog[name]`."""
+        return None
+
     def owns(self, path: str) -> bool:
         """Whether a request path is under this provider's mount."""
         return path == self.mount or path.startswith(self.mount + "/")

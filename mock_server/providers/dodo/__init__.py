@@ -8,6 +8,7 @@ from ...core.psp import MockPsp
 from ..base import Provider
 from ..base import register as register_provider
 from . import hosted, models
+from .catalog import generate as generate_section
 from . import responses
 from . import webhooks
 from .payments import EVENTS, DodoPayments
@@ -28,6 +29,9 @@ class Dodo(Provider):
 
     def render_error(self, status, code, message, headers=None):
         return responses.render_error(status, code, message, headers)
+
+    def generate_catalog(self, seed, generated_at):
+        return generate_section(seed, generated_at)
 
 
 def _register(app, core, catalog: dict) -> None:

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 from ...core.contracts import Contract
 from ...core.idempotency import Idempotency
+from ...core.clock import iso
 from . import control, hosted, models, responses
+from .catalog import generate as generate_section
 from .auth import MerchantRegistry, TokenIssuer
 from .gateway import Gateway
 from ...core.psp import MockPsp
@@ -40,6 +42,9 @@ class WaffoProvider(Provider):
 
     def render_error(self, status, code, message, headers=None):
         return responses.render_error(status, code, message, headers)
+
+    def generate_catalog(self, seed, generated_at):
+        return generate_section(seed, iso(generated_at))
 
 
 def _register(app, core, catalog: dict) -> None:
