@@ -3,8 +3,10 @@
 Every operation of a provider's contract is reachable: one the provider routes is emulated; one
 it does not yet answers 501 in the provider's envelope, `not emulated by paymock: <operationId>`,
 so that a client sees "documented, not built yet" instead of the 404 an undocumented path gets.
-`GET /_mock/operations` lists them all. Nothing here knows a provider: it reads the contracts and
-the URL map the providers filled.
+`GET /_mock/operations` lists them all. The other way round, a route under a provider's mount
+that no operation of its contract documents stops the start: what paymock serves is what the
+contract says. Nothing here knows a provider: it reads the contracts and the URL map the
+providers filled.
 """
 from __future__ import annotations
 
@@ -15,6 +17,12 @@ from werkzeug.exceptions import HTTPException
 
 NOT_EMULATED_CODE = "NOT_IMPLEMENTED"
 _PARAM = re.compile(r"\{([^}]+)\}")
+_RULE_PARAM = re.compile(r"<[^>]+>")
+IGNORED_METHODS = {"HEAD", "OPTIONS"}  # answered by Flask for every route
+
+
+class UndocumentedRoute(RuntimeError):
+    """A provider routes a method and path its contract does not document."""
 
 
 @dataclass(frozen=True)
@@ -38,14 +46,29 @@ def _routed(adapter, url: str, method: str) -> bool:
     return True
 
 
+def _check_documented(app, provider, contract) -> None:
+    for rule in app.url_map.iter_rules():
+        if not provider.owns(rule.rule):
+            continue
+        sample = _RULE_PARAM.sub("paymock-sample", rule.rule)[len(provider.mount):] or "/"
+        for method in sorted((rule.methods or set()) - IGNORED_METHODS):
+            if contract.match(method, sample) is None:
+                raise UndocumentedRoute(
+                    f"{provider.name} routes {method} {rule.rule} ({rule.endpoint}), which "
+                    f"contracts/{provider.name}/openapi.json does not document: add the operation "
+                    "to the contract or remove the route")
+
+
 def mount(app, providers, contracts) -> list[Listed]:
-    """Add a 501 route for each documented operation no provider route answers; the listing."""
+    """Check that every provider route is documented; add a 501 route for each documented
+    operation no provider route answers; the listing."""
     adapter = app.url_map.bind("paymock.local")
     listed = []
     for provider in providers:
         contract = contracts.get(provider.name)
         if contract is None:
             continue
+        _check_documented(app, provider, contract)
         for op in contract.operations.values():
             sample = _PARAM.sub("paymock-sample", op.path)
             emulated = _routed(adapter, provider.mount + sample, op.method)

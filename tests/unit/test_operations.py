@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 
 from mock_server.app import create_app
 from mock_server.core.contracts import Contract
+from mock_server.operations import UndocumentedRoute
 from mock_server.providers.base import Provider, register, unregister
 
 TOY_CONTRACT = {
@@ -73,3 +74,22 @@ def test_fault_rules_may_name_the_toy_providers_operations(toy_app):
     assert client.post("/_mock/faults", json={"operation": "toy.createThing", "action": 503}).status_code == 201
     refused = client.post("/_mock/faults", json={"provider": "toy", "operation": "deleteThing", "action": 503})
     assert refused.status_code == 400 and "toy: createThing, getThing" in refused.json["error"]
+
+
+def test_a_route_no_operation_documents_stops_the_start():
+    class Sloppy(Toy):
+        name, mount = "sloppy", "/sloppy"
+
+        def register(self, app, core, catalog):
+            super().register(app, core, catalog)
+            app.add_url_rule("/sloppy/things/<thing_id>/frobnicate", "sloppy_frob",
+                             lambda thing_id: "", methods=["POST"])
+
+    register(Sloppy())
+    try:
+        with pytest.raises(UndocumentedRoute, match=r"sloppy routes POST "
+                           r"/sloppy/things/<thing_id>/frobnicate \(sloppy_frob\), which "
+                           r"contracts/sloppy/openapi.json does not document"):
+            create_app()
+    finally:
+        unregister("sloppy")
