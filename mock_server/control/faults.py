@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, request
 
-from ..core.faults import PRESETS, FaultRuleError
+from ..core.fault_actions import PRESETS, FaultRuleError
 from ..core.http import json_response
 from ..core.scenarios import ScenarioError
 from ..core import scenarios

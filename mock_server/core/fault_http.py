@@ -15,7 +15,8 @@ from http import HTTPStatus
 import orjson
 from flask import Response, current_app, g, request
 
-from .faults import Action, FaultRuleError, RequestInfo, set_pointer
+from .fault_actions import Action, FaultRuleError
+from .faults import RequestInfo, set_pointer
 
 FAULT_HEADER = "X-Paymock-Fault"
 CONNECTION_ENV = "paymock.connection"   # read by the server (server.py) after the app returns

@@ -10,7 +10,8 @@ import json
 from pathlib import Path
 
 from .. import resources
-from .faults import FaultEngine, FaultRuleError
+from .fault_actions import FaultRuleError
+from .faults import FaultEngine
 
 SCENARIO_KEYS = {"name", "description", "rules", "clock"}
 CLOCK_KEYS = {"freeze", "advance_seconds"}

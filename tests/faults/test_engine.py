@@ -2,7 +2,8 @@
 import pytest
 
 from mock_server.core.clock import Clock
-from mock_server.core.faults import PRESETS, Action, FaultEngine, FaultRuleError, RequestInfo
+from mock_server.core.fault_actions import PRESETS, Action, FaultRuleError
+from mock_server.core.faults import FaultEngine, RequestInfo
 
 
 def req(op="create_session", provider="dodo", ns="dodo:a", body=None, method="POST", path="/checkouts"):

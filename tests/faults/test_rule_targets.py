@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from mock_server.control.client import ControlAPIError
-from mock_server.core.faults import FaultEngine, FaultRuleError
+from mock_server.core.fault_actions import FaultRuleError
+from mock_server.core.faults import FaultEngine
 
 
 def add(client, rule):
