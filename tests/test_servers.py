@@ -119,3 +119,15 @@ def test_the_first_line_is_printed_once_the_server_accepts_connections(server):
         proc.terminate()
         proc.communicate(timeout=15)
     assert proc.returncode == 0
+
+
+def test_stopping_a_server_whose_trigger_is_already_closed_does_not_raise():
+    from mock_server.app import create_app
+    from mock_server.config import Settings
+    from mock_server.server import Server
+
+    app = create_app(Settings(port=0))
+    server = Server(app, "127.0.0.1", 0, threads=2).start()
+    server._server.trigger.close()  # as when waitress's loop closed it on its way out
+    server.stop(timeout=0.5)
+    assert app.extensions["paymock"].shutdown.is_set()
