@@ -81,14 +81,12 @@ def _freeze_survivors(phase: str, info: dict) -> None:
 
 
 def _server_class(name: str):
+    # Settings already refused any other name (config.py says which servers there are and why).
     if name == "granian":
         from .granian_server import GranianServer
         return GranianServer
-    if name == "waitress":
-        from .server import Server
-        return Server
-    raise ValueError(f"unknown server {name!r}: use waitress (the default; injects every fault) "
-                     "or granian (about 3x the throughput; no connection faults)")
+    from .server import Server
+    return Server
 
 
 def _fixtures_generate(args) -> int:

@@ -17,6 +17,7 @@ ACTION_KEYS = {"status", "body", "message", "headers", "latency_ms", "latency_ra
 # What an action may say at each kind of place a rule fires (a rule's provider names the place;
 # a rule with no provider may fire anywhere, and each place ignores what does not apply to it).
 # Everywhere: an error status or a connection fault makes the call fail, latency delays it.
+SITE_NAMES = {"api": "an API answer", "psp": "a psp call", "webhook": "a webhook delivery"}
 SITE_FIELDS = {
     "api": ACTION_KEYS - {"decline", "webhook", "webhook_delay"},
     "psp": {"status", "latency_ms", "latency_range_ms", "connection", "hang_seconds", "decline",
@@ -126,11 +127,11 @@ class Action:
 
     def check_site(self, site: str, where: str) -> None:
         """Refuse what means nothing where the rule fires (a patch on a webhook delivery...)."""
-        stray = self.fields_set() - SITE_FIELDS[site] - {"hang_seconds"}
+        stray = self.fields_set() - SITE_FIELDS[site]
         if stray:
             raise FaultRuleError(f"{where}: {', '.join(sorted(stray))} cannot apply to "
-                                 f"{'an API answer' if site == 'api' else f'a {site} call' if site == 'psp' else 'a webhook delivery'}; "
-                                 f"allowed there: {', '.join(sorted(SITE_FIELDS[site] - {'preset'}))}")
+                                 f"{SITE_NAMES[site]}; allowed there: "
+                                 f"{', '.join(sorted(SITE_FIELDS[site] - {'preset'}))}")
 
     def delay_seconds(self, rng: random.Random) -> float:
         if self.latency_range_ms:

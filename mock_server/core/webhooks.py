@@ -38,7 +38,6 @@ class Outbox:
     faults: object = None
     timeout: float = 15.0
     senders: int = 4
-    poll: float = 0.05
     channels: dict = field(default_factory=dict)
     endpoints: dict = field(default_factory=dict)
     shutdown: threading.Event | None = None   # the server's: sending ends with it

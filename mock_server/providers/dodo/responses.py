@@ -68,13 +68,13 @@ def _authenticate():
         raise ApiError(401, "Missing or invalid API key: send `Authorization: Bearer <API key>`",
                        "UNAUTHORIZED")
     key = key.strip()
-    allowed = current_app._get_current_object().extensions["paymock.dodo.keys"]
+    extensions = current_app._get_current_object().extensions
+    allowed = extensions["paymock.dodo.keys"]
     if allowed and key not in allowed:
         raise ApiError(401, "Invalid API key: this server accepts only the keys it was started "
                        "with (PAYMOCK_DODO_API_KEYS)", "UNAUTHORIZED")
     state.namespace = namespace = credential_namespace("dodo", key)
-    fault_http.intercept(current_app._get_current_object().extensions["paymock.provider.dodo"],
-                         namespace)
+    fault_http.intercept(extensions["paymock.provider.dodo"], namespace)
 
 
 def _ns(core=None):
