@@ -97,21 +97,29 @@ class GranianServer(Serving):
 
     def serve_forever(self, ready=None) -> None:
         """Block until SIGINT or SIGTERM; then finish in-flight requests and return. `ready` is
-        called once a connection to the port succeeds (granian's worker opens its own socket, so
-        no hook of granian's marks that moment)."""
+        called once, when the port is known to listen: a connection to it succeeded, or a request
+        arrived, whichever comes first (granian's worker opens its own socket, so no hook of
+        granian's marks that moment, and a polling thread alone can lose the race to a client
+        that connects and stops the server at once, as a test does)."""
         logging.getLogger("granian").setLevel(logging.ERROR)
+        app = self.app
         if ready is not None:
-            threading.Thread(target=self._when_listening, args=(ready,), daemon=True).start()
+            once = _Once(ready)
+            threading.Thread(target=self._when_listening, args=(once,), daemon=True).start()
+
+            def app(environ, start_response):
+                if not once.done:
+                    once()
+                return self.app(environ, start_response)
         try:
-            self._server.serve(target_loader=lambda *_args, **_kw: self.app, wrap_loader=False)
+            self._server.serve(target_loader=lambda *_args, **_kw: app, wrap_loader=False)
         finally:
             self.core.shutdown.set()
-
 
     def _when_listening(self, ready, timeout: float = 30.0) -> None:
         host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(self.host, self.host)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not self.core.shutdown.is_set():
+        while time.monotonic() < deadline and not self.core.shutdown.is_set() and not ready.done:
             try:
                 socket.create_connection((host, self.port), timeout=0.5).close()
             except OSError:
@@ -119,6 +127,21 @@ class GranianServer(Serving):
                 continue
             ready()
             return
+
+
+class _Once:
+    """Call `fn` the first time only, whichever thread gets there first."""
+
+    def __init__(self, fn):
+        self._fn = fn
+        self._lock = threading.Lock()
+        self.done = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            if not self.done:
+                self.done = True
+                self._fn()
 
 
 def _family(host: str) -> int:
