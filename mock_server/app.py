@@ -1,6 +1,7 @@
 """create_app(settings): wires the core, the providers and the control API into one Flask app."""
 from __future__ import annotations
 
+import copy
 import time
 
 from flask import Flask, g, request
@@ -13,7 +14,8 @@ from .control.routes import ControlError, render_control_error
 from .control.payments import bp as control_payments_bp
 from .control.routes import bp as control_bp
 from .control.webhooks import bp as control_webhooks_bp
-from . import guards, operations
+from . import guards
+from .http import routes
 from .core import fault_http, psp
 from .core.clock import Clock
 from .core.http import json_response
@@ -41,19 +43,23 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.extensions["paymock"] = core
     app.extensions["paymock.settings"] = settings
-    providers = app.extensions["paymock.providers"] = registered()
+    # Each app its own copy of every registered provider: what register() keeps (handlers,
+    # accepted keys) belongs to this app, not to the others a test process builds.
+    providers = app.extensions["paymock.providers"] = tuple(copy.copy(p) for p in registered())
+    app.extensions["paymock.idempotency"] = core.idempotency
     guards.install(app, core, settings)
     _wire_payments(app, core, settings)
+    operations = app.extensions["paymock.operations"] = []
     for provider in providers:
+        core.contracts[provider.name] = provider.load_contract()
         provider.register(app, core, catalog)
+        operations.extend(routes.mount(app, core, provider))
     app.register_blueprint(control_bp, url_prefix="/_mock")
     app.register_blueprint(control_faults_bp, url_prefix="/_mock")
     app.register_blueprint(control_payments_bp, url_prefix="/_mock")
     app.register_blueprint(control_webhooks_bp, url_prefix="/_mock")
     app.register_blueprint(hosted_bp)
     _declare_fault_targets(core, app.extensions["paymock.webhooks"])
-    # After every provider route: what is documented but not routed answers 501.
-    app.extensions["paymock.operations"] = operations.mount(app, providers, core.contracts)
     if settings.webhook_url:
         app.extensions["paymock.webhooks"].add_endpoint(settings.webhook_url)
     _install_hooks(app, core)

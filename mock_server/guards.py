@@ -19,7 +19,7 @@ TOKEN_HEADER = "X-Paymock-Control-Token"
 
 def install(app, core, settings) -> None:
     """Hooks create_app adds: the control-token check, the 413 envelope, state components."""
-    register_core(core.persistence, core, lambda: app.extensions.get("paymock.idempotency"))
+    register_core(core.persistence, core)
     app.json = SafeJSONProvider(app)
     token = (settings.control_token or "").encode()
 

@@ -106,7 +106,7 @@ def namespaces():
 @bp.get("/operations")
 def list_operations():
     """Every documented operation of every provider, and whether paymock emulates it."""
-    from ..operations import describe
+    from ..http.routes import describe
 
     return json_response(describe(current_app.extensions["paymock.operations"]))
 

@@ -1,7 +1,7 @@
 """Carrying out fault actions on a Flask request.
 
-Providers call `intercept(provider, namespace)` once they know who is calling; the engine decides,
-and this module sleeps, answers with the documented body, arms a post-action ("commit then fail",
+The request pipeline calls `intercept(provider, namespace, operation)` once it knows who is
+calling; the engine decides, and this module sleeps, answers with the documented body, arms a post-action ("commit then fail",
 mangled bodies) for `after_request`, or asks the server to reset or drop the connection.
 Documented bodies come from the contract: the `example` of the operation's response for that
 status. Undocumented statuses get the provider's envelope with the HTTP reason phrase.
@@ -77,14 +77,13 @@ def mangle(response: Response, action: Action) -> Response:
     return response
 
 
-def intercept(provider, namespace: str | None, body=None) -> None:
-    """Apply the fault that fires for this request, if any. Call after authentication."""
+def intercept(provider, namespace: str | None, operation: str | None, body=None) -> None:
+    """Apply the fault that fires for this request of `operation`, if any. Called by the request
+    pipeline after authentication."""
     core = current_app._get_current_object().extensions["paymock"]
     if not core.faults and "HTTP_X_PAYMOCK_FAULT" not in request._get_current_object().environ:
         return  # the common case: no rules and no header, nothing to match the request against
     subpath = request.path[len(provider.mount):] or "/"
-    op = core.contracts[provider.name].match(request.method, subpath)
-    operation = op.operation_id if op else None
     action = _header_action(provider) if FAULT_HEADER in request.headers else None
     if action is None and core.faults:
         if body is None and core.faults.needs_body:

@@ -187,22 +187,10 @@ class AutoSaver:
 
 
 # -- the core's components -----------------------------------------------------------------------
-def register_core(persistence: Persistence, core, idempotency=None) -> None:
+def register_core(persistence: Persistence, core) -> None:
     """Register the clock, the store, the fault rules and the idempotency cache, each by its own
-    dump()/load(). `idempotency` is the cache or a callable returning it (it may be created
-    later, by a provider)."""
+    dump()/load()."""
     persistence.register("clock", core.clock.dump, core.clock.load)
     persistence.register("store", core.store.dump, core.store.load)
     persistence.register("faults", core.faults.dump, core.faults.load)
-    if idempotency is None:
-        return
-    book = idempotency if callable(idempotency) else (lambda: idempotency)
-
-    def dump():
-        return [] if book() is None else book().dump()
-
-    def load(data):
-        if book() is not None:
-            book().load(data)
-
-    persistence.register("idempotency", dump, load)
+    persistence.register("idempotency", core.idempotency.dump, core.idempotency.load)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .clock import Clock
 from .contracts import Contract
 from .faults import FaultEngine
+from .idempotency import Idempotency
 from .journal import Journal
 from .scheduler import Scheduler
 from .store import Store
@@ -25,6 +26,8 @@ class Core:
     # provider name -> callable(credential-ish string) -> namespace name, for the control API
     providers: dict[str, object] = field(default_factory=dict)
     faults: FaultEngine | None = None
+    # Idempotency keys' first answers, for the operations a provider declares idempotent.
+    idempotency: Idempotency | None = None
     # kind -> callable(id): expire something that is not a store object (e.g. Waffo "token")
     expirers: dict[str, object] = field(default_factory=dict)
     # Set when the server stops, so that injected latency and hangs end with it.
@@ -38,6 +41,8 @@ class Core:
     def __post_init__(self):
         if self.faults is None:
             self.faults = FaultEngine(self.clock)
+        if self.idempotency is None:
+            self.idempotency = Idempotency(self.clock)
         if self.scheduler is None:
             self.scheduler = Scheduler(self.clock, self.shutdown)
             self.scheduler.add("store.sweep", self._sweep_store)

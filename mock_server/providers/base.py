@@ -5,14 +5,64 @@ subclass. Everything outside the package reaches it through an instance from
 `mock_server.providers.registered()`:
 core and the HTTP layer never import a provider, and no module object stands in for one.
 
-This is the interface as far as paymock's layers use it today; it grows as the rest of the
-architecture step (one request pipeline, routes from the contract) moves the providers' own
-pipelines behind it.
+A provider does not route requests itself: the HTTP layer builds its URL map from the
+provider's contract (one rule per documented operation) and runs every request through one
+pipeline (mock_server/http/pipeline.py) that asks the provider only what differs between APIs:
+how a credential becomes a `Caller`, which operations take an idempotency key, how errors and
+answers are wrapped, and which handler serves an operation (`@handler("operationId")`).
 """
 from __future__ import annotations
 
 import abc
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..core.errors import ApiError
+from ..core.request import Caller, Request
+
+Handler = Callable[[Request], Any]
+_HANDLES = "__paymock_operation__"
+
+
+def handler(operation_id: str):
+    """Mark a method as the handler of one operation of the provider's contract (LocalStack's
+    `@handler`): `handlers_of(obj)` collects the marked methods of an object."""
+
+    def mark(func):
+        setattr(func, _HANDLES, operation_id)
+        return func
+
+    return mark
+
+
+def handlers_of(obj) -> dict[str, Handler]:
+    """{operationId: bound method} for every `@handler` method of `obj`."""
+    found: dict[str, Handler] = {}
+    for name in dir(type(obj)):
+        operation_id = getattr(getattr(type(obj), name, None), _HANDLES, None)
+        if operation_id is None:
+            continue
+        if operation_id in found:
+            raise ValueError(f"two handlers for {operation_id}: {found[operation_id].__name__} "
+                             f"and {name}")
+        found[operation_id] = getattr(obj, name)
+    return found
+
+
+@dataclass(frozen=True)
+class IdempotencyPolicy:
+    """Which requests may carry an idempotency key, and in what header. The first 2xx answer
+    for a key is replayed for it (core/idempotency.py keeps the books)."""
+
+    header: str
+    #: The error code (or layer) the provider's envelope gives a bad or busy key.
+    error_code: str | None = None
+    #: Operations that take a key (None: every operation).
+    operations: frozenset[str] | None = None
+
+    def applies(self, operation_id: str) -> bool:
+        return self.operations is None or operation_id in self.operations
 
 
 class PaymentPages(abc.ABC):
@@ -46,17 +96,50 @@ class Provider(abc.ABC):
     mount: ClassVar[str]
     #: Its answers to the PSP page, when it hands buyers to the fake PSP (None: it does not).
     payment_pages: PaymentPages | None = None
+    #: Whether (and where) its API takes idempotency keys (None: it does not).
+    idempotency: IdempotencyPolicy | None = None
+
+    def load_contract(self):
+        """Its contract (core.contracts.Contract), from contracts/<name>/openapi.json: the
+        routes, the validation and the fault targets all come from it."""
+        from ..core.contracts import Contract
+        return Contract.load(self.name)
 
     @abc.abstractmethod
     def register(self, app, core, catalog: dict) -> None:
-        """Mount the provider on the app: load its contract into `core.contracts`, seed the
-        store from `catalog`, wire payments and webhooks, add its routes, hosted pages and
-        control routes."""
+        """Set the provider up on the app once its contract is in `core.contracts`: seed the
+        store from `catalog`, wire payments and webhooks, add hosted pages and control routes.
+        Its API routes are not added here: the HTTP layer builds them from the contract."""
+
+    @abc.abstractmethod
+    def handlers(self) -> Mapping[str, Handler]:
+        """{operationId: handler} for every operation it emulates (after `register`). An
+        operation of the contract without a handler answers 501; a handler whose operation
+        the contract lacks stops the start."""
+
+    @abc.abstractmethod
+    def authenticate(self, request) -> Caller:
+        """The caller a request's credential stands for, or raise ApiError (401, 403, ...).
+        `request` (http/pipeline.Incoming) has `method`, `path` (below the mount), `headers`,
+        `environ`, `operation_id` and `body()` (the raw bytes)."""
 
     @abc.abstractmethod
     def render_error(self, status: int, code: str | None, message: str, headers: dict | None = None):
         """An error answer in the provider's own envelope (a Flask response): faults, 404, 405,
         413 and 500 use it for any path under the mount."""
+
+    def envelope(self, data):
+        """A handler's result as the API sends it (default: as is)."""
+        return data
+
+    def body_error(self, message: str, operation_id: str) -> ApiError:
+        """The answer to a body that is not JSON at all (`message` says why)."""
+        return ApiError(400, message)
+
+    def validation_error(self, error, operation_id: str) -> ApiError:
+        """The answer to a body or query the contract refuses (core.contracts.RequestInvalid:
+        `field`, `message`, and `code` when the contract names one)."""
+        return ApiError(400, error.message, error.code)
 
     def generate_catalog(self, seed: int, generated_at: float) -> dict | None:
         """This provider's section of a catalog `paymock fixtures generate` writes (the same seed

@@ -15,9 +15,13 @@ def test_the_built_in_providers_are_instances_of_the_interface():
     assert for_path(providers, "/dodox/checkouts") is None and for_path(providers, "/_mock/faults") is None
 
 
-def test_an_app_mounts_what_the_registry_holds():
-    app = create_app()
-    assert app.extensions["paymock.providers"] == registered()
+def test_an_app_mounts_what_the_registry_holds_each_app_its_own_copy():
+    first, second = create_app(), create_app()
+    mounted = first.extensions["paymock.providers"]
+    assert [type(p) for p in mounted] == [type(p) for p in registered()]
+    # What register() keeps (handlers bound to this app's state, accepted keys) is per app.
+    assert not set(map(id, mounted)) & set(map(id, second.extensions["paymock.providers"]))
+    assert not set(map(id, mounted)) & set(map(id, registered()))
 
 
 def test_a_second_provider_with_a_taken_name_is_refused():
@@ -25,6 +29,12 @@ def test_a_second_provider_with_a_taken_name_is_refused():
         name, mount = "dodo", "/elsewhere"
 
         def register(self, app, core, catalog):
+            pass
+
+        def handlers(self):
+            return {}
+
+        def authenticate(self, request):
             pass
 
         def render_error(self, status, code, message, headers=None):

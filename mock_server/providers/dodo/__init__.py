@@ -3,16 +3,16 @@ from __future__ import annotations
 
 from functools import partial
 
-from ...core.contracts import Contract
+from ...core.errors import ApiError
 from ...core.psp import MockPsp
-from ..base import Provider
+from ..base import Provider, handlers_of
 from ..base import register as register_provider
-from . import hosted, models
+from . import auth, hosted, models
 from .catalog import generate as generate_section
-from . import responses
 from . import webhooks
+from .errors import render_error
+from .handlers import DodoHandlers
 from .payments import EVENTS, DodoPayments
-from .responses import bp
 
 NAME = "dodo"
 MOUNT = "/dodo"
@@ -23,33 +23,47 @@ class Dodo(Provider):
     mount = MOUNT
     payment_pages = hosted.PAGES
 
+    def __init__(self):
+        self._handlers = {}
+        self._keys = frozenset()
+
     def register(self, app, core, catalog: dict) -> None:
-        app.extensions["paymock.provider.dodo"] = self  # the routes' way back to this instance
-        _register(app, core, catalog)
+        app.extensions["paymock.provider.dodo"] = self
+        backend = _register(app, core, catalog)
+        settings = app.extensions["paymock.settings"]
+        self._keys = frozenset(key.strip() for key in settings.dodo_api_keys.split(",")
+                               if key.strip())
+        self._handlers = handlers_of(DodoHandlers(backend))
+
+    def handlers(self):
+        return self._handlers
+
+    def authenticate(self, request):
+        return auth.authenticate(request.environ, self._keys)
 
     def render_error(self, status, code, message, headers=None):
-        return responses.render_error(status, code, message, headers)
+        return render_error(status, code, message, headers)
+
+    def body_error(self, message, operation_id):
+        return ApiError(422, message, "INVALID_REQUEST_BODY")
+
+    def validation_error(self, error, operation_id):
+        return ApiError(422, error.message, error.code or "INVALID_REQUEST_BODY")
 
     def generate_catalog(self, seed, generated_at):
         return generate_section(seed, generated_at)
 
 
-def _register(app, core, catalog: dict) -> None:
-    core.contracts[NAME] = Contract.load(NAME)
+def _register(app, core, catalog: dict) -> models.DodoBackend:
     core.store.add_seeder(f"{NAME}:", lambda _ns: models.seed(catalog))
     core.store.add_view(f"{NAME}:", models.SESSION, models.view)
     business_id = catalog.get("dodo", {}).get("business_id", "bus_paymock")
     app.extensions["paymock.dodo"] = models.DodoBackend(
         core.clock, partial(_checkout_url, core), business_id
     )
-    settings = app.extensions["paymock.settings"]
-    app.extensions["paymock.dodo.keys"] = frozenset(
-        key.strip() for key in settings.dodo_api_keys.split(",") if key.strip()
-    )
-    _wire_payments(app, core, app.extensions["paymock.dodo"], settings)
-    app.url_map.converters["session_id"] = responses.SessionIdConverter
-    app.register_blueprint(bp, url_prefix=MOUNT)
+    _wire_payments(app, core, app.extensions["paymock.dodo"], app.extensions["paymock.settings"])
     app.register_blueprint(hosted.bp)
+    return app.extensions["paymock.dodo"]
 
 
 def _checkout_url(core, session_id: str) -> str:

@@ -3,22 +3,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...core.contracts import Contract
-from ...core.idempotency import Idempotency
 from ...core.clock import iso
-from . import control, hosted, models, responses
-from .catalog import generate as generate_section
-from .auth import MerchantRegistry, TokenIssuer
-from .gateway import Gateway
+from ...core.errors import ApiError
+from ...core.idempotency import Idempotency
 from ...core.psp import MockPsp
-from ..base import Provider
+from ..base import IdempotencyPolicy, Provider, handlers_of
 from ..base import register as register_provider
-from .responses import bp
-from . import webhooks
+from . import control, hosted, models, webhooks
+from .auth import AuthFailed, MerchantRegistry, TokenIssuer
+from .catalog import generate as generate_section
+from .errors import OPERATION_LAYER, render_error
+from .gateway import API_KEY, SLUG, TOKEN, Gateway
+from .handlers import WaffoHandlers
 from .payments import WaffoPayments
 
 NAME = "waffo"
 MOUNT = "/waffo"
+# The contract's security schemes, as the credential kinds the gateway knows.
+SCHEMES = {frozenset({"merchantId", "timestamp", "signature"}): API_KEY,
+           frozenset({"storeSlug"}): SLUG, frozenset({"sessionToken"}): TOKEN}
 
 
 @dataclass
@@ -35,21 +38,57 @@ class WaffoProvider(Provider):
     name = NAME
     mount = MOUNT
     payment_pages = hosted.WaffoPaymentPages()
+    idempotency = IdempotencyPolicy("X-Idempotency-Key", error_code="gateway")
+
+    def __init__(self):
+        self._handlers = {}
+        self._gateway = None
+        self._credentials: dict[str, tuple[str, ...]] = {}
 
     def register(self, app, core, catalog: dict) -> None:
-        app.extensions["paymock.provider.waffo"] = self  # the routes' way back to this instance
-        _register(app, core, catalog)
+        app.extensions["paymock.provider.waffo"] = self
+        waffo = _register(app, core, catalog)
+        self._gateway = waffo.gateway
+        self._credentials = _credentials(core.contracts[NAME])
+        self._handlers = handlers_of(WaffoHandlers(waffo.backend))
+
+    def handlers(self):
+        return self._handlers
+
+    def authenticate(self, request):
+        try:
+            return self._gateway.authenticate(request, self._credentials[request.operation_id])
+        except AuthFailed as exc:
+            # One documented wire message; the reason rides in a header so a tester sees why.
+            raise ApiError(401, "Authentication failed", "gateway",
+                           {"X-Paymock-Auth-Reason": exc.reason[:300]}) from None
 
     def render_error(self, status, code, message, headers=None):
-        return responses.render_error(status, code, message, headers)
+        return render_error(status, code, message, headers)
+
+    def envelope(self, data):
+        return {"data": data}
+
+    def body_error(self, message, operation_id):
+        return ApiError(400, "Invalid JSON body", "gateway")
+
+    def validation_error(self, error, operation_id):
+        return ApiError(400, error.message, error.code or OPERATION_LAYER.get(operation_id, "order"))
 
     def generate_catalog(self, seed, generated_at):
         return generate_section(seed, iso(generated_at))
 
 
-def _register(app, core, catalog: dict) -> None:
+def _credentials(contract) -> dict[str, tuple[str, ...]]:
+    """operationId -> the credential kinds it takes, in the order its `security` lists them."""
+    return {op_id: tuple(SCHEMES[frozenset(requirement)]
+                         for requirement in contract.document["paths"][op.path][op.method.lower()]
+                         .get("security", []))
+            for op_id, op in contract.operations.items()}
+
+
+def _register(app, core, catalog: dict) -> Waffo:
     section = catalog.get("waffo", {})
-    core.contracts[NAME] = Contract.load(NAME)
     registry = MerchantRegistry()
     for merchant in section.get("merchants", []):
         for key in merchant.get("keys", []):
@@ -58,7 +97,7 @@ def _register(app, core, catalog: dict) -> None:
     slugs = {store["slug"]: (store["merchantId"], store["id"]) for store in section.get("stores", [])}
     tokens = TokenIssuer(core.clock)
     settings = app.extensions.get("paymock.settings")
-    gateway = Gateway(core, registry, tokens, MOUNT, slugs,
+    gateway = Gateway(core, registry, tokens, slugs,
                       lenient=Gateway.lenient_from_env(settings) if settings else False)
     psp = MockPsp(lambda checkout_id: core.url(f"/psp/waffo/{checkout_id}"), core.faults,
                   core.shutdown)
@@ -67,16 +106,15 @@ def _register(app, core, catalog: dict) -> None:
         lambda slug, session_id: core.url(f"/checkout/waffo/store/{slug}/checkout/{session_id}"),
         psp)
     _wire_payments(app, core, backend, settings)
-    # One idempotency book per server, shared by any provider that wants one.
-    idempotency = app.extensions.setdefault("paymock.idempotency", Idempotency(core.clock))
+    idempotency = core.idempotency
     core.store.add_seeder(f"{NAME}:", lambda name: models.seed_objects(section,
                                                                        gateway.merchant_of(name)))
     core.providers[NAME] = gateway.namespace_name
     core.expirers["token"] = tokens.expire
-    app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency)
-    app.register_blueprint(bp, url_prefix=MOUNT)
+    waffo = app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency)
     app.register_blueprint(control.bp, url_prefix="/_mock/waffo")
     app.register_blueprint(hosted.bp)
+    return waffo
 
 
 def _wire_payments(app, core, backend, settings) -> None:

@@ -16,12 +16,13 @@ def error(status: int, message: str, layer: str) -> ApiError:
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling, after the gateway checked the credential."""
+    """Who is calling, after the gateway checked the credential (a core.request.Caller)."""
     kind: str  # "api_key" | "store_slug" | "session_token"
     merchant_id: str
     environment: str
     store_id: str | None = None  # store-slug and session-token callers are bound to one store
     buyer_identity: str | None = None
+    namespace: str = ""  # the merchant's (the gateway fills it in)
 
 
 def normalise_email(email: str | None) -> str | None:

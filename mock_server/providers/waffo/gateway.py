@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from dataclasses import replace
 
 from ...core.http import credential_namespace
 from .auth import ENVIRONMENTS, AuthFailed, MerchantRegistry, TokenIssuer
@@ -19,12 +20,11 @@ LENIENT_ENV = "PAYMOCK_WAFFO_LENIENT"
 
 
 class Gateway:
-    def __init__(self, core, registry: MerchantRegistry, tokens: TokenIssuer, mount: str,
+    def __init__(self, core, registry: MerchantRegistry, tokens: TokenIssuer,
                  slugs: dict[str, tuple[str, str]], lenient: bool = False):
         self.core = core
         self.registry = registry
         self.tokens = tokens
-        self.mount = mount
         self.slugs = slugs  # store slug -> (owning merchant id, store id)
         self._lenient = lenient
         self._namespaces: dict[str, str] = {}  # namespace name -> merchant id (for seeding)
@@ -58,6 +58,8 @@ class Gateway:
 
     # -- credentials --------------------------------------------------------------------------
     def authenticate(self, request, allowed: tuple[str, ...]) -> Caller:
+        """The caller of a request (the pipeline's Incoming) presenting one of the `allowed`
+        credential kinds (from the operation's `security` in the contract)."""
         headers = request.headers
         sent = request.environ  # which headers came: werkzeug's `headers` raises inside for a miss
         presented = []
@@ -75,22 +77,24 @@ class Gateway:
             raise AuthFailed(f"no credentials; this endpoint takes {' or '.join(allowed)}")
         kind = usable[0]
         if kind == API_KEY:
-            return self._api_key(request)
+            caller = self._api_key(request)
         # The credential is judged before the header: a bad token is a 401 with or without it.
-        if kind == TOKEN:
-            return self._session_token(headers)
-        return self._store_slug(headers)
+        elif kind == TOKEN:
+            caller = self._session_token(headers)
+        else:
+            caller = self._store_slug(headers)
+        return replace(caller, namespace=self.namespace_name(caller.merchant_id))
 
     def _api_key(self, request) -> Caller:
         headers = request.headers
         merchant_id = headers.get("X-Merchant-Id", "")
-        path = request.path[len(self.mount):] if request.path.startswith(self.mount) else request.path
+        path = request.path  # below the mount: what the SDK signs
         # The mock clock decides freshness, but the SDK stamps wall-clock time, so a timestamp
         # fresh by the wall clock is accepted too after a test has moved the mock clock.
         candidates = (self.core.clock.now(), time.time())
         environment = self.registry.verify(
             merchant_id, headers.get("X-Timestamp", ""), headers.get("X-Signature", ""), path,
-            request.get_data(cache=True), candidates, self.lenient)
+            request.body(), candidates, self.lenient)
         # The key decides the environment; an X-Environment sent anyway must still be a real one.
         if "HTTP_X_ENVIRONMENT" in request.environ:
             self._environment(headers)

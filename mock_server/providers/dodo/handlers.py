@@ -1,0 +1,59 @@
+"""Dodo's operations, by the operationIds of contracts/dodo/openapi.json.
+
+Each handler takes the pipeline's plain request (namespace, path and query parameters, the body
+the contract already validated) and returns the answer's data; the rules live in `DodoBackend`
+(models.py) and `DodoPayments` (payments.py).
+"""
+from __future__ import annotations
+
+from ...core.request import Request
+from ..base import handler
+from .models import DodoBackend
+
+
+class DodoHandlers:
+    def __init__(self, backend: DodoBackend):
+        self.backend = backend
+
+    @handler("create_session")
+    def create_session(self, req: Request):
+        return self.backend.create_session(req.ns, req.body)
+
+    @handler("preview_session")
+    def preview_session(self, req: Request):
+        return self.backend.preview_session(req.ns, req.body)
+
+    @handler("get_checkout_sessions_status")
+    def session_status(self, req: Request):
+        return self.backend.session_status(req.ns, req.path["id"])
+
+    @handler("list_products_handler")
+    def list_products(self, req: Request):
+        query = req.query
+        return self.backend.list_products(
+            req.ns, page_size=query.get("page_size", 10), page_number=query.get("page_number", 0),
+            recurring=query.get("recurring"), archived=query.get("archived"))
+
+    @handler("get_product_handler")
+    def get_product(self, req: Request):
+        return self.backend.get_product(req.ns, req.path["id"])
+
+    @handler("create_customer")
+    def create_customer(self, req: Request):
+        return self.backend.create_customer(req.ns, req.body)
+
+    @handler("get_customer_handler")
+    def get_customer(self, req: Request):
+        return self.backend.get_customer(req.ns, req.path["customer_id"])
+
+    @handler("get_discount_by_code_handler")
+    def get_discount_by_code(self, req: Request):
+        return self.backend.get_discount_by_code(req.ns, req.path["code"])
+
+    @handler("list_payments_handler")
+    def list_payments(self, req: Request):
+        return self.backend.payments.list(req.ns, req.query)
+
+    @handler("get_payment_handler")
+    def get_payment(self, req: Request):
+        return self.backend.payments.get(req.ns, req.path["payment_id"])

@@ -1,0 +1,65 @@
+"""A provider that exists only for tests: one package and one contract file, registered by a test,
+to show that everything paymock does for Dodo and Waffo (auth, namespaces, faults, idempotency,
+the journal, the control API, 501s, `paymock contract`) comes from the provider interface and
+nothing else. Nothing outside this folder names it.
+
+Its API: `Authorization: Bearer <token>` (each token its own namespace), things with a name,
+`Idempotency-Key` on creates, errors as {"toy_error": {status, code, message}}.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from pathlib import Path
+
+from flask import jsonify
+
+from mock_server.core.contracts import Contract
+from mock_server.core.errors import ApiError
+from mock_server.core.request import KeyCaller, Request
+from mock_server.providers.base import IdempotencyPolicy, Provider, handler, handlers_of
+
+CONTRACT = Path(__file__).with_name("openapi.json")
+
+
+class ToyHandlers:
+    @handler("createThing")
+    def create(self, req: Request):
+        thing = {"id": f"thg_{secrets.token_hex(6)}", "name": req.body["name"]}
+        req.ns.put("thing", thing["id"], thing)
+        return thing
+
+    @handler("getThing")
+    def get(self, req: Request):
+        thing = req.ns.get("thing", req.path["thing_id"])
+        if thing is None:
+            raise ApiError(404, f"no thing {req.path['thing_id']}", "NOT_FOUND")
+        return thing
+    # deleteThing is documented and has no handler: it answers 501.
+
+
+class Toy(Provider):
+    name, mount = "toy", "/toy"
+    idempotency = IdempotencyPolicy("Idempotency-Key", "IDEMPOTENCY", frozenset({"createThing"}))
+
+    def load_contract(self):
+        return Contract(json.loads(CONTRACT.read_text()), "urn:paymock:contract:toy")
+
+    def register(self, app, core, catalog):
+        pass  # no catalog, no hosted pages: its state is what its clients create
+
+    def handlers(self):
+        return handlers_of(ToyHandlers())
+
+    def authenticate(self, request):
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ApiError(401, "send Authorization: Bearer <token>", "UNAUTHENTICATED")
+        return KeyCaller("toy:" + hashlib.sha256(token.encode()).hexdigest()[:16], "token")
+
+    def render_error(self, status, code, message, headers=None):
+        response = jsonify(toy_error={"status": status, "code": code or "ERROR", "message": message})
+        response.status_code = status
+        response.headers.update(headers or {})
+        return response
