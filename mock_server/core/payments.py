@@ -102,6 +102,7 @@ class Payments:
             payment.update(psp_checkout_id=psp_checkout_id, checkout_url=url)
             if decline:
                 payment["forced_decline"] = cards.reason_code(decline)
+            ns.save(PAYMENT, payment["id"], payment)
             ns.put(PSP_CHECKOUT, psp_checkout_id, {"id": psp_checkout_id, "payment_id": payment["id"]})
 
     @staticmethod
@@ -135,7 +136,15 @@ class Payments:
     # -- the state machine -------------------------------------------------------------------
     def transition(self, ns: Namespace, payment: dict, status: str, reason: str | None = None,
                    **details) -> dict:
+        """Move the payment (a copy from the store) and save it; the provider's listener sees
+        it first and may add to it."""
         with ns.lock:
+            # The stored payment is the truth: another request may have moved it since this
+            # copy was read (two tabs paying one checkout must not both succeed).
+            current = ns.get(PAYMENT, payment["id"], include_expired=True)
+            if current is not None:
+                payment.clear()
+                payment.update(current)
             previous = payment["status"]
             if status not in TRANSITIONS[previous]:
                 raise TransitionError(f"payment {payment['id']} is {previous}; it cannot become {status}")
@@ -150,6 +159,7 @@ class Payments:
             listener = self._listeners.get(payment["provider"])
             if listener is not None:
                 listener.on_event(ns, payment, previous)
+            ns.save(PAYMENT, payment["id"], payment)
         return payment
 
     def pay_card(self, ns: Namespace, payment: dict, card: cards.Card) -> dict:
@@ -170,6 +180,7 @@ class Payments:
         return self._succeed(ns, payment)
 
     def challenge(self, ns: Namespace, payment: dict, approved: bool) -> dict:
+        payment.update(ns.get(PAYMENT, payment["id"], include_expired=True) or {})
         if payment["status"] != ACTION:
             raise TransitionError(f"payment {payment['id']} is {payment['status']}; there is no "
                                   "3D Secure challenge to answer")

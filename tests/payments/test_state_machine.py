@@ -140,6 +140,7 @@ def test_sweep_cancels_payments_whose_checkout_expired(env):
     assert payments.sweep() == 0
     expired["flag"] = True
     assert payments.sweep() == 1
+    payment = payments.get(ns, payment["id"])  # the store holds the truth; `payment` was a copy
     assert (payment["status"], payment["reason"]) == ("cancelled", "SESSION_EXPIRED")
     assert payments.sweep() == 0
 

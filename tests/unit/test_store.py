@@ -22,7 +22,10 @@ def test_new_namespaces_are_seeded_with_their_own_copies():
     _, store = make_store()
     store.add_seeder("dodo:", lambda name: [("product", "p1", {"name": "Book", "ns": name})])
     a, b = store.namespace("dodo:a"), store.namespace("dodo:b")
-    a.get("product", "p1")["name"] = "changed in a"
+    changed = a.get("product", "p1")
+    changed["name"] = "changed in a"
+    a.save("product", "p1", changed)
+    assert a.get("product", "p1")["name"] == "changed in a"
     assert b.get("product", "p1")["name"] == "Book"
     assert store.namespace("waffo:x").get("product", "p1") is None  # other prefix: not seeded
 
@@ -105,3 +108,41 @@ def test_eviction_releases_the_objects():
     gc.collect()
     assert ns.count() == 0
     assert ns._expiries == []  # the expiry heap is drained too, not only the objects
+
+
+def test_every_kind_is_stored_packed_outside_the_garbage_collector_and_read_as_copies():
+    """One representation for every provider and kind: each object as its JSON in one bytes, so
+    that 100,000 live objects cost a full collection next to nothing (docs/architecture.md)."""
+    import gc
+
+    store = Store(Clock())
+    ns = store.namespace("any:1")
+    obj = {"id": "o1", "amount": 5, "nested": {"a": [1, 2]}, "ok": True, "tail": None}
+    ns.put("whatever", "o1", obj)
+    entry = ns._kinds["whatever"]["o1"]
+    gc.collect()
+    assert isinstance(entry[0], bytes) and not gc.is_tracked(entry)
+    got = ns.get("whatever", "o1")
+    assert got == obj and list(got) == list(obj)  # key order kept
+    got["nested"]["a"].append(3)
+    got["amount"] = 6
+    assert ns.get("whatever", "o1") == obj  # a copy: nothing changes until it is saved
+    assert ns.save("whatever", "o1", got) and ns.get("whatever", "o1") == got
+    assert ns.values("whatever") == [got] and ns.values("whatever")[0] is not got
+    ns.delete("whatever", "o1")
+    assert not ns.save("whatever", "o1", got) and ns.get("whatever", "o1") is None  # gone stays gone
+
+
+def test_save_keeps_the_expiry_and_an_upgrade_applies_to_old_state():
+    clock = Clock()
+    clock.freeze()
+    store = Store(clock, retention=0)
+    ns = store.namespace("p:1")
+    ns.put("session", "s1", {"id": "s1", "n": 1}, expires_at=clock.now() + 10)
+    ns.save("session", "s1", {"id": "s1", "n": 2})
+    assert ns.expires_at("session", "s1") == clock.now() + 10
+    store.add_upgrade("p:", "session", lambda old: {**old, "n": old["n"] * 10})
+    restored = Store(clock)
+    restored.add_upgrade("p:", "session", lambda old: {**old, "n": old["n"] * 10})
+    restored.load(store.dump())
+    assert restored.namespace("p:1").get("session", "s1")["n"] == 20

@@ -164,7 +164,9 @@ def test_price_is_frozen_at_session_creation(world):
     _, ns, backend = world
     product = PRODUCTS["ebook"]["id"]
     session = backend.create_session(ns, API, {"productId": product, "currency": "USD"})
-    ns.get("product", product)["prices"]["USD"]["amount"] = "99.00"  # a later price change
+    changed = ns.get("product", product)
+    changed["prices"]["USD"]["amount"] = "99.00"  # a later price change
+    ns.save("product", product, changed)
     backend.create_order(ns, BUYER, {"checkoutSessionId": session["sessionId"], "billingDetail": US,
                                      "buyerEmail": "x@y.io"}, "onetime")
     [order] = ns.values("order")
@@ -217,6 +219,7 @@ def test_subscription_cancel_rules(world, status, result):
                                      "buyerEmail": "x@y.io"}, "subscription")
     [order] = ns.values("order")
     order["status"] = status
+    ns.save("order", order["orderId"], order)  # values() are copies
     assert backend.cancel_order(ns, API, {"orderId": order["orderId"]}, "subscription") == {
         "orderId": order["orderId"], "status": result}
     with pytest.raises(ApiError) as exc:

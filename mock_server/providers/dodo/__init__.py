@@ -56,7 +56,7 @@ class Dodo(Provider):
 
 def _register(app, core, catalog: dict) -> models.DodoBackend:
     core.store.add_seeder(f"{NAME}:", lambda _ns: models.seed(catalog))
-    core.store.add_view(f"{NAME}:", models.SESSION, models.view)
+    core.store.add_upgrade(f"{NAME}:", models.SESSION, models.upgrade_session)
     business_id = catalog.get("dodo", {}).get("business_id", "bus_paymock")
     app.extensions["paymock.dodo"] = models.DodoBackend(
         core.clock, partial(_checkout_url, core), business_id

@@ -14,7 +14,6 @@ from ...core.payments import display_amount
 from ...core.psp import PspError
 from ...hosted.pages import blueprint, countries, expired, leave, lookup, not_found, page, payments
 from ..base import PaymentPages
-from .models import view
 from .payments import STATUS
 
 bp = blueprint("dodo_hosted", __name__)
@@ -86,19 +85,18 @@ def _render(session: dict, fields: list[dict], errors: list[str], status: int = 
 
 
 def _open(session_id: str):
-    """(ns, stored session, its view, None), or a page answering for an unknown or expired one
-    in the last place. The stored session is what payments change; the view is for reading."""
-    ns, stored, is_expired = lookup("session", session_id)
-    if stored is None:
-        return None, None, None, not_found("checkout session")
-    session = view(stored)
-    return ns, stored, session, expired(theme_of(session)) if is_expired else None
+    """(ns, session, None), or a page answering for an unknown or expired one in the last
+    place."""
+    ns, session, is_expired = lookup("session", session_id)
+    if session is None:
+        return None, None, not_found("checkout session")
+    return ns, session, expired(theme_of(session)) if is_expired else None
 
 
 @bp.get("/checkout/dodo/session/<session_id>")
 def dodo_checkout(session_id: str):
     payments().sweep()
-    ns, _stored, session, answer = _open(session_id)
+    ns, session, answer = _open(session_id)
     if answer is not None:
         return answer
     payment = payments().get(ns, session["payment_id"]) if session.get("payment_id") else None
@@ -109,7 +107,7 @@ def dodo_checkout(session_id: str):
 
 @bp.post("/checkout/dodo/session/<session_id>")
 def dodo_checkout_submit(session_id: str):
-    ns, stored, session, answer = _open(session_id)
+    ns, session, answer = _open(session_id)
     if answer is not None:
         return answer
     fields = _fields(session)
@@ -131,11 +129,11 @@ def dodo_checkout_submit(session_id: str):
     customer = {k: values.get(k) for k in ("email", "name", "phone_number")}
     billing = {k: values[k] for k in ("country", *ADDRESS) if values.get(k)}
     try:
-        payment = _dodo().payments.start(ns, stored, customer, billing)
+        payment = _dodo().payments.start(ns, session, customer, billing)
     except ApiError as exc:
-        return _render(view(stored), fields, [exc.message], 422)
+        return _render(session, fields, [exc.message], 422)
     except PspError:
-        return _render(view(stored), fields, ["The payment provider is unavailable. Try again in a "
+        return _render(session, fields, ["The payment provider is unavailable. Try again in a "
                                          "moment."], 502)
     return redirect(payment["checkout_url"], 303)
 
@@ -143,7 +141,7 @@ def dodo_checkout_submit(session_id: str):
 # -- what the PSP page asks of Dodo -----------------------------------------------------------
 def _session(ns, payment: dict) -> dict:
     session = ns.get("session", payment["ref"]["id"], include_expired=True)
-    return {"request": {}} if session is None else view(session)
+    return {"request": {}} if session is None else session
 
 
 class DodoPaymentPages(PaymentPages):

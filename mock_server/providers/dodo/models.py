@@ -6,7 +6,6 @@ only the rules a schema cannot state. Errors are `ApiError`s carrying Dodo's cod
 """
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 
 import orjson
@@ -28,26 +27,10 @@ PUBLISHABLE_KEY = "pk_test_paymock_TEST_ONLY"
 SESSION, PRODUCT, CUSTOMER, DISCOUNT, PAYMENT = "session", "product", "customer", "discount", "payment"
 
 
-# A stored session is flat: its nested parts are kept as compact JSON text. That makes a session
-# about a third of the size of the same data as Python objects, and a dict holding only strings
-# and numbers is not tracked by the garbage collector, so full collections (pauses that grow with
-# the number of live sessions) never walk the sessions. Read them with unpacked() or view().
-PACKED = ("request", "pricing", "customer", "billing_address")
-
-
-def packed(value) -> str | None:
-    return None if value is None else orjson.dumps(value).decode()
-
-
-def unpacked(session: dict, field: str):
-    """A packed part of a stored session as a new dict (dicts too: state files of 0.1 kept them)."""
-    value = session.get(field)
-    return orjson.loads(value) if isinstance(value, str) else copy.deepcopy(value)
-
-
-def view(session: dict) -> dict:
-    """A copy of the session with its packed parts unpacked, for reading (pages, webhooks)."""
-    return {**session, **{name: unpacked(session, name) for name in PACKED}}
+def upgrade_session(session: dict) -> dict:
+    """A session from a state file of 0.1.0, which kept its nested parts as JSON text."""
+    return {key: orjson.loads(value) if key in ("request", "pricing", "customer", "billing_address")
+            and isinstance(value, str) else value for key, value in session.items()}
 
 
 def invalid(message: str, code: str = "INVALID_REQUEST_BODY") -> ApiError:
@@ -59,14 +42,14 @@ def not_found(message: str) -> ApiError:
 
 
 def seed(catalog: dict):
-    """Objects a new Dodo namespace starts with (each namespace gets its own copies)."""
+    """Objects a new Dodo namespace starts with (the store keeps each namespace its own copy)."""
     dodo = catalog.get("dodo", {})
     for product in dodo.get("products", []):
-        yield PRODUCT, product["product_id"], copy.deepcopy(product)
+        yield PRODUCT, product["product_id"], product
     for customer in dodo.get("customers", []):
-        yield CUSTOMER, customer["customer_id"], copy.deepcopy(customer)
+        yield CUSTOMER, customer["customer_id"], customer
     for discount in dodo.get("discounts", []):
-        yield DISCOUNT, discount["code"].upper(), copy.deepcopy(discount)
+        yield DISCOUNT, discount["code"].upper(), discount
 
 
 class DodoBackend:
@@ -90,13 +73,14 @@ class DodoBackend:
         expires_at = now + (CONFIRMED_SESSION_TTL if confirm else SESSION_TTL)
         session = {
             "id": session_id, "created_at": iso(now), "expires_at": iso(expires_at),
-            "customer": packed(customer), "payment_id": payment_id, "payment_status": None,
-            "request": packed(body), "pricing": packed(quote),
+            "customer": customer, "payment_id": payment_id, "payment_status": None,
+            "request": body, "pricing": quote, "billing_address": None,
         }
         with ns.lock:
             ns.put(SESSION, session_id, session, expires_at=expires_at)
             if confirm and self.payments is not None:
                 self.payments.open_confirmed(ns, session, payment_id)
+                ns.save(SESSION, session_id, session)
             elif confirm:
                 ns.put(PAYMENT, payment_id, {
                     "payment_id": payment_id, "checkout_session_id": session_id,
@@ -105,6 +89,7 @@ class DodoBackend:
                     "metadata": body.get("metadata") or {},
                 })
                 session["payment_status"] = "requires_payment_method"
+                ns.save(SESSION, session_id, session)
         return {
             "session_id": session_id, "checkout_url": self._checkout_url(session_id),
             "client_secret": client_secret, "payment_id": payment_id,
@@ -120,7 +105,7 @@ class DodoBackend:
             if ns.is_expired(SESSION, session_id):
                 raise not_found(f"Checkout session {session_id} has expired")
             raise not_found("Checkout session not found")
-        customer = unpacked(session, "customer") or {}
+        customer = session["customer"] or {}
         return {
             "id": session["id"], "created_at": session["created_at"],
             "customer_email": customer.get("email"), "customer_name": customer.get("name"),

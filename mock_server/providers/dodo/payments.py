@@ -7,6 +7,7 @@ which keeps the session's `payment_status` in step and emits payment.* webhooks.
 """
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 
 from ...core import ids
@@ -14,7 +15,7 @@ from ...core import payments as core_payments
 from ...core.clock import iso
 from ...core.errors import ApiError
 from ...core.store import Namespace
-from .models import CUSTOMER, SESSION, invalid, not_found, packed, unpacked
+from .models import CUSTOMER, SESSION, invalid, not_found
 
 # core status -> Dodo IntentStatus
 STATUS = {"pending": "requires_payment_method", "processing": "processing",
@@ -43,20 +44,22 @@ class DodoPayments:
         """The buyer submitted the details form: reprice for their address, open the payment and
         its PSP checkout. Raises ApiError (Dodo's rules) or core.psp.PspError."""
         with ns.lock:
-            body = unpacked(session, "request")
-            if not (body.get("customer") or {}).get("customer_id"):
+            _refreshed(ns, session)
+            body = copy.deepcopy(session["request"])  # what the buyer typed reprices; the
+            if not (body.get("customer") or {}).get("customer_id"):  # request stays as sent
                 body["customer"] = {k: v for k, v in customer.items() if v is not None}
             if billing is not None:
                 body["billing_address"] = billing
-            session["pricing"] = packed(self.backend.preview_session(ns, body))
-            session["customer"] = packed(dict(unpacked(session, "customer") or {}, **{
-                k: v for k, v in customer.items() if v is not None}))
-            session["billing_address"] = packed(body.get("billing_address"))
+            session["pricing"] = self.backend.preview_session(ns, body)
+            session["customer"] = dict(session["customer"] or {}, **{
+                k: v for k, v in customer.items() if v is not None})
+            session["billing_address"] = body.get("billing_address")
             payment = self.payments.get(ns, session["payment_id"]) if session["payment_id"] else None
             if payment is None or payment["status"] == core_payments.CANCELLED:
                 payment = self._create(ns, session, ids.prefixed("pay", 21))
             elif payment["status"] != core_payments.SUCCEEDED:
                 self._refresh(ns, session, payment)
+            ns.save(SESSION, session["id"], session)
         if payment["psp_checkout_id"] is None:
             checkout = self.psp.create_checkout(
                 {"payment_id": payment["id"], "amount": payment["amount"],
@@ -67,15 +70,18 @@ class DodoPayments:
 
     def ensure(self, ns: Namespace, session: dict, customer: dict | None = None) -> dict:
         """The session's live payment, opened with what is known (headless outcome scripting)."""
+        _refreshed(ns, session)
         payment = self.payments.get(ns, session["payment_id"]) if session["payment_id"] else None
         if payment is not None and payment["status"] != core_payments.CANCELLED:
             return payment  # a paid session stays paid: scripting it again is a 409
-        given = unpacked(session, "customer") or {}
+        given = session["customer"] or {}
         known = dict(DEFAULT_BUYER, **{k: v for k, v in given.items() if v})
         known.update({k: v for k, v in (customer or {}).items() if v})
         with ns.lock:
-            session["customer"] = packed(dict(given, **known))
-            return self._create(ns, session, ids.prefixed("pay", 21))
+            session["customer"] = dict(given, **known)
+            payment = self._create(ns, session, ids.prefixed("pay", 21))
+            ns.save(SESSION, session["id"], session)
+            return payment
 
     def resolve(self, obj_id: str, namespace: str | None, options: dict):
         """A checkout session id names its payment (opened now if the buyer never got that far)."""
@@ -87,20 +93,22 @@ class DodoPayments:
         return None
 
     def _create(self, ns: Namespace, session: dict, payment_id: str) -> dict:
-        quote = unpacked(session, "pricing")
+        """Open a payment for the session; the caller saves the session (now naming it)."""
+        quote = session["pricing"]
         payment = self.payments.create(
             ns, "dodo", quote["total_price"], quote["currency"],
             {"kind": SESSION, "id": session["id"]}, payment_id=payment_id,
-            methods=_methods(unpacked(session, "request")), data={})
+            methods=_methods(session["request"]), data={})
         self._refresh(ns, session, payment)
         session["payment_id"] = payment["id"]
         session["payment_status"] = STATUS[payment["status"]]
         return payment
 
     def _refresh(self, ns: Namespace, session: dict, payment: dict) -> None:
-        request, quote = unpacked(session, "request"), unpacked(session, "pricing")
+        """Bring the payment in line with the session's price and buyer, and save it."""
+        request, quote = session["request"], session["pricing"]
         payment.update(amount=quote["total_price"], currency=quote["currency"])
-        billing = unpacked(session, "billing_address") or request.get("billing_address") \
+        billing = session.get("billing_address") or request.get("billing_address") \
             or {"country": quote["billing_country"]}
         payment["data"].update(
             checkout_session_id=session["id"], customer=self._customer(ns, session),
@@ -110,16 +118,17 @@ class DodoPayments:
                           for i in quote["product_cart"]],
             product_ids=[i["product_id"] for i in quote["product_cart"]],
             payment_link=self.backend._checkout_url(session["id"]))
+        ns.save(core_payments.PAYMENT, payment["id"], payment)
 
     def _customer(self, ns: Namespace, session: dict) -> dict:
         """Dodo attaches every payment to a customer: the given one, or one found or made by email."""
-        given = unpacked(session, "customer") or {}
+        given = dict(session["customer"] or {})
         if given.get("customer_id"):
             found = ns.get(CUSTOMER, given["customer_id"])
             if found is not None:
                 return _limited(found)
         email = given.get("email") or DEFAULT_BUYER["email"]
-        flags = unpacked(session, "request").get("feature_flags") or {}
+        flags = session["request"].get("feature_flags") or {}
         if not flags.get("always_create_new_customer"):
             for existing in ns.values(CUSTOMER):
                 if existing["email"].lower() == email.lower():
@@ -128,17 +137,19 @@ class DodoPayments:
             "email": email, "name": given.get("name") or email.split("@")[0],
             "phone_number": given.get("phone_number")})
         given["customer_id"] = created["customer_id"]
-        session["customer"] = packed(given)  # the next payment of this session finds them
+        session["customer"] = given  # the next payment of this session finds them
+        ns.save(SESSION, session["id"], session)
         return _limited(created)
 
     # -- the state machine's events ----------------------------------------------------------
     def on_event(self, ns: Namespace, payment: dict, previous: str) -> None:
         session = ns.get(SESSION, payment["ref"]["id"], include_expired=True)
         if payment["status"] == "succeeded" and payment["data"].get("is_recurring"):
-            payment["data"]["subscription_id"] = ids.prefixed("sub", 21)
+            payment["data"]["subscription_id"] = ids.prefixed("sub", 21)  # saved by transition()
         if session is not None and session.get("payment_id") == payment["id"]:
             session["payment_status"] = STATUS[payment["status"]]
             session["subscription_id"] = payment["data"].get("subscription_id")
+            ns.save(SESSION, session["id"], session)
         event = EVENTS.get(payment["status"])
         if event and self.webhooks is not None:
             data = dict(self.render(ns, payment), payload_type="Payment")
@@ -215,6 +226,15 @@ class DodoPayments:
                 "subscription_id", "card_last_four", "card_network", "payment_method",
                 "payment_method_type", "invoice_id", "invoice_url", "refund_status")
         return dict({k: full[k] for k in keep}, has_license_key=False, dispute_status=None)
+
+
+def _refreshed(ns: Namespace, session: dict) -> None:
+    """Bring a copy of the session up to date (under ns.lock: another request may have opened
+    its payment since the copy was read)."""
+    current = ns.get(SESSION, session["id"], include_expired=True)
+    if current is not None:
+        session.clear()
+        session.update(current)
 
 
 def _limited(customer: dict) -> dict:

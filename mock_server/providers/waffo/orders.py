@@ -7,7 +7,7 @@ from ...core import ids
 from ...core.clock import iso
 from ...core.store import Namespace
 from . import billing
-from .common import ORDER, error, normalise_email
+from .common import ORDER, SESSION, error, normalise_email
 from ...core.psp import PspError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -72,10 +72,14 @@ class OrderBook:
             if checkout.get("declineReason"):  # a PSP fault: the payment page will decline
                 order["payment"]["declineReason"] = checkout["declineReason"]
             order["payment"]["checkoutUrl"] = checkout["checkoutUrl"]
-            # Write-back: the session remembers the (normalised) buyer and billing for re-entry.
+            ns.save(ORDER, order["orderId"], order)
+            # Write-back: the session remembers the (normalised) buyer and billing for re-entry
+            # (read again: another order of this session may have been taken meanwhile).
+            session = ns.get(SESSION, session["sessionId"], include_expired=True) or session
             session["buyerEmail"] = email
             session["billingDetail"] = dict(detail)
             session["orderIds"].append(order["orderId"])
+            ns.save(SESSION, session["sessionId"], session)
             if backend.payments is not None:  # the PSP page and webhooks run on core payments
                 backend.payments.open(ns, order, session)
         return {"checkoutUrl": checkout["checkoutUrl"]}
@@ -100,6 +104,7 @@ class OrderBook:
             order["status"] = "canceled"
             order["payment"]["status"] = "failed"
             order["payment"]["failureReason"] = "psp_checkout_failed"
+            ns.save(ORDER, order["orderId"], order)
 
     def cancel(self, ns: Namespace, caller, order_id: str, kind: str) -> dict:
         with ns.lock:
@@ -118,4 +123,5 @@ class OrderBook:
             order["updatedAt"] = iso(self.backend.clock.now())
             if result == "canceled" and order["payment"]["status"] == "pending":
                 order["payment"]["status"] = "canceled"
+            ns.save(ORDER, order_id, order)
         return {"orderId": order_id, "status": result}

@@ -80,6 +80,7 @@ class WaffoPayments:
             order["status"] = "canceled"
         elif status == "failed":
             event = self.failed_event
+        ns.save(ORDER, order["orderId"], order)
         if event and self.webhooks is not None:
             self.webhooks.emit(ns.name, "waffo", event, self.envelope(ns, order, event, payment))
 
