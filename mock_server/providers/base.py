@@ -68,6 +68,11 @@ class Provider(abc.ABC):
         """Whether a request path is under this provider's mount."""
         return path == self.mount or path.startswith(self.mount + "/")
 
+    #: Its own settings: a pydantic model whose field `f` is the setting `<name>_f` of the
+    #: server's Settings (PAYMOCK_<NAME>_F, `<name>_f` in the config file), read back with
+    #: `settings.for_provider(self)` (config.py). None: it has none.
+    settings_model: ClassVar[type | None] = None
+
 
 _REGISTRY: dict[str, Provider] = {}
 

@@ -13,6 +13,7 @@ from . import responses
 from . import webhooks
 from .payments import EVENTS, DodoPayments
 from .responses import bp
+from .settings import DodoSettings
 
 NAME = "dodo"
 MOUNT = "/dodo"
@@ -22,10 +23,11 @@ class Dodo(Provider):
     name = NAME
     mount = MOUNT
     payment_pages = hosted.PAGES
+    settings_model = DodoSettings
 
     def register(self, app, core, catalog: dict) -> None:
         app.extensions["paymock.provider.dodo"] = self  # the routes' way back to this instance
-        _register(app, core, catalog)
+        _register(app, core, catalog, app.extensions["paymock.settings"].for_provider(self))
 
     def render_error(self, status, code, message, headers=None):
         return responses.render_error(status, code, message, headers)
@@ -34,7 +36,7 @@ class Dodo(Provider):
         return generate_section(seed, generated_at)
 
 
-def _register(app, core, catalog: dict) -> None:
+def _register(app, core, catalog: dict, settings: DodoSettings) -> None:
     core.contracts[NAME] = Contract.load(NAME)
     core.store.add_seeder(f"{NAME}:", lambda _ns: models.seed(catalog))
     core.store.add_view(f"{NAME}:", models.SESSION, models.view)
@@ -42,10 +44,7 @@ def _register(app, core, catalog: dict) -> None:
     app.extensions["paymock.dodo"] = models.DodoBackend(
         core.clock, partial(_checkout_url, core), business_id
     )
-    settings = app.extensions["paymock.settings"]
-    app.extensions["paymock.dodo.keys"] = frozenset(
-        key.strip() for key in settings.dodo_api_keys.split(",") if key.strip()
-    )
+    app.extensions["paymock.dodo.keys"] = settings.accepted_keys()
     _wire_payments(app, core, app.extensions["paymock.dodo"], settings)
     app.url_map.converters["session_id"] = responses.SessionIdConverter
     app.register_blueprint(bp, url_prefix=MOUNT)
@@ -56,7 +55,7 @@ def _checkout_url(core, session_id: str) -> str:
     return core.url(f"/checkout/dodo/session/{session_id}")
 
 
-def _wire_payments(app, core, backend, settings) -> None:
+def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     """Core payments, the PSP pages under /psp/dodo/ and Standard Webhooks signing."""
     payments = app.extensions.get("paymock.payments")
     if payments is None:
@@ -64,7 +63,7 @@ def _wire_payments(app, core, backend, settings) -> None:
     outbox = app.extensions.get("paymock.webhooks")
     psp = MockPsp(lambda checkout_id: core.url(f"/psp/dodo/{checkout_id}"), core.faults,
                   core.shutdown)
-    secret = webhooks.Secret(getattr(settings, "dodo_webhook_secret", None) or webhooks.DEFAULT_SECRET)
+    secret = webhooks.Secret(settings.webhook_secret or webhooks.DEFAULT_SECRET)
     app.extensions["paymock.dodo.webhook_secret"] = secret
     if outbox is not None:
         outbox.channels[NAME] = webhooks.channel(secret, EVENTS.values())

@@ -14,6 +14,7 @@ from ...core.psp import MockPsp
 from ..base import Provider
 from ..base import register as register_provider
 from .responses import bp
+from .settings import WaffoSettings
 from . import webhooks
 from .payments import WaffoPayments
 
@@ -35,10 +36,11 @@ class WaffoProvider(Provider):
     name = NAME
     mount = MOUNT
     payment_pages = hosted.WaffoPaymentPages()
+    settings_model = WaffoSettings
 
     def register(self, app, core, catalog: dict) -> None:
         app.extensions["paymock.provider.waffo"] = self  # the routes' way back to this instance
-        _register(app, core, catalog)
+        _register(app, core, catalog, app.extensions["paymock.settings"].for_provider(self))
 
     def render_error(self, status, code, message, headers=None):
         return responses.render_error(status, code, message, headers)
@@ -47,7 +49,7 @@ class WaffoProvider(Provider):
         return generate_section(seed, iso(generated_at))
 
 
-def _register(app, core, catalog: dict) -> None:
+def _register(app, core, catalog: dict, settings: WaffoSettings) -> None:
     section = catalog.get("waffo", {})
     core.contracts[NAME] = Contract.load(NAME)
     registry = MerchantRegistry()
@@ -57,9 +59,7 @@ def _register(app, core, catalog: dict) -> None:
                              fixture=True, name=merchant.get("name", ""))
     slugs = {store["slug"]: (store["merchantId"], store["id"]) for store in section.get("stores", [])}
     tokens = TokenIssuer(core.clock)
-    settings = app.extensions.get("paymock.settings")
-    gateway = Gateway(core, registry, tokens, MOUNT, slugs,
-                      lenient=Gateway.lenient_from_env(settings) if settings else False)
+    gateway = Gateway(core, registry, tokens, MOUNT, slugs, lenient=settings.lenient)
     psp = MockPsp(lambda checkout_id: core.url(f"/psp/waffo/{checkout_id}"), core.faults,
                   core.shutdown)
     backend = models.WaffoBackend(
@@ -79,16 +79,13 @@ def _register(app, core, catalog: dict) -> None:
     app.register_blueprint(hosted.bp)
 
 
-def _wire_payments(app, core, backend, settings) -> None:
+def _wire_payments(app, core, backend, settings: WaffoSettings) -> None:
     """Orders on core payments, and RSA-signed webhooks."""
     payments = app.extensions.get("paymock.payments")
     if payments is None:
         return
     outbox = app.extensions.get("paymock.webhooks")
-    failed_event = getattr(settings, "waffo_payment_failed_event", None)
-    backend.payments = WaffoPayments(payments, core.clock, outbox,
-                                     failed_event if failed_event is not None
-                                     else "order.payment_failed")
+    backend.payments = WaffoPayments(payments, core.clock, outbox, settings.payment_failed_event)
     if outbox is not None:
         outbox.channels[NAME] = webhooks.channel(backend.payments.events)
 
