@@ -64,7 +64,6 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     psp = MockPsp(lambda checkout_id: core.url(f"/psp/dodo/{checkout_id}"), core.faults,
                   core.shutdown)
     secret = webhooks.Secret(settings.webhook_secret or webhooks.DEFAULT_SECRET)
-    app.extensions["paymock.dodo.webhook_secret"] = secret
     if outbox is not None:
         outbox.channels[NAME] = webhooks.channel(secret, EVENTS.values())
     backend.payments = DodoPayments(backend, payments, psp, outbox)
