@@ -73,6 +73,14 @@ class Provider(abc.ABC):
     #: `settings.for_provider(self)` (config.py). None: it has none.
     settings_model: ClassVar[type | None] = None
 
+    def handle_for_test(self, server_url: str):
+        """What one test gets for this provider on the server at `server_url` (a
+        `providers.handles.ProviderHandle`): its base URL and, where the provider can mint one,
+        a credential of the test's own with the namespace it reaches. This default mints none."""
+        from .handles import ProviderHandle
+
+        return ProviderHandle(self.name, server_url.rstrip("/") + self.mount)
+
 
 _REGISTRY: dict[str, Provider] = {}
 

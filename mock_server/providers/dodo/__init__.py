@@ -1,12 +1,15 @@
 """Dodo Payments, mounted at /dodo."""
 from __future__ import annotations
 
+import uuid
 from functools import partial
 
 from ...core.contracts import Contract
+from ...core.http import credential_namespace
 from ...core.psp import MockPsp
 from ..base import Provider
 from ..base import register as register_provider
+from ..handles import ProviderHandle
 from . import hosted, models
 from .catalog import generate as generate_section
 from . import responses
@@ -34,6 +37,12 @@ class Dodo(Provider):
 
     def generate_catalog(self, seed, generated_at):
         return generate_section(seed, generated_at)
+
+    def handle_for_test(self, server_url):
+        # Any bearer key is accepted (unless dodo_api_keys lists some), each its own namespace.
+        key = f"sk_test_{uuid.uuid4().hex}"
+        return ProviderHandle(NAME, server_url.rstrip("/") + MOUNT, key,
+                              credential_namespace(NAME, key))
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> None:
