@@ -81,6 +81,11 @@ class Provider(abc.ABC):
 
         return ProviderHandle(self.name, server_url.rstrip("/") + self.mount)
 
+    def billing_countries(self, core) -> tuple[str, ...]:
+        """The ISO 3166-1 alpha-2 codes its API takes in a billing address, when it lists them
+        (the hosted billing forms offer every country some provider lists); () when it does not."""
+        return ()
+
 
 _REGISTRY: dict[str, Provider] = {}
 

@@ -38,6 +38,10 @@ class Dodo(Provider):
     def generate_catalog(self, seed, generated_at):
         return generate_section(seed, generated_at)
 
+    def billing_countries(self, core):
+        schemas = core.contracts[NAME].document["components"]["schemas"]
+        return tuple(schemas["CountryCodeAlpha2"]["enum"])
+
     def handle_for_test(self, server_url):
         # Any bearer key is accepted (unless dodo_api_keys lists some), each its own namespace.
         key = f"sk_test_{uuid.uuid4().hex}"
