@@ -66,8 +66,9 @@ class _Payments:
 
     def outcome(self, obj_id: str, outcome: str = "paid", reason: str | None = None,
                 namespace: str | None = None, customer: dict | None = None) -> dict:
-        """Drive a payment without a browser. `obj_id`: a payment id, a Dodo checkout session
-        id or a Waffo order id; `outcome`: paid, declined, 3ds_required, 3ds_passed, 3ds_failed,
+        """Drive a payment without a browser. `obj_id`: a payment id, or the id of what a
+        provider's payment is for (a checkout session, an order); `outcome`: paid, declined,
+        3ds_required, 3ds_passed, 3ds_failed,
         processing, abandoned or cancelled; `reason`: insufficient_funds, card_declined, ..."""
         body = {"outcome": outcome}
         body.update({k: v for k, v in (("reason", reason), ("namespace", namespace),
@@ -154,7 +155,7 @@ class Client:
 
     @staticmethod
     def namespace_for(provider: str, credential: str) -> str:
-        """The namespace a credential maps to (a Dodo API key, a Waffo merchant id)."""
+        """The namespace a provider's credential maps to (an API key, a merchant id)."""
         return credential_namespace(provider, credential)
 
     def _request(self, method: str, path: str, body: dict | None = None,
@@ -197,8 +198,8 @@ class Client:
         return self._call("GET", "/journal", params=params)["entries"]
 
     def fail(self, operation: str, status: int = 500, times: int | None = 1, **action) -> dict:
-        """Make `operation` ("waffo.createOnetimeOrder", "dodo.create_session", or a bare
-        operationId) answer `status` (with the provider's documented body) `times` times."""
+        """Make `operation` ("<provider>.<operationId>", or a bare operationId) answer `status`
+        (with the provider's documented body) `times` times."""
         rule_fields = {k: action.pop(k) for k in list(action)
                        if k in ("after", "probability", "seed", "namespace", "body_equals",
                                 "for_seconds", "method", "path", "id", "description")}

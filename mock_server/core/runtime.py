@@ -25,7 +25,7 @@ class Core:
     # provider name -> callable(credential-ish string) -> namespace name, for the control API
     providers: dict[str, object] = field(default_factory=dict)
     faults: FaultEngine | None = None
-    # kind -> callable(id): expire something that is not a store object (e.g. Waffo "token")
+    # kind -> callable(id): expire something that is not a store object (e.g. a session token)
     expirers: dict[str, object] = field(default_factory=dict)
     # Set when the server stops, so that injected latency and hangs end with it.
     shutdown: threading.Event = field(default_factory=threading.Event)
