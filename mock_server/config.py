@@ -191,7 +191,9 @@ def _compose(declared: tuple[tuple[str, type[BaseModel]], ...]) -> type[Settings
             if name in Settings.model_fields or name in fields:
                 raise ValueError(f"provider {provider!r} declares the setting {field!r}, but "
                                  f"{name} is a setting already")
-            fields[name] = (info.annotation, copy(info))  # the copy keeps its metadata (SECRET)
+            # A copy: the provider's model keeps its own FieldInfo, whatever pydantic does with
+            # this one; constraints and markers (SECRET) travel in it.
+            fields[name] = (info.annotation, copy(info))
         by_provider[provider] = tuple(f"{provider}_{field}" for field in model.model_fields)
     composed = create_model("Settings", __base__=Settings, __module__=__name__, **fields)
     composed.provider_fields = by_provider
