@@ -36,7 +36,7 @@ def _find(obj_id: str, namespace: str | None, **options):
     if payment is None:
         raise ControlError(f"no payment, checkout session or order {obj_id!r}"
                            + (f" in {namespace}" if namespace else "") + "; a checkout session "
-                           "may have no payment until an order is placed from it", 404)
+                           "may have no payment until create-order places an order", 404)
     return ns, payment
 
 
