@@ -96,8 +96,19 @@ def _fixtures_generate(args) -> int:
     except (OSError, ValueError) as exc:  # CatalogPathError, a missing key pair, a read-only folder
         print(f"paymock fixtures generate: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {args.out} (seed {args.seed}): {len(catalog['dodo']['products'])} Dodo products")
+    print(f"wrote {args.out} (seed {args.seed}): {_contents(catalog)}")
     return 0
+
+
+def _contents(catalog: dict) -> str:
+    """What each provider's section holds, e.g. `acme: 15 products, 3 customers; ...`."""
+    sections = []
+    for name, section in catalog.items():
+        if isinstance(section, dict):  # a provider's; "seed" and "note" are not
+            counts = ", ".join(f"{len(objects)} {kind}" for kind, objects in section.items()
+                               if isinstance(objects, list))
+            sections.append(f"{name}: {counts or 'no objects'}")
+    return "; ".join(sections)
 
 
 def build_parser(prog: str = "paymock") -> argparse.ArgumentParser:

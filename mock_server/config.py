@@ -1,16 +1,24 @@
 """Settings: one typed model fed, from lowest to highest precedence, by its defaults, the [paymock]
 table of a TOML config file, PAYMOCK_* environment variables and command-line flags. A value of
 the wrong type or out of range, or an unknown key, stops the start with a SettingsError that names
-the setting, where it came from and what it accepts (README.md, Configuration, lists them all)."""
+the setting, where it came from and what it accepts (README.md, Configuration, lists them all).
+
+The model is composed: the server's own settings below, plus each registered provider's
+(`Provider.settings_model`): field `api_keys` of a provider named `acme` is the setting
+`acme_api_keys` (PAYMOCK_ACME_API_KEYS, `acme_api_keys = ...` in the file). A provider reads its
+own back as a typed model with `settings.for_provider(provider)`."""
 from __future__ import annotations
 
+import functools
 import os
 import tomllib
 from collections.abc import Mapping
+from copy import copy
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, ValidationError, WrapValidator
+from pydantic import (BaseModel, BeforeValidator, Field, ValidationError, WrapValidator,
+                      create_model, model_validator)
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
@@ -35,6 +43,15 @@ def _known_server(value: Any, handler) -> Any:
             "fault) or granian (about 3x the throughput; no connection faults)",
             {"server": repr(value)}) from None
 
+
+class _Secret:
+    def __repr__(self) -> str:
+        return "SECRET"
+
+
+#: Marks a setting whose value is never echoed, e.g. in an error (README.md, Security):
+#: `token: Annotated[str, SECRET] = ""`.
+SECRET = _Secret()
 
 Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
 Number = Annotated[float, BeforeValidator(_not_a_boolean)]
@@ -64,27 +81,32 @@ class Settings(BaseSettings):
     # strict: answer exactly as the real API would, with no test conveniences (later issues
     # hang fault headers and lenient credentials on it).
     strict: bool = False
-    # Comma-separated Dodo API keys to accept; empty accepts any bearer key (each its own namespace).
-    dodo_api_keys: str = ""
     # --state-file: state saved there on shutdown and every state_interval seconds (0: only on
     # shutdown), restored at start.
     state_file: Path | None = None
     state_interval: Number = Field(30.0, ge=0)
     # Required for /_mock/* (Authorization: Bearer or X-Paymock-Control-Token) when set; needed
     # to bind anything but a loopback address.
-    control_token: str = ""
+    control_token: Annotated[str, SECRET] = ""
     # Larger request bodies are refused with 413 in the provider's envelope.
     max_body_bytes: Integer = Field(1024 * 1024, ge=1)
-    # Webhooks: an endpoint every namespace delivers to (also `paymock serve --webhook-url`), the
-    # Dodo signing secret (default: the TEST-ONLY one in providers/dodo/webhooks.py), the per-
-    # attempt timeout, and the event a failed Waffo payment sends ("" sends none; unconfirmed).
+    # Webhooks: an endpoint every namespace delivers to (also `paymock serve --webhook-url`) and
+    # the per-attempt timeout.
     webhook_url: str = ""
-    dodo_webhook_secret: str = ""
     webhook_timeout_seconds: Number = Field(15.0, gt=0)
-    waffo_payment_failed_event: str = "order.payment_failed"
-    # Provider options with no setting of their own ([paymock.extra] in the file, a JSON object in
-    # PAYMOCK_EXTRA): waffo_lenient (providers/waffo/gateway.py).
+    # Provider options ([paymock.extra] in the file, a JSON object in PAYMOCK_EXTRA). A key that
+    # names a provider's setting (`<provider>_<field>`) sets it, unless the setting itself is given:
+    # that spelling predates the providers' own settings.
     extra: dict[str, Any] = Field(default_factory=dict)
+
+    # The composed model's provider settings: provider name -> its `<name>_<field>` names.
+    provider_fields: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+
+    def __new__(cls, *_args: Any, **_values: Any) -> Settings:
+        # Settings(...) is an instance of the model for the providers registered *now*: one
+        # registered after this module was imported (a plugin's, a test's toy one) has its
+        # settings too.
+        return super().__new__(cls.composed())
 
     def __init__(self, *, _origins: Mapping[str, str] | None = None, **values: Any) -> None:
         # Settings(...) itself reads no file and no environment: tests and embedders get exactly
@@ -92,7 +114,36 @@ class Settings(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            raise SettingsError.from_validation(exc, _origins or {}) from None
+            raise SettingsError.from_validation(exc, _origins or {}, type(self)) from None
+
+    @classmethod
+    def composed(cls) -> type[Settings]:
+        """The model for the registered providers: the fields above plus each provider's own."""
+        if cls is not Settings:  # composed already
+            return cls
+        from .providers import registered  # not at import: a provider may import this module
+
+        return _compose(tuple((provider.name, provider.settings_model) for provider in registered()
+                              if provider.settings_model is not None))
+
+    def for_provider(self, provider) -> BaseModel | None:
+        """`provider`'s own settings, an instance of its `settings_model` (None: it declares
+        none). A provider registered after these settings were made gets its defaults."""
+        model = provider.settings_model
+        if model is None:
+            return None
+        prefix = f"{provider.name}_"
+        return model.model_validate({name.removeprefix(prefix): getattr(self, name)
+                                     for name in self.provider_fields.get(provider.name, ())})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _provider_settings_from_extra(cls, values: Any) -> Any:
+        extra = values.get("extra") if isinstance(values, dict) else None
+        if not isinstance(extra, dict):
+            return values
+        named = {name for names in cls.provider_fields.values() for name in names}
+        return {**{name: extra[name] for name in named & extra.keys()}, **values}
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, **_unused):
@@ -116,7 +167,9 @@ class Settings(BaseSettings):
         if config_file:
             layers.append((_config_table(config_file),
                            lambda name: f"{config_file} [{TOML_TABLE}] {name}"))
-        layers.append((_Environment(cls, env)(), lambda name: f"{ENV_PREFIX}{name.upper()}"))
+        # The composed model's fields: the providers' settings have variables too.
+        layers.append((_Environment(cls.composed(), env)(),
+                       lambda name: f"{ENV_PREFIX}{name.upper()}"))
         layers.append(({name: value for name, value in overrides.items() if value is not None},
                        lambda name: (flags or {}).get(name) or f"Settings.load({name}=...)"))
         values: dict[str, Any] = {}
@@ -125,6 +178,26 @@ class Settings(BaseSettings):
             values.update(layer)
             origins.update({name: origin(name) for name in layer})
         return cls(_origins=origins, **values)
+
+
+@functools.lru_cache(maxsize=8)
+def _compose(declared: tuple[tuple[str, type[BaseModel]], ...]) -> type[Settings]:
+    """Settings plus `<provider>_<field>` for each field of each (provider, settings model)."""
+    fields: dict[str, Any] = {}
+    by_provider = {}
+    for provider, model in declared:
+        for field, info in model.model_fields.items():
+            name = f"{provider}_{field}"
+            if name in Settings.model_fields or name in fields:
+                raise ValueError(f"provider {provider!r} declares the setting {field!r}, but "
+                                 f"{name} is a setting already")
+            # A copy: the provider's model keeps its own FieldInfo, whatever pydantic does with
+            # this one; constraints and markers (SECRET) travel in it.
+            fields[name] = (info.annotation, copy(info))
+        by_provider[provider] = tuple(f"{provider}_{field}" for field in model.model_fields)
+    composed = create_model("Settings", __base__=Settings, __module__=__name__, **fields)
+    composed.provider_fields = by_provider
+    return composed
 
 
 class SettingsError(ValueError):
@@ -146,22 +219,23 @@ class SettingsError(ValueError):
         "dict_type": "must be a table ([paymock.extra] in a file, a JSON object in PAYMOCK_EXTRA)",
         "extra_forbidden": "no such setting",
     }
-    # Never echoed: no key or secret goes to the log (README.md, Security).
-    SECRETS = frozenset({"control_token", "dodo_api_keys", "dodo_webhook_secret"})
-
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n  ".join(problems))
 
     @classmethod
-    def from_validation(cls, exc: ValidationError, origins: Mapping[str, str]) -> SettingsError:
-        return cls([cls._problem(error, origins) for error in exc.errors()])
+    def from_validation(cls, exc: ValidationError, origins: Mapping[str, str],
+                        model: type[Settings]) -> SettingsError:
+        return cls([cls._problem(error, origins, model) for error in exc.errors()])
 
     @classmethod
-    def _problem(cls, error, origins: Mapping[str, str]) -> str:
+    def _problem(cls, error, origins: Mapping[str, str], model: type[Settings]) -> str:
         name = str(error["loc"][0]) if error["loc"] else "settings"
-        origin = origins.get(name) or f"Settings({name}=...)"
-        value = "<hidden>" if name in cls.SECRETS else _shown(error["input"])
+        # A provider setting no layer named came from `extra` (Settings._provider_settings_from_extra).
+        origin = origins.get(name) or origins.get("extra") or f"Settings({name}=...)"
+        field = model.model_fields.get(name)
+        # Never echoed: no key or secret goes to the log (README.md, Security).
+        value = "<hidden>" if field and SECRET in field.metadata else _shown(error["input"])
         rule = cls.RULES.get(error["type"])
         if rule is None:
             rule = error["msg"].replace("Input should be", "must be", 1)
@@ -170,7 +244,7 @@ class SettingsError(ValueError):
         if error["type"] == "extra_forbidden":
             import difflib  # 8 ms at import: only a refusal pays it
 
-            close = difflib.get_close_matches(name, Settings.model_fields, n=1)
+            close = difflib.get_close_matches(name, model.model_fields, n=1)
             rule += f" (did you mean {close[0]}?)" if close else ""
         return f"{name} = {value} (from {origin}): {rule}"
 
@@ -197,8 +271,8 @@ def _config_table(path: str | Path) -> dict[str, Any]:
 class _Environment(EnvSettingsSource):
     """PAYMOCK_* variables of a given mapping (Settings.load(env=...)) instead of os.environ.
 
-    Variables that name no setting (PAYMOCK_CONFIG, PAYMOCK_URL, PAYMOCK_WAFFO_LENIENT, ...) are
-    not read, so not refused. A value the source cannot parse (PAYMOCK_EXTRA that is not JSON) is
+    Variables that name no setting (PAYMOCK_CONFIG, PAYMOCK_URL, ...) are not read, so not
+    refused. A value the source cannot parse (PAYMOCK_EXTRA that is not JSON) is
     left to the model, whose error names the variable; the stock source's names only the field."""
 
     def __init__(self, settings_cls: type[BaseSettings], environ: Mapping[str, str]):

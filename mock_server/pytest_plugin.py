@@ -2,13 +2,15 @@
 fixture per test.
 
     def test_checkout_survives_a_conflict(paymock):
-        paymock.fail("waffo.createOnetimeOrder", status=409, times=1)
+        api = paymock.provider(name)   # or paymock.<name>: base_url, credential, namespace
+        paymock.fail(f"{name}.<operationId>", status=409, times=1)
         paymock.clock.advance(minutes=46)
         ...
 
 The server runs in a thread of the test process, on a free port, with the default fixtures
-(`--paymock-url URL` or PAYMOCK_URL uses a running server instead). Each test gets its own Dodo API
-key, hence its own namespace; fault rules and clock changes a test makes are undone after it.
+(`--paymock-url URL` or PAYMOCK_URL uses a running server instead). Each test gets a credential of
+its own from each provider that mints one (Provider.handle_for_test), hence its own namespace;
+fault rules and clock changes a test makes are undone after it.
 """
 from __future__ import annotations
 

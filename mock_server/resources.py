@@ -39,7 +39,8 @@ def contracts() -> Traversable:
 
 
 def fixtures() -> Traversable:
-    """The folder holding `catalog.json`, `scenarios/`, `waffo/keys/` and `webhooks/`."""
+    """The folder holding `catalog.json`, `scenarios/`, `webhooks/` and a provider's own
+    folders (`<provider>/keys/`)."""
     return _root() / "fixtures"
 
 

@@ -5,13 +5,13 @@ script). `import paymock` re-exports them.
     from paymock import start_server, Paymock
 
     server = start_server()            # a free port on 127.0.0.1, the packaged fixtures
-    handle = Paymock(server)           # its own Dodo key, hence its own namespace
+    handle = Paymock(server)           # the test's own credentials, hence namespaces
+    api = handle.provider(name)        # or handle.<name>: .base_url, .credential, .namespace
     ...
     handle.cleanup(); server.stop()
 """
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 from .control.client import Client
@@ -40,20 +40,42 @@ class _TestClock:
 
 
 class Paymock:
-    """What one test uses: base URLs, its own credentials, and helpers that undo themselves."""
+    """What one test uses: for each registered provider a handle (`provider(name)`, or
+    `handle.<name>`) with its base URL and, where the provider mints one, a credential of the
+    test's own and its namespace; and helpers that undo themselves after the test."""
 
-    def __init__(self, server: PaymockServer):
+    def __init__(self, server: PaymockServer, namespace: str | None = None):
+        """`namespace`: where `webhook_endpoint`, `state` and `journal` look by default; None:
+        the test's own namespace at the first provider that gives it one."""
+        from .providers import registered  # the server's modules, loaded only once a test needs them
+
         self.server = server
         self.url = server.url
         self.control = server.control
-        self.dodo_base_url = f"{self.url}/dodo"
-        self.waffo_base_url = f"{self.url}/waffo"
-        self.dodo_api_key = f"sk_test_{uuid.uuid4().hex}"
-        self.dodo_namespace = Client.namespace_for("dodo", self.dodo_api_key)
+        self.providers = {p.name: p.handle_for_test(self.url) for p in registered()}
+        self.namespace = namespace or next(
+            (handle.namespace for handle in self.providers.values() if handle.namespace), None)
         self.clock = _TestClock(self)
         self._rules: list[str] = []
         self._endpoints: list[str] = []
         self._clock_touched = False
+
+    def provider(self, name: str):
+        """The test's handle for one provider (providers/handles.py): `base_url`, `credential`,
+        `namespace`."""
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise KeyError(f"no provider {name!r}; paymock serves {sorted(self.providers)}") from None
+
+    def __getattr__(self, name: str):
+        # `handle.<provider>` reads as `handle.provider(<provider>)`; only names nothing else took
+        # get here, so an attribute of the handle always wins over a provider's name.
+        providers = self.__dict__.get("providers", {})
+        if name in providers:
+            return providers[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r} (nor a provider: "
+                             f"{sorted(providers)})")
 
     def fail(self, operation: str, status: int = 500, times: int | None = 1, **action) -> dict:
         rule = self.control.fail(operation, status=status, times=times, **action)
@@ -71,13 +93,14 @@ class Paymock:
         return rule
 
     def pay(self, obj_id: str, outcome: str = "paid", reason: str | None = None, **kwargs) -> dict:
-        """Script a payment outcome: a Dodo session id, a payment id or a Waffo order id."""
+        """Script a payment outcome: a payment id, or the id of what a provider's payment is for
+        (a checkout session, an order)."""
         return self.control.pay(obj_id, outcome, reason, **kwargs)
 
     def webhook_endpoint(self, url: str, namespace: str | None = None, **fields) -> dict:
-        """Deliver this test's webhooks (its Dodo namespace unless told otherwise) to `url`;
-        the endpoint is removed after the test."""
-        endpoint = self.control.webhooks.add_endpoint(url, namespace or self.dodo_namespace, **fields)
+        """Deliver this test's webhooks (its `namespace` unless told otherwise) to `url`; the
+        endpoint is removed after the test."""
+        endpoint = self.control.webhooks.add_endpoint(url, namespace or self.namespace, **fields)
         self._endpoints.append(endpoint["id"])
         return endpoint
 
@@ -93,10 +116,10 @@ class Paymock:
         return self.control.expire(kind, obj_id)
 
     def state(self, namespace: str | None = None) -> dict:
-        return self.control.state(namespace or self.dodo_namespace)
+        return self.control.state(namespace or self.namespace)
 
     def journal(self, namespace: str | None = None) -> list[dict]:
-        return self.control.journal(namespace or self.dodo_namespace)
+        return self.control.journal(namespace or self.namespace)
 
     def cleanup(self) -> None:
         for rule_id in self._rules:
@@ -111,10 +134,13 @@ class Paymock:
                 pass
         if self._clock_touched:
             self.control.clock.reset()
-        try:
-            self.control.reset(self.dodo_namespace)
-        except Exception:
-            pass
+        for handle in self.providers.values():
+            if handle.namespace is None:
+                continue
+            try:
+                self.control.reset(handle.namespace)
+            except Exception:
+                pass
 
 
 def start_server(fixtures: str | Path | None = None, threads: int = 8) -> PaymockServer:

@@ -9,7 +9,7 @@ import sys
 import pytest
 import requests
 
-from mock_server import fixtures
+from mock_server import cli, fixtures
 from tests.processes import serve
 
 
@@ -79,6 +79,12 @@ def test_fixtures_generate_is_deterministic_and_matches_the_committed_catalog(tm
     committed = fixtures.load(fixtures.Path(__file__).resolve().parents[1] / "fixtures" / "catalog.json")
     assert generated["dodo"] == committed["dodo"]
     assert fixtures.generate(1)["dodo"] != generated["dodo"]  # the seed matters
+
+
+def test_fixtures_generate_says_what_each_providers_section_holds():
+    catalog = {"seed": 1, "note": "TEST-ONLY", "toy": {"id": "t", "things": [1, 2], "kinds": []},
+               "bare": {"id": "b"}}
+    assert cli._contents(catalog) == "toy: 2 things, 0 kinds; bare: no objects"
 
 
 @pytest.mark.parametrize("content, fragment", [

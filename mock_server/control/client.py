@@ -66,8 +66,9 @@ class _Payments:
 
     def outcome(self, obj_id: str, outcome: str = "paid", reason: str | None = None,
                 namespace: str | None = None, customer: dict | None = None) -> dict:
-        """Drive a payment without a browser. `obj_id`: a payment id, a Dodo checkout session
-        id or a Waffo order id; `outcome`: paid, declined, 3ds_required, 3ds_passed, 3ds_failed,
+        """Drive a payment without a browser. `obj_id`: a payment id, or the id of what a
+        provider's payment is for (a checkout session, an order); `outcome`: paid, declined,
+        3ds_required, 3ds_passed, 3ds_failed,
         processing, abandoned or cancelled; `reason`: insufficient_funds, card_declined, ..."""
         body = {"outcome": outcome}
         body.update({k: v for k, v in (("reason", reason), ("namespace", namespace),
@@ -122,17 +123,21 @@ class _Webhooks:
         return self._client._call("GET", "/webhooks/events",
                                   params={"namespace": namespace} if namespace else None)["events"]
 
-    def secret(self) -> str:
-        return self._client._call("GET", "/webhooks/secret")["secret"]
+    # What receivers verify webhooks with. `provider` may be left out while only one provider
+    # signs that way (the server says which do when it is not).
+    def secret(self, provider: str | None = None) -> str:
+        """The shared secret `provider` signs its webhooks with."""
+        return self._client._call("GET", "/webhooks/secret",
+                                  params={"provider": provider} if provider else None)["secret"]
 
-    def set_secret(self, secret: str) -> str:
-        return self._client._call("POST", "/webhooks/secret", {"secret": secret})["secret"]
+    def set_secret(self, secret: str, provider: str | None = None) -> str:
+        body = {"secret": secret, **({"provider": provider} if provider else {})}
+        return self._client._call("POST", "/webhooks/secret", body)["secret"]
 
-    def waffo_public_key(self) -> str:
-        response = self._client.http.get(f"{self._client.base_url}/_mock/waffo/webhook-public-key",
-                                         timeout=self._client.timeout)
-        response.raise_for_status()
-        return response.text
+    def public_key(self, provider: str | None = None) -> str:
+        """The public key (PEM) that verifies `provider`'s webhook signatures."""
+        return self._client._text("/webhooks/public-key",
+                                  params={"provider": provider} if provider else None)
 
 
 class Client:
@@ -150,13 +155,20 @@ class Client:
 
     @staticmethod
     def namespace_for(provider: str, credential: str) -> str:
-        """The namespace a credential maps to (a Dodo API key, a Waffo merchant id)."""
+        """The namespace a provider's credential maps to (an API key, a merchant id)."""
         return credential_namespace(provider, credential)
 
-    def _call(self, method: str, path: str, body: dict | None = None, params: dict | None = None):
+    def _request(self, method: str, path: str, body: dict | None = None,
+                 params: dict | None = None) -> requests.Response:
         headers = {"X-Paymock-Control-Token": self.token} if self.token else None
-        response = self.http.request(method, f"{self.base_url}/_mock{path}", json=body,
-                                     params=params, timeout=self.timeout, headers=headers)
+        return self.http.request(method, f"{self.base_url}/_mock{path}", json=body,
+                                 params=params, timeout=self.timeout, headers=headers)
+
+    def _call(self, method: str, path: str, body: dict | None = None, params: dict | None = None):
+        return self._json(method, path, self._request(method, path, body, params))
+
+    @staticmethod
+    def _json(method: str, path: str, response: requests.Response):
         try:
             payload = response.json()
         except ValueError:
@@ -164,6 +176,13 @@ class Client:
         if response.status_code >= 400:
             raise ControlAPIError(f"{method} /_mock{path}: {payload.get('error', payload)}")
         return payload
+
+    def _text(self, path: str, params: dict | None = None) -> str:
+        """A GET whose answer is not JSON (a PEM key); errors are JSON as ever."""
+        response = self._request("GET", path, params=params)
+        if response.status_code >= 400:
+            self._json("GET", path, response)  # raises ControlAPIError with the server's words
+        return response.text
 
     def health(self) -> dict:
         return self._call("GET", "/health")
@@ -179,8 +198,8 @@ class Client:
         return self._call("GET", "/journal", params=params)["entries"]
 
     def fail(self, operation: str, status: int = 500, times: int | None = 1, **action) -> dict:
-        """Make `operation` ("waffo.createOnetimeOrder", "dodo.create_session", or a bare
-        operationId) answer `status` (with the provider's documented body) `times` times."""
+        """Make `operation` ("<provider>.<operationId>", or a bare operationId) answer `status`
+        (with the provider's documented body) `times` times."""
         rule_fields = {k: action.pop(k) for k in list(action)
                        if k in ("after", "probability", "seed", "namespace", "body_equals",
                                 "for_seconds", "method", "path", "id", "description")}

@@ -2,8 +2,9 @@
 
     POST /_mock/payments/{id}/outcome {"outcome": "declined", "reason": "insufficient_funds"}
 
-`id` is a payment id, a PSP checkout id, a Dodo checkout session id (its payment is opened if the
-buyer never reached the payment step) or a Waffo order id.
+`id` is a payment id, a PSP checkout id, or the id of what a provider's payment is for, which the
+provider resolves (core/payments.py, `Payments.resolve`): a checkout session (its payment opened
+if the buyer never reached the payment step), an order.
 """
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ def _find(obj_id: str, namespace: str | None, **options):
         raise ControlError(str(exc), 409) from None
     if payment is None:
         raise ControlError(f"no payment, checkout session or order {obj_id!r}"
-                           + (f" in {namespace}" if namespace else "") + "; a Waffo checkout "
-                           "session has no payment until create-order places an order", 404)
+                           + (f" in {namespace}" if namespace else "") + "; a checkout session "
+                           "may have no payment until create-order places an order", 404)
     return ns, payment
 
 

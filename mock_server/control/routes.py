@@ -41,7 +41,7 @@ def _json() -> dict:
         return {}
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise ControlError("body must be a JSON object, e.g. {\"namespace\": \"dodo:...\"}")
+        raise ControlError("body must be a JSON object, e.g. {\"namespace\": \"<provider>:...\"}")
     return body
 
 
@@ -75,7 +75,7 @@ def reset():
     body = _json()
     namespace = body.get("namespace")
     if namespace is not None and not isinstance(namespace, str):
-        raise ControlError("namespace must be a string such as \"dodo:1f2e3d4c5b6a7988\"")
+        raise ControlError("namespace must be a string such as \"<provider>:1f2e3d4c5b6a7988\"")
     dropped = core.store.reset(namespace)
     core.journal.reset(namespace)
     idempotency = current_app.extensions.get("paymock.idempotency")

@@ -1,9 +1,14 @@
-"""/_mock/webhooks: endpoints, the delivery log, redelivery, the Dodo secret, Waffo's public key.
+"""/_mock/webhooks: endpoints, the delivery log, redelivery, and what receivers verify with.
 
-    POST /_mock/webhooks/endpoints {"url": "http://127.0.0.1:9000/hooks", "namespace": "dodo:..."}
+    POST /_mock/webhooks/endpoints {"url": "http://127.0.0.1:9000/hooks", "namespace": "<provider>:..."}
     GET  /_mock/webhooks/deliveries?namespace=&status=&type=
     POST /_mock/webhooks/deliveries/{id}/redeliver
     POST /_mock/webhooks/flush            run every pending retry now (and wait for it)
+    GET  /_mock/webhooks/secret?provider=      the shared signing secret (POST changes it)
+    GET  /_mock/webhooks/public-key?provider=  the public key (PEM)
+
+Which provider signs how is its webhook channel's business (core/webhook_endpoints.py): without
+`provider`, the secret and the key are the only provider's that has one.
 """
 from __future__ import annotations
 
@@ -12,8 +17,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, request
 
 from ..core.http import json_response
-from ..providers.dodo.webhooks import Secret
-from ..providers.waffo import webhooks as waffo_webhooks
 from .routes import ControlError, _json
 
 bp = Blueprint("control_webhooks", __name__)
@@ -47,10 +50,7 @@ def add_endpoint():
         raise ControlError("events must be a list of event types such as [\"payment.succeeded\"]")
     secret = _optional_str(body, "secret")
     if secret is not None:
-        try:
-            Secret(secret)
-        except Exception as exc:  # binascii and ValueError alike: say what a secret looks like
-            raise ControlError(f"secret must be whsec_ followed by base64 ({exc})") from None
+        _check_endpoint_secret(secret, provider)
     endpoint = outbox.add_endpoint(url, _optional_str(body, "namespace"), provider, events, secret)
     return json_response(endpoint.to_dict(), 201)
 
@@ -111,23 +111,65 @@ def flush():
     return json_response({"idle": idle, "pending": len(_outbox().deliveries(status="pending"))})
 
 
+def _check_endpoint_secret(secret: str, provider: str | None) -> None:
+    """An endpoint's own secret replaces its channels' shared one: it must be of their kind."""
+    channels = [c for name, c in _outbox().channels.items() if provider in (None, name)]
+    signing = [c.secret for c in channels if c.secret is not None]
+    if not signing:
+        raise ControlError(f"{provider} webhooks are not signed with a shared secret: leave "
+                           "secret out")
+    for shared in signing:
+        _check(shared, secret)
+
+
+def _check(shared, secret: str) -> None:
+    try:
+        shared.check(secret)
+    except Exception as exc:  # binascii and ValueError alike: say what a secret looks like
+        raise ControlError(f"secret must be {shared.form} ({exc})") from None
+
+
+def _channel(provider: str | None, has, what: str):
+    """The channel of `provider`, or the only one, that has `what` (`has(channel)`)."""
+    channels = _outbox().channels
+    if provider is not None:
+        if provider not in channels:
+            raise ControlError(f"provider must be one of {sorted(channels)}")
+        if not has(channels[provider]):
+            raise ControlError(f"{provider} webhooks have no {what}", 404)
+        return channels[provider]
+    having = [channel for channel in channels.values() if has(channel)]
+    if len(having) != 1:
+        names = sorted(channel.provider for channel in having)
+        raise ControlError(f"name the provider (provider=...): webhooks with a {what}: {names}",
+                           404 if not having else 400)
+    return having[0]
+
+
+def _secret_channel(provider: str | None):
+    return _channel(provider, lambda channel: channel.secret is not None, "shared signing secret")
+
+
 @bp.get("/webhooks/secret")
 def get_secret():
-    return json_response({"secret": current_app.extensions["paymock.dodo.webhook_secret"].value})
+    channel = _secret_channel(request.args.get("provider"))
+    return json_response({"secret": channel.secret.value, "provider": channel.provider})
 
 
 @bp.post("/webhooks/secret")
 def set_secret():
-    secret = _json().get("secret")
+    body = _json()
+    secret = body.get("secret")
+    channel = _secret_channel(_optional_str(body, "provider"))
     if not isinstance(secret, str):
-        raise ControlError("secret must be a string: whsec_ followed by base64")
-    try:
-        current_app.extensions["paymock.dodo.webhook_secret"].set(secret)
-    except Exception as exc:
-        raise ControlError(f"secret must be whsec_ followed by base64 ({exc})") from None
-    return json_response({"secret": secret})
+        raise ControlError(f"secret must be a string: {channel.secret.form}")
+    _check(channel.secret, secret)
+    channel.secret.set(secret)
+    return json_response({"secret": secret, "provider": channel.provider})
 
 
-@bp.get("/waffo/webhook-public-key")
-def waffo_public_key():
-    return Response(waffo_webhooks.public_key_pem(), mimetype="application/x-pem-file")
+@bp.get("/webhooks/public-key")
+def public_key():
+    channel = _channel(request.args.get("provider"),
+                       lambda channel: channel.public_key is not None, "public key")
+    return Response(channel.public_key(), mimetype="application/x-pem-file")

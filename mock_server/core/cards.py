@@ -1,7 +1,7 @@
 """The fake PSP's test instruments, as data: one table for the payment pages and the control API.
 
-Numbers follow Dodo's documented test cards, with Stripe's conventional numbers for the outcomes
-Dodo does not document (expired card, incorrect CVC, processing error, 3DS). Any future expiry and
+Numbers follow the test cards a provider documents, with Stripe's conventional numbers for the
+outcomes it does not (expired card, incorrect CVC, processing error, 3DS). Any future expiry and
 any 3-4 digit CVC are accepted; numbers outside the table are refused on the form, so a typo never
 silently "succeeds".
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 SUCCESS, DECLINE, CHALLENGE = "success", "decline", "3ds"
 
-# reason code -> what the buyer (and Dodo's error_message) is told
+# reason code -> what the buyer (and a provider's error message) is told
 REASONS = {
     "CARD_DECLINED": "Your card was declined.",
     "INSUFFICIENT_FUNDS": "Your card has insufficient funds.",
@@ -30,7 +30,7 @@ REASONS = {
 @dataclass(frozen=True)
 class Card:
     number: str
-    network: str          # as Dodo reports card_network
+    network: str          # as a provider reports the card's network
     outcome: str          # success | decline | 3ds
     reason: str | None = None
     country: str = "US"   # issuing country

@@ -343,7 +343,7 @@ def _to_request_invalid(error: ValidationError) -> RequestInvalid:
     if error.validator == "required":
         missing = next((p for p in error.validator_value if p not in error.instance), None)
         name = f"{path}.{missing}" if path else str(missing)
-        if override:  # e.g. Waffo's "Missing required field: checkoutSessionId"
+        if override:  # the provider's own words, e.g. "Missing required field: checkoutSessionId"
             return RequestInvalid(name, override[1], code=override[0])
         return RequestInvalid(name, f"{name}: field is required")
     name = path or "body"

@@ -137,7 +137,7 @@ class FaultEngine:
         if operation is None:
             return
         providers = [provider] if provider is not None else sorted(self._targets)
-        # "waffo.createOrder" names the provider too (as _matches reads it).
+        # "<provider>.<operationId>" names the provider too (as _matches reads it).
         prefix, _, rest = operation.partition(".")
         qualified = prefix in providers and rest in self._targets[prefix]
         if not qualified and not any(operation in self._targets[name] for name in providers):

@@ -78,6 +78,7 @@ def json_response(payload, status: int = 200, headers: dict | None = None) -> Re
 
 @lru_cache(maxsize=4096)  # a hash per request otherwise; a test run uses a handful of keys
 def credential_namespace(provider: str, credential: str) -> str:
-    """`dodo:1f2e...`: stable per credential, and never the credential itself (it is a secret)."""
+    """`<provider>:1f2e...`: stable per credential, and never the credential itself (it is a
+    secret)."""
     digest = hashlib.sha256(credential.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return f"{provider}:{digest}"

@@ -1,11 +1,11 @@
 """Idempotency keys, provider-agnostic.
 
-The rule both the Waffo gateway and most payment APIs document: the first 2xx answer for a key is
-kept (24 hours by the shared clock) and replayed for that key; the same key while the first request
-is still running is a conflict; a non-2xx first answer leaves the key free, so a client can fix its
-request and retry with the same key. Keys live in scopes (a credential namespace), so two merchants
-never see each other's keys. Providers decide the header name, the key syntax and the error
-envelope; this module only keeps the books.
+The rule most payment APIs (paymock's providers among them) document: the first 2xx answer for a
+key is kept (24 hours by the shared clock) and replayed for that key; the same key while the first
+request is still running is a conflict; a non-2xx first answer leaves the key free, so a client can
+fix its request and retry with the same key. Keys live in scopes (a credential namespace), so two
+merchants never see each other's keys. Providers decide the header name, the key syntax and the
+error envelope; this module only keeps the books.
 """
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from .clock import Clock
 
 DEFAULT_TTL = 24 * 3600
-# Letters, digits, '-' and '_', at most 256: the Waffo rule, and a sane default for others.
+# Letters, digits, '-' and '_', at most 256: a provider's documented rule, and a sane default for
+# others.
 DEFAULT_KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 

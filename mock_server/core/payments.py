@@ -1,10 +1,10 @@
-"""Payments: one provider-agnostic state machine behind both providers' checkouts.
+"""Payments: one provider-agnostic state machine behind every provider's checkouts.
 
 A payment lives in its namespace (kind "payment") next to the provider objects it belongs to.
 Core statuses are pending, processing, requires_customer_action, succeeded, failed and cancelled;
-each provider maps them onto its own words (Dodo's `requires_payment_method`, Waffo's `canceled`).
+each provider maps them onto its own words (e.g. `requires_payment_method`, `canceled`).
 Every transition is validated and handed to the provider's listener, which updates its own
-objects (a Dodo session, a Waffo order) and enqueues webhooks. Failed is not final: the buyer may
+objects (a checkout session, an order) and enqueues webhooks. Failed is not final: the buyer may
 try another card on the same payment, as on a real PSP page; succeeded and cancelled are final.
 """
 from __future__ import annotations
@@ -59,7 +59,7 @@ class Payments:
         self.clock = clock
         self._listeners: dict[str, Listener] = {}
         # (namespace, id) of payments not yet final whose checkout can expire (the provider gave
-        # an `expired` check): what sweep() walks. Payments that cannot expire (Waffo orders)
+        # an `expired` check): what sweep() walks. Payments that cannot expire (orders that wait)
         # stay out, so that the walk does not grow with every order taken.
         self._open: dict[tuple[str, str], None] = {}
         self._lock = threading.Lock()
@@ -122,7 +122,7 @@ class Payments:
 
     def resolve(self, obj_id: str, namespace: str | None = None, **options):
         """(namespace, payment) for a payment id, a PSP checkout id, or whatever a provider
-        resolves (a Dodo session, a Waffo order). Resolvers raise TransitionError for ids that
+        resolves (a checkout session, an order). Resolvers raise TransitionError for ids that
         exist but cannot be paid (an expired session)."""
         ns, payment = self.locate(obj_id, namespace=namespace)
         if payment is not None:

@@ -1,9 +1,9 @@
-"""The mock payment service provider (PSP) both providers hand buyers to.
+"""The mock payment service provider (PSP) the providers hand buyers to.
 
-Creating a PSP checkout is the one call inside an order that can fail on its own (Waffo rolls the
-order back when it does). The fault engine reaches it as provider "psp", operation
-"createCheckout". A fault action means what it means at an API answer: latency (fixed or a
-range) delays the call, an error status or a connection fault makes it fail (a hang first waits
+Creating a PSP checkout is the one call inside an order that can fail on its own (a provider may
+document rolling the order back when it does). The fault engine reaches it as provider "psp",
+operation "createCheckout". A fault action means what it means at an API answer: latency (fixed or
+a range) delays the call, an error status or a connection fault makes it fail (a hang first waits
 `hang_seconds`, as a client would before its timeout), and `decline` lets it succeed while the
 payment page will later decline. Plain Python tests can also call `fail_next()`.
 """

@@ -28,7 +28,7 @@ class Core:
     faults: FaultEngine | None = None
     # Idempotency keys' first answers, for the operations a provider declares idempotent.
     idempotency: Idempotency | None = None
-    # kind -> callable(id): expire something that is not a store object (e.g. Waffo "token")
+    # kind -> callable(id): expire something that is not a store object (e.g. a session token)
     expirers: dict[str, object] = field(default_factory=dict)
     # Set when the server stops, so that injected latency and hangs end with it.
     shutdown: threading.Event = field(default_factory=threading.Event)

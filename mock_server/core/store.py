@@ -1,6 +1,6 @@
 """Thread-safe in-memory state, partitioned by namespace, with expiry and eviction.
 
-A namespace belongs to one credential (a Dodo API key, a Waffo merchant), so parallel test runs
+A namespace belongs to one credential (an API key, a merchant), so parallel test runs
 never see each other's objects. Objects are plain JSON-able dicts grouped by kind ("session",
 "product", ...). An object may carry an expiry: once past it, `get()` no longer returns it; it is
 kept for `retention` seconds more (so an expired session can be told from an unknown one) and then
@@ -229,7 +229,7 @@ class Store:
         self._ops = itertools.count()
 
     def add_seeder(self, prefix: str, seeder: Seeder) -> None:
-        """Seed every namespace whose name starts with `prefix` (e.g. "dodo:")."""
+        """Seed every namespace whose name starts with `prefix` (e.g. "<provider>:")."""
         self._seeders[prefix] = seeder
 
     def add_upgrade(self, prefix: str, kind: str, upgrade: Callable[[dict], dict]) -> None:

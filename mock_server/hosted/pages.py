@@ -11,9 +11,6 @@ from werkzeug.exceptions import HTTPException
 from ..core import payments as core_payments
 from ..core.cards import CARDS, UPI
 
-# A country list for the billing forms: the Dodo contract's ISO 3166-1 alpha-2 enum.
-_COUNTRIES: list[str] | None = None
-
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
@@ -59,11 +56,14 @@ def payments() -> core_payments.Payments:
 
 
 def countries() -> list[str]:
-    global _COUNTRIES
-    if _COUNTRIES is None:
-        schemas = core().contracts["dodo"].document["components"]["schemas"]
-        _COUNTRIES = sorted(schemas["CountryCodeAlpha2"]["enum"])
-    return _COUNTRIES
+    """The billing forms' country list: every ISO 3166-1 alpha-2 code some provider lists
+    (Provider.billing_countries), worked out once per app."""
+    found = current_app.extensions.get("paymock.billing_countries")
+    if found is None:
+        found = sorted({code for provider in current_app.extensions["paymock.providers"]
+                        for code in provider.billing_countries(core())})
+        current_app.extensions["paymock.billing_countries"] = found
+    return found
 
 
 def lookup(kind: str, obj_id: str):

@@ -151,6 +151,24 @@ class Provider(abc.ABC):
         """Whether a request path is under this provider's mount."""
         return path == self.mount or path.startswith(self.mount + "/")
 
+    #: Its own settings: a pydantic model whose field `f` is the setting `<name>_f` of the
+    #: server's Settings (PAYMOCK_<NAME>_F, `<name>_f` in the config file), read back with
+    #: `settings.for_provider(self)` (config.py). None: it has none.
+    settings_model: ClassVar[type | None] = None
+
+    def handle_for_test(self, server_url: str):
+        """What one test gets for this provider on the server at `server_url` (a
+        `providers.handles.ProviderHandle`): its base URL and, where the provider can mint one,
+        a credential of the test's own with the namespace it reaches. This default mints none."""
+        from .handles import ProviderHandle
+
+        return ProviderHandle(self.name, server_url.rstrip("/") + self.mount)
+
+    def billing_countries(self, core) -> tuple[str, ...]:
+        """The ISO 3166-1 alpha-2 codes its API takes in a billing address, when it lists them
+        (the hosted billing forms offer every country some provider lists); () when it does not."""
+        return ()
+
 
 _REGISTRY: dict[str, Provider] = {}
 

@@ -48,7 +48,7 @@ def order_of(shop, session_id: str) -> dict:
 
 def verified_event(shop, event_type: str) -> dict:
     [request] = shop.receiver.wait_for(1)
-    [result] = verify_waffo(shop.mock.webhooks.waffo_public_key(), [
+    [result] = verify_waffo(shop.mock.webhooks.public_key("waffo"), [
         {"body": request["body"], "signature": request["headers"]["x-waffo-signature"]}])
     assert result["ok"], result
     assert result["event"]["eventType"] == event_type

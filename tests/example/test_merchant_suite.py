@@ -10,7 +10,7 @@ EBOOK = "pdt_uGej5ygB4DvTZFDmnvmUM"  # a product of the default fixtures
 @pytest.fixture
 def dodo(paymock):
     # Each test gets its own API key, so its own namespace on the shared server.
-    return DodoPayments(bearer_token=paymock.dodo_api_key, base_url=paymock.dodo_base_url,
+    return DodoPayments(bearer_token=paymock.dodo.credential, base_url=paymock.dodo.base_url,
                         max_retries=0)
 
 

@@ -18,7 +18,7 @@ def test_public_key_is_served_at_a_documented_url(live, mock):
     committed = Path(__file__).resolve().parents[2] / "fixtures" / "webhooks" / "waffo-webhook.TEST-ONLY.public.pem"
     assert response.text == committed.read_text()
     assert response.text.startswith("-----BEGIN PUBLIC KEY-----")
-    assert mock.webhooks.waffo_public_key() == response.text
+    assert mock.webhooks.public_key("waffo") == response.text
 
 
 def test_order_completed_verifies_with_the_sdk_and_tampering_fails(live, mock, receivers):
@@ -31,7 +31,7 @@ def test_order_completed_verifies_with_the_sdk_and_tampering_fails(live, mock, r
     assert signature.startswith("t=") and ",v1=" in signature
     tampered = request["body"].replace('"orderStatus":"completed"', '"orderStatus":"refunded"')
     assert tampered != request["body"]
-    good, bad = verify_waffo(mock.webhooks.waffo_public_key(), [
+    good, bad = verify_waffo(mock.webhooks.public_key("waffo"), [
         {"body": request["body"], "signature": signature},
         {"body": tampered, "signature": signature}])
     assert good["ok"], good
@@ -58,7 +58,7 @@ def test_failed_payment_event_keeps_the_order_pending(live, mock, receivers):
     data = event["data"]
     assert (data["orderStatus"], data["paymentStatus"], data["paymentFailureReason"]) == (
         "pending", "failed", "CARD_DECLINED")
-    [result] = verify_waffo(mock.webhooks.waffo_public_key(),
+    [result] = verify_waffo(mock.webhooks.public_key("waffo"),
                             [{"body": request["body"], "signature": request["headers"]["x-waffo-signature"]}])
     assert result["ok"], result
 

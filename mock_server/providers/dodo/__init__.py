@@ -1,18 +1,22 @@
 """Dodo Payments, mounted at /dodo."""
 from __future__ import annotations
 
+import uuid
 from functools import partial
 
 from ...core.errors import ApiError
+from ...core.http import credential_namespace
 from ...core.psp import MockPsp
 from ..base import Provider, handlers_of
 from ..base import register as register_provider
+from ..handles import ProviderHandle
 from . import auth, hosted, models
 from .catalog import generate as generate_section
 from . import webhooks
 from .errors import render_error
 from .handlers import DodoHandlers
 from .payments import EVENTS, DodoPayments
+from .settings import DodoSettings
 
 NAME = "dodo"
 MOUNT = "/dodo"
@@ -22,6 +26,7 @@ class Dodo(Provider):
     name = NAME
     mount = MOUNT
     payment_pages = hosted.PAGES
+    settings_model = DodoSettings
 
     def __init__(self):
         self._handlers = {}
@@ -29,10 +34,9 @@ class Dodo(Provider):
 
     def register(self, app, core, catalog: dict) -> None:
         app.extensions["paymock.provider.dodo"] = self
-        backend = _register(app, core, catalog)
-        settings = app.extensions["paymock.settings"]
-        self._keys = frozenset(key.strip() for key in settings.dodo_api_keys.split(",")
-                               if key.strip())
+        settings = app.extensions["paymock.settings"].for_provider(self)
+        backend = _register(app, core, catalog, settings)
+        self._keys = settings.accepted_keys()
         self._handlers = handlers_of(DodoHandlers(backend))
 
     def handlers(self):
@@ -53,15 +57,25 @@ class Dodo(Provider):
     def generate_catalog(self, seed, generated_at):
         return generate_section(seed, generated_at)
 
+    def billing_countries(self, core):
+        schemas = core.contracts[NAME].document["components"]["schemas"]
+        return tuple(schemas["CountryCodeAlpha2"]["enum"])
 
-def _register(app, core, catalog: dict) -> models.DodoBackend:
+    def handle_for_test(self, server_url):
+        # Any bearer key is accepted (unless dodo_api_keys lists some), each its own namespace.
+        key = f"sk_test_{uuid.uuid4().hex}"
+        return ProviderHandle(NAME, server_url.rstrip("/") + MOUNT, key,
+                              credential_namespace(NAME, key))
+
+
+def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
     core.store.add_seeder(f"{NAME}:", lambda _ns: models.seed(catalog))
     core.store.add_upgrade(f"{NAME}:", models.SESSION, models.upgrade_session)
     business_id = catalog.get("dodo", {}).get("business_id", "bus_paymock")
     app.extensions["paymock.dodo"] = models.DodoBackend(
         core.clock, partial(_checkout_url, core), business_id
     )
-    _wire_payments(app, core, app.extensions["paymock.dodo"], app.extensions["paymock.settings"])
+    _wire_payments(app, core, app.extensions["paymock.dodo"], settings)
     app.register_blueprint(hosted.bp)
     return app.extensions["paymock.dodo"]
 
@@ -70,7 +84,7 @@ def _checkout_url(core, session_id: str) -> str:
     return core.url(f"/checkout/dodo/session/{session_id}")
 
 
-def _wire_payments(app, core, backend, settings) -> None:
+def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     """Core payments, the PSP pages under /psp/dodo/ and Standard Webhooks signing."""
     payments = app.extensions.get("paymock.payments")
     if payments is None:
@@ -78,8 +92,7 @@ def _wire_payments(app, core, backend, settings) -> None:
     outbox = app.extensions.get("paymock.webhooks")
     psp = MockPsp(lambda checkout_id: core.url(f"/psp/dodo/{checkout_id}"), core.faults,
                   core.shutdown)
-    secret = webhooks.Secret(getattr(settings, "dodo_webhook_secret", None) or webhooks.DEFAULT_SECRET)
-    app.extensions["paymock.dodo.webhook_secret"] = secret
+    secret = webhooks.Secret(settings.webhook_secret or webhooks.DEFAULT_SECRET)
     if outbox is not None:
         outbox.channels[NAME] = webhooks.channel(secret, EVENTS.values())
     backend.payments = DodoPayments(backend, payments, psp, outbox)

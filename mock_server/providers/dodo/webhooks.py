@@ -6,13 +6,13 @@ minutes from *their* clock, so the mock clock, which tests move by hours, must n
 """
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import datetime, timezone
 
 import orjson
 from standardwebhooks import Webhook
 
+from ...core.webhook_endpoints import SigningSecret
 from ...core.webhooks import Channel
 
 # TEST-ONLY: base64 of "paymock-TEST-ONLY-webhook-secret". Public on purpose; never use it for a
@@ -22,19 +22,18 @@ DEFAULT_SECRET = "whsec_cGF5bW9jay1URVNULU9OTFktd2ViaG9vay1zZWNyZXQ="
 SCHEDULE = (0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
 
 
-class Secret:
+class Secret(SigningSecret):
     """The secret endpoints sign with unless they were registered with their own."""
 
-    def __init__(self, value: str = DEFAULT_SECRET):
-        self._lock = threading.Lock()
-        self.set(value)
+    form = "whsec_ followed by base64"
 
-    def set(self, value: str) -> None:
+    def __init__(self, value: str = DEFAULT_SECRET):
+        super().__init__(value)
+
+    def check(self, value: str) -> None:
         Webhook(value)  # raises on an empty or non-base64 secret
         if not value.startswith("whsec_"):
             raise ValueError("a Dodo webhook secret starts with whsec_ followed by base64")
-        with self._lock:
-            self.value = value
 
 
 def channel(secret: Secret, events) -> Channel:
@@ -48,4 +47,5 @@ def channel(secret: Secret, events) -> Channel:
         provider="dodo", schedule=SCHEDULE,
         body=lambda payload, _delivery_id: orjson.dumps(payload).decode(),
         sign=sign, new_id=lambda: f"msg_{uuid.uuid4().hex[:27]}", events=frozenset(events),
+        secret=secret,
     )

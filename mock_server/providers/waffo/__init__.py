@@ -15,6 +15,7 @@ from .catalog import generate as generate_section
 from .errors import OPERATION_LAYER, render_error
 from .gateway import API_KEY, SLUG, TOKEN, Gateway
 from .handlers import WaffoHandlers
+from .settings import WaffoSettings
 from .payments import WaffoPayments
 
 NAME = "waffo"
@@ -39,6 +40,7 @@ class WaffoProvider(Provider):
     mount = MOUNT
     payment_pages = hosted.WaffoPaymentPages()
     idempotency = IdempotencyPolicy("X-Idempotency-Key", error_code="gateway")
+    settings_model = WaffoSettings
 
     def __init__(self):
         self._handlers = {}
@@ -47,7 +49,7 @@ class WaffoProvider(Provider):
 
     def register(self, app, core, catalog: dict) -> None:
         app.extensions["paymock.provider.waffo"] = self
-        waffo = _register(app, core, catalog)
+        waffo = _register(app, core, catalog, app.extensions["paymock.settings"].for_provider(self))
         self._gateway = waffo.gateway
         self._credentials = _credentials(core.contracts[NAME])
         self._handlers = handlers_of(WaffoHandlers(waffo.backend))
@@ -87,7 +89,7 @@ def _credentials(contract) -> dict[str, tuple[str, ...]]:
             for op_id, op in contract.operations.items()}
 
 
-def _register(app, core, catalog: dict) -> Waffo:
+def _register(app, core, catalog: dict, settings: WaffoSettings) -> Waffo:
     section = catalog.get("waffo", {})
     registry = MerchantRegistry()
     for merchant in section.get("merchants", []):
@@ -96,9 +98,7 @@ def _register(app, core, catalog: dict) -> Waffo:
                              fixture=True, name=merchant.get("name", ""))
     slugs = {store["slug"]: (store["merchantId"], store["id"]) for store in section.get("stores", [])}
     tokens = TokenIssuer(core.clock)
-    settings = app.extensions.get("paymock.settings")
-    gateway = Gateway(core, registry, tokens, slugs,
-                      lenient=Gateway.lenient_from_env(settings) if settings else False)
+    gateway = Gateway(core, registry, tokens, slugs, lenient=settings.lenient)
     psp = MockPsp(lambda checkout_id: core.url(f"/psp/waffo/{checkout_id}"), core.faults,
                   core.shutdown)
     backend = models.WaffoBackend(
@@ -117,16 +117,13 @@ def _register(app, core, catalog: dict) -> Waffo:
     return waffo
 
 
-def _wire_payments(app, core, backend, settings) -> None:
+def _wire_payments(app, core, backend, settings: WaffoSettings) -> None:
     """Orders on core payments, and RSA-signed webhooks."""
     payments = app.extensions.get("paymock.payments")
     if payments is None:
         return
     outbox = app.extensions.get("paymock.webhooks")
-    failed_event = getattr(settings, "waffo_payment_failed_event", None)
-    backend.payments = WaffoPayments(payments, core.clock, outbox,
-                                     failed_event if failed_event is not None
-                                     else "order.payment_failed")
+    backend.payments = WaffoPayments(payments, core.clock, outbox, settings.payment_failed_event)
     if outbox is not None:
         outbox.channels[NAME] = webhooks.channel(backend.payments.events)
 

@@ -1,12 +1,14 @@
-"""/_mock/waffo: register merchant public keys, list merchants, switch lenient mode."""
+"""/_mock/waffo: register merchant public keys, list merchants, switch lenient mode, and the public
+key receivers verify paymock's webhooks with."""
 from __future__ import annotations
 
 import re
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 
 from ...control.routes import ControlError
 from ...core.http import json_response
+from . import webhooks
 
 bp = Blueprint("waffo_control", __name__)
 MERCHANT_ID = re.compile(r"^MER_[0-9A-Za-z]{22}$")
@@ -74,3 +76,9 @@ def set_lenient():
     except ValueError as exc:
         raise ControlError(str(exc), 409) from None
     return json_response({"lenient": _waffo().gateway.lenient})
+
+
+@bp.get("/webhook-public-key")
+def webhook_public_key():
+    # Also GET /_mock/webhooks/public-key, for clients that know no provider's own URLs.
+    return Response(webhooks.public_key_pem(), mimetype="application/x-pem-file")

@@ -6,7 +6,6 @@ the merchant that issued them.
 """
 from __future__ import annotations
 
-import os
 import threading
 import time
 from dataclasses import replace
@@ -16,7 +15,6 @@ from .auth import ENVIRONMENTS, AuthFailed, MerchantRegistry, TokenIssuer
 from .common import Caller, error
 
 API_KEY, SLUG, TOKEN = "api_key", "store_slug", "session_token"
-LENIENT_ENV = "PAYMOCK_WAFFO_LENIENT"
 
 
 class Gateway:
@@ -39,11 +37,6 @@ class Gateway:
         if enabled and self.core.strict:
             raise ValueError("lenient mode is not available when the server runs with --strict")
         self._lenient = enabled
-
-    @staticmethod
-    def lenient_from_env(settings) -> bool:
-        raw = (settings.extra or {}).get("waffo_lenient", os.environ.get(LENIENT_ENV, ""))
-        return str(raw).strip().lower() in ("1", "true", "yes", "on")
 
     # -- namespaces ---------------------------------------------------------------------------
     def namespace_name(self, merchant_id: str) -> str:

@@ -1,9 +1,10 @@
 """Waffo webhooks on the wire: `X-Waffo-Signature: t=<ms>,v1=<base64 RSA-SHA256 over "{t}.{body}">`.
 
-paymock signs with its own TEST-ONLY key pair (fixtures/webhooks/, shipped with the package), whose public half is served at
-GET /_mock/waffo/webhook-public-key for `verifyWebhook(body, sig, { publicKey })`. `t` is stamped
-once, from the wall clock, before the first attempt, and every retry reuses it, as Waffo does:
-receivers check it against their own clock (45 minutes back, 1 minute ahead).
+paymock signs with its own TEST-ONLY key pair (fixtures/webhooks/, shipped with the package), whose
+public half is served at GET /_mock/waffo/webhook-public-key (and /_mock/webhooks/public-key) for
+`verifyWebhook(body, sig, { publicKey })`. `t` is stamped once, from the wall clock, before the
+first attempt, and every retry reuses it, as Waffo does: receivers check it against their own
+clock (45 minutes back, 1 minute ahead).
 """
 from __future__ import annotations
 
@@ -51,4 +52,4 @@ def channel(events) -> Channel:
 
     return Channel(provider="waffo", schedule=SCHEDULE, body=body, sign=sign,
                    new_id=lambda: str(uuid.uuid4()), stamp=lambda: int(time.time() * 1000),
-                   events=frozenset(events))
+                   events=frozenset(events), public_key=public_key_pem)
