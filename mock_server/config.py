@@ -22,6 +22,9 @@ from pydantic import (BaseModel, BeforeValidator, Field, ValidationError, WrapVa
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
+# SECRET marks a setting never echoed; the providers' settings models use it too.
+from .providers.base import SECRET
+
 ENV_PREFIX = "PAYMOCK_"
 TOML_TABLE = "paymock"
 
@@ -44,14 +47,6 @@ def _known_server(value: Any, handler) -> Any:
             {"server": repr(value)}) from None
 
 
-class _Secret:
-    def __repr__(self) -> str:
-        return "SECRET"
-
-
-#: Marks a setting whose value is never echoed, e.g. in an error (README.md, Security):
-#: `token: Annotated[str, SECRET] = ""`.
-SECRET = _Secret()
 
 Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
 Number = Annotated[float, BeforeValidator(_not_a_boolean)]

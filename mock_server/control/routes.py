@@ -64,7 +64,7 @@ def health():
     core = _core()
     return json_response({
         "status": "ok", "version": __version__, "uptime_seconds": round(time.time() - STARTED, 3),
-        "providers": {name: f"/{name}" for name in core.contracts},
+        "providers": {p.name: p.mount for p in current_app.extensions["paymock.providers"]},
         "public_url": core.public_url, "clock": core.clock.describe(),
     })
 

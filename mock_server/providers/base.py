@@ -22,6 +22,16 @@ from ..core.errors import ApiError
 from ..core.request import Caller, Request
 
 Handler = Callable[[Request], Any]
+
+
+class _Secret:
+    def __repr__(self) -> str:
+        return "SECRET"
+
+
+#: Marks a setting whose value is never echoed, e.g. in an error (README.md, Security):
+#: `token: Annotated[str, SECRET] = ""` in the server's settings or a provider's `settings_model`.
+SECRET = _Secret()
 _HANDLES = "__paymock_operation__"
 
 

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict
 
-from ...config import SECRET
+from ..base import SECRET
 
 
 class DodoSettings(BaseModel):
