@@ -46,6 +46,8 @@ class Provider(abc.ABC):
     mount: ClassVar[str]
     #: Its answers to the PSP page, when it hands buyers to the fake PSP (None: it does not).
     payment_pages: PaymentPages | None = None
+    #: What `paymock contract <name>` asks of it (providers/contract_support.py; None: not offered).
+    contract_support: "ContractSupport | None" = None
 
     @abc.abstractmethod
     def register(self, app, core, catalog: dict) -> None:
