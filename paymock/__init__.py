@@ -17,7 +17,8 @@ what is imported from here does not change without a note in CHANGELOG.md.
 import json as _json
 
 from mock_server import __version__
-from mock_server.contract_kit.auth import fixture_waffo, install_waffo_auth
+from mock_server.providers.waffo.contract_auth import install_waffo_auth
+from mock_server.providers.waffo.contract_support import fixture_waffo
 from mock_server.control.client import Client, ControlAPIError
 from mock_server.core.contracts import document_file as _document_file
 from mock_server.testing import Paymock, PaymockServer, start_server

@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, settings
 
 from schemathesis.specs.openapi.checks import status_code_conformance
 
-from mock_server.contract_kit.auth import DodoCredentials, dodo_auth_config
 from mock_server.core.contracts import document_file
 from mock_server import fixtures
 from tests.conftest import API_KEY
@@ -41,7 +40,7 @@ def load(path, base_url: str):
         "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
         # Credentials through Schemathesis' own auth (the contract kit's bearer config), so its
         # auth checks know what was sent.
-        "auth": dodo_auth_config(DodoCredentials(API_KEY, "tests/conftest.py")),
+        "auth": {"openapi": {"API_KEY": {"bearer": API_KEY}}},
     })
     schema = schemathesis.openapi.from_path(path, config=config)
     schema.config.update(base_url=base_url)

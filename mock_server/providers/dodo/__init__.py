@@ -9,6 +9,7 @@ from ..base import Provider
 from ..base import register as register_provider
 from . import hosted, models
 from .catalog import generate as generate_section
+from .contract_support import DodoContractSupport
 from . import responses
 from . import webhooks
 from .payments import EVENTS, DodoPayments
@@ -22,6 +23,7 @@ class Dodo(Provider):
     name = NAME
     mount = MOUNT
     payment_pages = hosted.PAGES
+    contract_support = DodoContractSupport()
 
     def register(self, app, core, catalog: dict) -> None:
         app.extensions["paymock.provider.dodo"] = self  # the routes' way back to this instance

@@ -8,6 +8,7 @@ from ...core.idempotency import Idempotency
 from ...core.clock import iso
 from . import control, hosted, models, responses
 from .catalog import generate as generate_section
+from .contract_support import WaffoContractSupport
 from .auth import MerchantRegistry, TokenIssuer
 from .gateway import Gateway
 from ...core.psp import MockPsp
@@ -35,6 +36,7 @@ class WaffoProvider(Provider):
     name = NAME
     mount = MOUNT
     payment_pages = hosted.WaffoPaymentPages()
+    contract_support = WaffoContractSupport()
 
     def register(self, app, core, catalog: dict) -> None:
         app.extensions["paymock.provider.waffo"] = self  # the routes' way back to this instance
