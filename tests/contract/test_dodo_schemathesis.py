@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+import paymock
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -38,12 +39,12 @@ def use_fixture_products(case) -> None:
 def load(path, base_url: str):
     config = schemathesis.Config.from_dict({
         "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
-        # Credentials through Schemathesis' own auth (the contract kit's bearer config), so its
-        # auth checks know what was sent.
-        "auth": {"openapi": {"API_KEY": {"bearer": API_KEY}}},
     })
     schema = schemathesis.openapi.from_path(path, config=config)
     schema.config.update(base_url=base_url)
+    # Credentials through Schemathesis' own auth (the contract kit's, OpenAPI-aware bearer), so
+    # its auth checks know what was sent.
+    paymock.contract_auth("dodo", schema, base_url, paymock.contract_credentials("dodo", api_key=API_KEY))
     return schema
 
 
