@@ -3,8 +3,7 @@
 itself; this is where it finds them, by name."""
 from __future__ import annotations
 
-from ..providers import registered
-from ..providers.base import Provider
+from ..providers import Provider, registered
 
 
 class UnknownProvider(LookupError):
