@@ -1,6 +1,8 @@
-"""`paymock contract dodo|waffo [options]` and `paymock contract diff dodo --vendor-spec PATH`.
+"""`paymock contract <provider> [options]` and `paymock contract diff <provider> --vendor-spec PATH`.
 
-mock_server/cli.py calls `register(subparsers)`; everything else about the command lives here.
+mock_server/cli.py calls `register(subparsers)`; everything else about the command lives here. The
+providers, and each one's credential flags, come from the provider registry (contract_kit/
+registry.py): a registered provider with a ContractSupport is a subcommand.
 Exit codes: 0 nothing failed; 1 a check failed, the run hit errors, or (diff) unintended drift;
 2 bad options or missing credentials (nothing was run).
 """
@@ -10,19 +12,20 @@ import argparse
 import os
 import sys
 
-from .profiles import PROFILES
+from . import registry
 
 
 def _phases(value: str) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-def _add_run_options(parser: argparse.ArgumentParser, provider: str) -> None:
-    profile = PROFILES[provider]
+def _add_run_options(parser: argparse.ArgumentParser, provider) -> None:
+    support = provider.contract_support
+    real_api = f", or the real API: {support.default_base_url}" if support.default_base_url else \
+        ", or the real API"
     parser.add_argument("--target", metavar="URL",
-                        help="base URL to test (a running paymock such as http://127.0.0.1:8787/"
-                        f"{provider}, or the real API: {profile.default_remote_url}); default: a "
-                        "paymock the kit starts on a free port")
+                        help="base URL to test (a running paymock such as http://127.0.0.1:8787"
+                        f"{provider.mount}{real_api}); default: a paymock the kit starts on a free port")
     parser.add_argument("--checks", type=_phases, metavar="NAME,...",
                         help="only these Schemathesis checks (default: all), e.g. "
                         "response_schema_conformance,status_code_conformance")
@@ -49,15 +52,11 @@ def _add_run_options(parser: argparse.ArgumentParser, provider: str) -> None:
     parser.add_argument("--remote", action="store_true",
                         help="treat the target as a real API even if it is paymock (safe mode)")
     parser.add_argument("--seed", type=int, help="Hypothesis seed, to repeat a run")
-    if provider == "dodo":
-        parser.add_argument("--api-key", help="Dodo API key (default DODO_PAYMENTS_API_KEY); "
-                            "prefer the environment variable: flags show up in process lists")
-    else:
-        parser.add_argument("--merchant-id", help="Waffo merchant id (default WAFFO_MERCHANT_ID)")
-        parser.add_argument("--private-key-file", metavar="PATH",
-                            help="PEM private key (default WAFFO_PRIVATE_KEY or WAFFO_PRIVATE_KEY_FILE)")
-        parser.add_argument("--store-id", help="store for session tokens (default WAFFO_STORE_ID)")
-    parser.set_defaults(func=_run, provider=provider)
+    options = tuple(support.cli_options())
+    for option in options:
+        parser.add_argument(option.flag, dest=option.dest, metavar=option.metavar, help=option.help)
+    parser.set_defaults(func=_run, provider=provider.name,
+                        credential_dests=tuple(option.dest for option in options))
 
 
 def _run(args) -> int:
@@ -75,9 +74,7 @@ def _run(args) -> int:
         report=args.report, allow_writes=args.allow_writes, stateful=args.stateful,
         max_requests=args.max_requests, max_time=args.max_time, phases=args.phases,
         operations=args.operation, control_token=args.control_token, remote=args.remote,
-        api_key=getattr(args, "api_key", None), merchant_id=getattr(args, "merchant_id", None),
-        private_key_file=getattr(args, "private_key_file", None),
-        store_id=getattr(args, "store_id", None), seed=args.seed)
+        credentials={dest: getattr(args, dest) for dest in args.credential_dests}, seed=args.seed)
     try:
         report = run(options, out=lambda text: print(text, flush=True))
     except UsageError as exc:
@@ -99,15 +96,23 @@ def _diff(args) -> int:
 
 def register(subparsers) -> argparse.ArgumentParser:
     """Add `contract` to paymock's subcommands."""
+    providers = registry.supported()
     contract = subparsers.add_parser(
         "contract", help="run a provider's contract against the mock or the real API, or check drift",
         description="Run contracts/<provider>/openapi.json with Schemathesis against a target, or "
-        "compare our Dodo contract with the vendor's spec. Exit 0 only when nothing failed.")
-    sub = contract.add_subparsers(dest="contract_command", required=True, metavar="{dodo,waffo,diff}")
-    for provider in PROFILES:
-        _add_run_options(sub.add_parser(provider, help=f"run the {provider} contract"), provider)
+        "compare a contract derived from a vendor's spec with that spec. Exit 0 only when nothing "
+        "failed.")
+    sub = contract.add_subparsers(dest="contract_command", required=True,
+                                  metavar="{" + ",".join([*providers, "diff"]) + "}")
+    for name, provider in providers.items():
+        env = ", ".join(provider.contract_support.env_vars())
+        _add_run_options(sub.add_parser(
+            name, help=f"run the {name} contract",
+            description=f"Run the {name} contract." + (f" Credentials from the flags below or "
+                                                       f"the environment: {env}." if env else "")),
+            provider)
     diff = sub.add_parser("diff", help="compare our contract with a vendor OpenAPI document")
-    diff.add_argument("provider", choices=["dodo"])
+    diff.add_argument("provider", choices=list(registry.derived()))
     diff.add_argument("--vendor-spec", required=True, metavar="PATH", help="the vendor's OpenAPI JSON")
     diff.add_argument("--overlay", metavar="PATH",
                       help="the derivation script whose overlay is intended (default "

@@ -1,15 +1,17 @@
-"""Drift check: our Dodo contract against a vendor OpenAPI document, for the operations we cover.
+"""Drift check: a provider's contract against the vendor's OpenAPI document, for the operations we
+cover. Offered for providers whose contract is derived from the vendor's spec (their
+ContractSupport names the `derivation_module`).
 
-For each operation in contracts/dodo/openapi.json: does the vendor still have it; its status codes;
-its parameters (presence, required, type, enum); the request body and every documented response
-body, walked recursively through $refs: fields, required sets, enums, types and the numeric
-limits (minItems, maxItems, maxProperties, minimum, maximum, minLength, maxLength).
+For each operation in contracts/<provider>/openapi.json: does the vendor still have it; its status
+codes; its parameters (presence, required, type, enum); the request body and every documented
+response body, walked recursively through $refs: fields, required sets, enums, types and the
+numeric limits (minItems, maxItems, maxProperties, minimum, maximum, minLength, maxLength).
 
 Every difference is either **intended** or **drift**. Intended ones are exactly what the overlay in
-mock_server/providers/dodo/contract_derivation.py does: the check re-derives a contract from the given vendor document
-with that script and any difference the re-derivation also shows is the overlay's own (the error
-envelope, the statuses paymock answers, the limits the vendor states only in prose). Anything else
-is drift: the vendor changed (regenerate the contract with the script and review), or our contract
+the provider's derivation module does: the check re-derives a contract from the given vendor
+document with that module and any difference the re-derivation also shows is the overlay's own
+(the error envelope, the statuses paymock answers, the limits the vendor states only in prose).
+Anything else is drift: the vendor changed (regenerate the contract and review), or our contract
 was edited by hand or not regenerated. Exit code: 0 when every difference is intended, 1 on any
 drift, 2 when a file cannot be read.
 """
@@ -18,12 +20,12 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import json
+import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ..core.contracts import document_file
+from . import registry
 
-OVERLAY_MODULE = "mock_server.providers.dodo.contract_derivation"
 LIMITS = ("minItems", "maxItems", "maxProperties", "minimum", "maximum", "minLength", "maxLength")
 MAX_DEPTH = 12
 
@@ -165,15 +167,24 @@ def compare(ours_raw: dict, vendor_raw: dict) -> list[Difference]:
     return out
 
 
-def load_overlay(path: str | Path | None = None):
-    """The derivation whose overlay is intended: the one paymock ships, or a script at `path`
-    (a contract derived with a changed overlay, checked before the change lands)."""
+def _provider(name: str):
+    try:
+        return registry.find(name, registry.derived())
+    except registry.UnknownProvider:
+        derived = ", ".join(registry.derived()) or "none"
+        raise DiffError(f"no contract derived from a vendor spec for {name!r} "
+                        f"(these are: {derived})") from None
+
+
+def load_overlay(provider: str, path: str | Path | None = None):
+    """The derivation whose overlay is intended: the one paymock ships for `provider`, or a
+    script at `path` (a contract derived with a changed overlay, checked before the change lands)."""
     if not path:
-        return importlib.import_module(OVERLAY_MODULE)
+        return importlib.import_module(_provider(provider).contract_support.derivation_module)
     path = Path(path)
     if not path.exists():
         raise DiffError(f"the derivation script {path} is missing (pass --overlay PATH)")
-    spec = importlib.util.spec_from_file_location("paymock_derive_dodo_contract", path)
+    spec = importlib.util.spec_from_file_location(f"paymock_derive_{provider}_contract", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -189,31 +200,33 @@ class DriftReport:
     def exit_code(self) -> int:
         return 1 if self.drift else 0
 
-    def render(self, vendor_label: str) -> str:
-        lines = [f"paymock contract diff dodo: contracts/dodo/openapi.json vs {vendor_label}",
-                 self.overlay_note, ""]
+    def render(self, vendor_label: str, provider: str, regenerate: str | None = None) -> str:
+        lines = [f"paymock contract diff {provider}: contracts/{provider}/openapi.json vs "
+                 f"{vendor_label}", self.overlay_note, ""]
         for title, items, tag in (("DRIFT (not explained by the overlay)", self.drift, "drift"),
-                                  ("intended (the overlay in contract_derivation.py)",
-                                   self.intended, "intended")):
+                                  ("intended (the overlay's own)", self.intended, "intended")):
             lines.append(f"{title}: {len(items)}")
             lines.extend(f"  [{tag}] {item.describe()}" for item in items)
             lines.append("")
+        how = f"`{regenerate}`" if regenerate else "the provider's derivation module"
         lines.append("no drift: every difference is intended" if not self.drift else
                      f"drift: {len(self.drift)} unintended difference(s); regenerate with "
-                     "`python tools/derive_dodo_contract.py VENDOR_SPEC` and review")
+                     f"{how} and review")
         return "\n".join(lines)
 
     def as_json(self) -> dict:
         return {"drift": [asdict(d) for d in self.drift], "intended": [asdict(d) for d in self.intended]}
 
 
-def check(ours_raw: dict, vendor_raw: dict, overlay=None) -> DriftReport:
+def check(ours_raw: dict, vendor_raw: dict, overlay) -> DriftReport:
+    """Our contract against the vendor's; `overlay` is the derivation module (load_overlay)."""
     found = compare(ours_raw, vendor_raw)
     expected: set[Difference] = set()
-    module = overlay if overlay is not None else load_overlay()
-    note = f"overlay: {OVERLAY_MODULE if module.__name__ == OVERLAY_MODULE else module.__file__}"
+    # A shipped module by its import name, a script loaded from a path by that path.
+    shipped = sys.modules.get(overlay.__name__) is overlay
+    note = f"overlay: {overlay.__name__ if shipped else overlay.__file__}"
     try:
-        expected = set(compare(module.derive(vendor_raw), vendor_raw))
+        expected = set(compare(overlay.derive(vendor_raw), vendor_raw))
     except Exception as exc:  # the vendor moved so far that the overlay no longer applies
         note = f"overlay could not be applied to this vendor document ({type(exc).__name__}: {exc}); " \
                "every difference counts as drift"
@@ -223,19 +236,21 @@ def check(ours_raw: dict, vendor_raw: dict, overlay=None) -> DriftReport:
 
 
 def run_diff(provider: str, vendor_spec, overlay=None, report=None, out=print) -> int:
-    if provider != "dodo":
-        raise DiffError("only the Dodo contract is derived from a vendor spec")
+    found = _provider(provider)
+    support = found.contract_support
     try:
         vendor_raw = json.loads(Path(vendor_spec).read_text())
     except OSError as exc:
         raise DiffError(f"cannot read {vendor_spec}: {exc.strerror}") from None
     except ValueError as exc:
         raise DiffError(f"{vendor_spec} is not JSON: {exc}") from None
-    ours_raw = json.loads(document_file("dodo").read_text(encoding="utf-8"))
-    result = check(ours_raw, vendor_raw, load_overlay(overlay))
-    out(result.render(f"{vendor_spec} ({vendor_raw.get('info', {}).get('version', '?')})"))
+    ours_raw = support.document(found)
+    result = check(ours_raw, vendor_raw, load_overlay(provider, overlay))
+    out(result.render(f"{vendor_spec} ({vendor_raw.get('info', {}).get('version', '?')})", provider,
+                      support.regenerate_command))
     if report:
         path = Path(report)
         path.write_text(json.dumps(result.as_json(), indent=1) + "\n" if path.suffix == ".json"
-                        else result.render(str(vendor_spec)) + "\n")
+                        else result.render(str(vendor_spec), provider,
+                                           support.regenerate_command) + "\n")
     return result.exit_code

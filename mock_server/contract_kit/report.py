@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .auth import Redactor
+from .redact import Redactor
 
 SKIP_HEADERS = {"user-agent", "accept-encoding", "accept", "connection", "content-length",
                 "x-schemathesis-testcaseid"}
@@ -54,7 +54,7 @@ class Report:
     elapsed: float = 0.0
     stop_note: str | None = None
     settings_line: str = ""
-    known_rules: list = field(default_factory=list)   # Profile.known, when the target is paymock
+    known_rules: list = field(default_factory=list)   # KnownDivergence rules, when the target is paymock
     known: dict[tuple, tuple[FailureRecord, str]] = field(default_factory=dict)
 
     # -- collecting ---------------------------------------------------------------------------
@@ -63,7 +63,7 @@ class Report:
             self.operations[label] = OperationStats(label)
         return self.operations[label]
 
-    def add_recorder(self, recorder, curl_env: dict[str, str]) -> None:
+    def add_recorder(self, recorder, curl_env: dict[str, str], curl_note=None) -> None:
         for case_id, node in recorder.cases.items():
             label = node.value.operation.label
             if case_id in recorder.interactions:
@@ -91,7 +91,7 @@ class Report:
                 if key in bucket:
                     (bucket[key][0] if why else bucket[key]).occurrences += 1
                     continue
-                curl = curl_command(interaction.request, curl_env) if interaction is not None else ""
+                curl = curl_command(interaction.request, curl_env, curl_note) if interaction is not None else ""
                 status = interaction.response.status_code if interaction and interaction.response else None
                 record = FailureRecord(label, check.name, failure.title, failure.message, curl, status,
                                        field=_pointer(getattr(failure, "instance_path", None)))
@@ -159,8 +159,8 @@ class Report:
                     lines.extend("     " + line for line in record.curl.splitlines())
                 lines.append("")
         if self.known:
-            lines.append(f"KNOWN DIVERGENCES ({len(self.known)}; listed in "
-                         "mock_server/contract_kit/providers.py, not counted as failures)")
+            lines.append(f"KNOWN DIVERGENCES ({len(self.known)}; listed in the provider's "
+                         "ContractSupport.known_divergences, not counted as failures)")
             for record, why in self.known.values():
                 lines.append(f"- {record.operation}: {record.check}: {_first_line(record.message)}")
                 lines.append(f"  why: {why}")
@@ -239,9 +239,10 @@ def _first_line(text: str) -> str:
     return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
 
 
-def curl_command(request, curl_env: dict[str, str]) -> str:
+def curl_command(request, curl_env: dict[str, str], curl_note=None) -> str:
     """The request as curl. Credential headers become shell variables (`curl_env`: lower-case
-    header name -> replacement value) so the command is safe to paste into a ticket."""
+    header name -> replacement value) so the command is safe to paste into a ticket. `curl_note`
+    (ContractSupport.curl_note) may put a comment above it, e.g. how to recompute a signature."""
     parts = ["curl", "-X", request.method, shlex.quote(request.uri)]
     for name, values in request.headers.items():
         lower = name.lower()
@@ -256,8 +257,5 @@ def curl_command(request, curl_env: dict[str, str]) -> str:
         body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else str(request.body)
         parts += ["--data-raw", shlex.quote(body)]
     command = " ".join(parts)
-    if "x-signature" in {n.lower() for n in request.headers} and "x-signature" in curl_env:
-        path = urlsplit(request.uri).path
-        command = (f"# X-Signature: base64 RSA-SHA256 over 'POST\\n<path below the mount, e.g. "
-                   f"{path}>\\n$WAFFO_TIMESTAMP\\n<base64 sha256 of the body>'\n{command}")
-    return command
+    note = curl_note(urlsplit(request.uri).path, {n.lower() for n in request.headers}) if curl_note else None
+    return f"{note}\n{command}" if note else command

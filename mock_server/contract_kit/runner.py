@@ -1,13 +1,15 @@
 """One contract run: Schemathesis 4.x (as a library) over a provider's contract against a target.
 
     from mock_server.contract_kit import RunOptions, run
-    report = run(RunOptions("dodo", max_examples=10))
+    report = run(RunOptions(name, max_examples=10))   # name: a provider with contract support
     assert report.exit_code == 0, report.render()
 
-Against a target that is not paymock, only safe operations run (GET and the few POSTs listed in
-providers.py), with positive data only, unless `allow_writes`; 429 answers are waited out as
-their Retry-After says (Schemathesis' `rate-limit = "auto"`); the run stops after `max_requests`
-requests or `max_time` seconds (defaults 300 and 300 for a real API, unbounded for a mock).
+Everything about the provider comes from its ContractSupport (mock_server/providers/
+contract_support.py), found by name in the provider registry. Against a target that is not
+paymock, only safe operations run (reads and the few POSTs its `safe_operations` lists), with
+positive data only, unless `allow_writes`; 429 answers are waited out as their Retry-After says
+(Schemathesis' `rate-limit = "auto"`); the run stops after `max_requests` requests or `max_time`
+seconds (defaults 300 and 300 for a real API, unbounded for a mock).
 """
 from __future__ import annotations
 
@@ -20,9 +22,9 @@ from dataclasses import dataclass, field
 import schemathesis
 from schemathesis.engine import StopReason, events, from_schema
 
-from . import auth as kit_auth
-from . import providers, target as targets
-from .profiles import PROFILES
+from ..providers.contract_support import CredentialsError, RunContext
+from . import registry, target as targets
+from .redact import Redactor
 from .report import Report
 
 PHASES = ("examples", "coverage", "fuzzing", "stateful")
@@ -50,10 +52,8 @@ class RunOptions:
     operations: list[str] | None = None  # operationIds to include; None: all
     control_token: str | None = None
     remote: bool = False               # treat the target as a real API even if it is paymock
-    api_key: str | None = None
-    merchant_id: str | None = None
-    private_key_file: str | None = None
-    store_id: str | None = None
+    # The provider's credential flags by dest (ContractSupport.cli_options), e.g. {"api_key": ...}.
+    credentials: dict = field(default_factory=dict)
     seed: int | None = None
     env: dict = field(default_factory=lambda: dict(os.environ))
 
@@ -96,14 +96,14 @@ class Budget:
             self._timer.cancel()
 
 
-def _config(options: RunOptions, profile, safe_only: bool, creds, stateful: bool) -> dict:
+def _config(options: RunOptions, support, safe_only: bool, stateful: bool) -> dict:
     # Against a real API the coverage phase's boundary values would spend the request budget on
     # one operation; it runs only when asked for (--phases).
     phases = options.phases or [p for p in PHASES if not (safe_only and p == "coverage")]
     unknown = set(phases) - set(PHASES)
     if unknown:
         raise UsageError(f"unknown phase(s): {', '.join(sorted(unknown))} (choose from {', '.join(PHASES)})")
-    acceptance = {"expected-statuses": profile.accepted}
+    acceptance = {"expected-statuses": list(support.accepted_statuses)}
     checks: dict = {"positive_data_acceptance": acceptance}
     if options.checks:
         from schemathesis.checks import CHECKS
@@ -138,21 +138,17 @@ def _config(options: RunOptions, profile, safe_only: bool, creds, stateful: bool
         **({"mode": "positive"} if safe_only else {})}
     if options.seed is not None:
         config["seed"] = options.seed
-    if profile.name == "dodo":
-        config["auth"] = kit_auth.dodo_auth_config(creds)
     return config
 
 
-def _contract_operations(profile) -> list[tuple[str, str, str | None]]:
-    raw = json.loads(profile.contract.read_text())
+def _contract_operations(raw: dict) -> list[tuple[str, str, str | None]]:
     return [(method.upper(), path, op.get("operationId"))
             for path, item in raw["paths"].items() for method, op in item.items()
             if method in ("get", "put", "post", "delete", "patch")]
 
 
-def _links(profile) -> list[tuple[str, str, str]]:
+def _links(raw: dict) -> list[tuple[str, str, str]]:
     """(source operationId, target operationId, link name) for every link in the contract."""
-    raw = json.loads(profile.contract.read_text())
     found = []
     for item in raw["paths"].values():
         for op in item.values():
@@ -163,29 +159,36 @@ def _links(profile) -> list[tuple[str, str, str]]:
 
 
 def run(options: RunOptions, out=print) -> Report:
-    if options.provider not in PROFILES:
-        raise UsageError(f"unknown provider {options.provider!r} (dodo or waffo)")
-    profile = PROFILES[options.provider]
-    target = targets.resolve(profile.name, options.target, options.control_token, options.remote)
     try:
-        return _run(options, profile, target, out)
+        provider = registry.find(options.provider)
+    except registry.UnknownProvider as exc:
+        raise UsageError(str(exc)) from None
+    target = targets.resolve(provider, options.target, options.control_token, options.remote)
+    try:
+        return _run(options, provider, target, out)
     finally:
         target.stop()
 
 
-def _load_credentials(options: RunOptions, profile, target):
-    if profile.name == "dodo":
-        return kit_auth.load_dodo(options.api_key, options.env, allow_fixture=target.is_mock)
-    return kit_auth.load_waffo(options.merchant_id, options.private_key_file, options.store_id,
-                               options.env, allow_fixture=target.is_mock)
+def _control(target, token: str | None):
+    """The mock's control client, for hooks that read back what the API does not answer."""
+    import requests
+
+    from ..control.client import Client
+
+    http = requests.Session()
+    if token:
+        http.headers["Authorization"] = f"Bearer {token}"
+    return Client(target.origin, session=http)
 
 
-def _run(options: RunOptions, profile, target, out) -> Report:
+def _run(options: RunOptions, provider, target, out) -> Report:
+    support = provider.contract_support
     try:
-        creds = _load_credentials(options, profile, target)
-    except kit_auth.CredentialsError as exc:
+        creds = support.load_credentials(options.credentials, options.env, allow_fixture=target.is_mock)
+    except CredentialsError as exc:
         raise UsageError(str(exc)) from None
-    redact = kit_auth.Redactor(creds.secrets() + [options.control_token or ""])
+    redact = Redactor(creds.secrets() + [options.control_token or ""])
     safe_only = not target.is_mock and not options.allow_writes
     max_requests = options.max_requests
     max_time = options.max_time
@@ -195,32 +198,35 @@ def _run(options: RunOptions, profile, target, out) -> Report:
     budget = Budget(max_requests, max_time)
 
     wanted = set(options.operations or [])
-    known_ids = {op_id for _, _, op_id in _contract_operations(profile)}
+    document = support.document(provider)
+    operations = _contract_operations(document)
+    known_ids = {op_id for _, _, op_id in operations}
     if wanted - known_ids:
         raise UsageError(f"unknown operation(s): {', '.join(sorted(wanted - known_ids))}")
-    runs = {op_id for method, _, op_id in _contract_operations(profile)
-            if (not wanted or op_id in wanted) and (not safe_only or profile.is_safe(method, op_id))}
-    live_links = [link for link in _links(profile) if link[0] in runs and link[1] in runs]
+    runs = {op_id for method, _, op_id in operations
+            if (not wanted or op_id in wanted) and (not safe_only or support.is_safe(method, op_id))}
+    live_links = [link for link in _links(document) if link[0] in runs and link[1] in runs]
     stateful = options.stateful and bool(live_links)
-    config = schemathesis.Config.from_dict(_config(options, profile, safe_only, creds, stateful))
-    schema = schemathesis.openapi.from_dict(json.loads(profile.contract.read_text(encoding="utf-8")),
-                                            config=config)
+    config = schemathesis.Config.from_dict(_config(options, support, safe_only, stateful))
+    # A copy: document() may hand out a provider's own constant, and Schemathesis keeps (and may
+    # change) what it loads.
+    schema = schemathesis.openapi.from_dict(json.loads(json.dumps(document)), config=config)
     schema.config.update(base_url=target.base_url)
 
-    report = Report(profile.name, target.base_url, target.note, creds.source, redact,
-                    known_rules=profile.known if target.is_mock else [])
+    report = Report(provider.name, target.base_url, target.note, creds.source, redact,
+                    known_rules=list(support.known_divergences) if target.is_mock else [])
     report.settings_line = (
         f"mode: {'safe (GET and safe POSTs, positive data; --allow-writes to run everything)' if safe_only else 'all operations'}"
         f"; max examples {options.max_examples}; stateful {'on' if stateful else 'off'}"
         f"; budget {max_requests or 'unbounded'} requests, {f'{max_time:g}s' if max_time else 'no time limit'}")
     if options.stateful and not live_links:
         report.settings_line += " (no link has both ends among the operations run)"
-    for method, path, op_id in _contract_operations(profile):
+    for method, path, op_id in operations:
         label = f"{method} {path}"
         if wanted and op_id not in wanted:
             continue
         report.op(label)
-        if safe_only and not profile.is_safe(method, op_id):
+        if safe_only and not support.is_safe(method, op_id):
             report.skip(label, "writes to the real account; pass --allow-writes to run it")
 
     def included(ctx) -> bool:
@@ -228,7 +234,7 @@ def _run(options: RunOptions, profile, target, out) -> Report:
         op_id = op.definition.raw.get("operationId")
         if wanted and op_id not in wanted:
             return False
-        return not safe_only or profile.is_safe(op.method, op_id)
+        return not safe_only or support.is_safe(op.method, op_id)
 
     schema = schema.include(func=included)
 
@@ -238,33 +244,14 @@ def _run(options: RunOptions, profile, target, out) -> Report:
         if response.status_code == 429:
             report.rate_limited += 1
 
-    if profile.name == "dodo":
-        try:
-            products = providers.dodo_products(target.base_url, creds.api_key, on_request=budget.request)
-        except providers.RejectedCredentials as exc:
-            raise UsageError(f"{exc} ({creds.source})") from None
-        providers.install_dodo_hooks(schema, products)
-        curl_env = {"authorization": "Bearer $DODO_PAYMENTS_API_KEY"}
-    else:
-        tokens = kit_auth.install_waffo_auth(schema, creds, target.base_url, redact, budget.request)
-        if creds.store_id:
-            try:  # a rejected key stops the run here, not as a run of 401s the contract documents
-                tokens.current()
-            except kit_auth.CredentialsError as exc:
-                raise UsageError(f"{exc} ({creds.source})") from None
-        control = None
-        if target.is_mock:
-            from ..control.client import Client
-            import requests
-            http = requests.Session()
-            if options.control_token:
-                http.headers["Authorization"] = f"Bearer {options.control_token}"
-            control = Client(target.origin, session=http)
-        products = providers.waffo_fixture_products() if target.is_mock else {}
-        ids = providers.WaffoIds(tokens, products, control, on_request=budget.request)
-        providers.install_waffo_hooks(schema, ids)
-        curl_env = {"authorization": "Bearer $WAFFO_SESSION_TOKEN", "x-signature": "$WAFFO_SIGNATURE",
-                    "x-timestamp": "$WAFFO_TIMESTAMP"}
+    context = RunContext(target.base_url, target.is_mock, redact, budget.request,
+                         _control(target, options.control_token) if target.is_mock else None)
+    try:
+        context.auth = support.install_auth(schema, creds, context)
+        support.prepare_run(schema, creds, context)
+    except CredentialsError as exc:  # refused by the target: stop here, not as a run of 401s
+        raise UsageError(f"{exc} ({creds.source})") from None
+    curl_env, curl_note = support.curl_variables(), support.curl_note
 
     started = time.monotonic()
     stream = from_schema(schema).execute()
@@ -275,7 +262,7 @@ def _run(options: RunOptions, profile, target, out) -> Report:
             if isinstance(event, events.PhaseStarted) and event.payload is not None:
                 report.links_in_contract = max(report.links_in_contract, event.payload.transitions_total)
             elif isinstance(event, events.ScenarioFinished):
-                report.add_recorder(event.recorder, curl_env)
+                report.add_recorder(event.recorder, curl_env, curl_note)
             elif isinstance(event, events.NonFatalError):
                 report.add_error(event.label, redact(event.info.format(base_url_is_set=True)))
             elif isinstance(event, events.FatalError):

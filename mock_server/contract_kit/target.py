@@ -7,12 +7,10 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .auth import FIXTURE_DODO_API_KEY
-
 
 @dataclass
 class Target:
-    base_url: str            # the provider's base URL, e.g. http://127.0.0.1:8787/dodo
+    base_url: str            # the provider's base URL, e.g. http://127.0.0.1:8787/<mount>
     is_mock: bool            # paymock answers /_mock/health: writes and negative data are fine
     started: bool = False    # the kit started this mock and stops it afterwards
     origin: str = ""         # scheme://host:port
@@ -58,27 +56,29 @@ def detect_mock(url: str, provider: str, control_token: str | None = None,
     return False, f"{origin}/_mock/health answered {response.status_code}, not paymock's health document"
 
 
-def start_mock(provider: str, fixtures=None, threads: int = 8) -> Target:
-    """A paymock server in this process, on a free port, accepting only the fixture Dodo key."""
+def start_mock(provider, fixtures=None, threads: int = 8) -> Target:
+    """A paymock server in this process, on a free port, set up as the provider's contract
+    support asks (e.g. to accept only its fixture credentials)."""
     from ..app import create_app
     from ..config import Settings
     from ..server import Server
 
     overrides = {"fixtures": fixtures} if fixtures else {}
-    settings = Settings(port=0, dodo_api_keys=FIXTURE_DODO_API_KEY, **overrides)
+    settings = Settings(port=0, **provider.contract_support.mock_settings(), **overrides)
     app = create_app(settings)
     server = Server(app, "127.0.0.1", 0, threads=threads).start()
-    mount = {"dodo": "/dodo", "waffo": "/waffo"}[provider]
-    return Target(f"{server.url}{mount}", True, started=True, origin=server.url,
+    return Target(f"{server.url}{provider.mount}", True, started=True, origin=server.url,
                   note="paymock started by the kit", server=server)
 
 
-def resolve(provider: str, url: str | None, control_token: str | None, force_remote: bool = False,
+def resolve(provider, url: str | None, control_token: str | None, force_remote: bool = False,
             fixtures=None) -> Target:
+    """Where `provider` (a registered Provider) is tested: a mock started here when `url` is
+    None, else `url`, a mock if it answers paymock's health document naming the provider."""
     if url is None:
         return start_mock(provider, fixtures)
     url = url.rstrip("/")
     if force_remote:
         return Target(url, False, origin=origin_of(url), note="--remote: treated as a real API")
-    is_mock, note = detect_mock(url, provider, control_token)
+    is_mock, note = detect_mock(url, provider.name, control_token)
     return Target(url, is_mock, origin=origin_of(url), note=note)

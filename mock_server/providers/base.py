@@ -115,6 +115,9 @@ class Provider(abc.ABC):
         from ..core.contracts import Contract
         return Contract.load(self.name)
 
+    #: What `paymock contract <name>` asks of it (providers/contract_support.py; None: not offered).
+    contract_support: "ContractSupport | None" = None
+
     @abc.abstractmethod
     def register(self, app, core, catalog: dict) -> None:
         """Set the provider up on the app once its contract is in `core.contracts`: seed the

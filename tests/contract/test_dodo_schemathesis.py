@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import random
 
+import paymock
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
 from schemathesis.specs.openapi.checks import status_code_conformance
 
-from mock_server.contract_kit.auth import DodoCredentials, dodo_auth_config
 from mock_server.core.contracts import document_file
 from mock_server import fixtures
 from tests.conftest import API_KEY
@@ -39,12 +39,12 @@ def use_fixture_products(case) -> None:
 def load(path, base_url: str):
     config = schemathesis.Config.from_dict({
         "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
-        # Credentials through Schemathesis' own auth (the contract kit's bearer config), so its
-        # auth checks know what was sent.
-        "auth": dodo_auth_config(DodoCredentials(API_KEY, "tests/conftest.py")),
     })
     schema = schemathesis.openapi.from_path(path, config=config)
     schema.config.update(base_url=base_url)
+    # Credentials through Schemathesis' own auth (the contract kit's, OpenAPI-aware bearer), so
+    # its auth checks know what was sent.
+    paymock.contract_auth("dodo", schema, base_url, paymock.contract_credentials("dodo", api_key=API_KEY))
     return schema
 
 

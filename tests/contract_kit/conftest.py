@@ -8,7 +8,7 @@ import pytest
 from mock_server import cli
 from mock_server.app import create_app
 from mock_server.config import Settings
-from mock_server.contract_kit.auth import FIXTURE_DODO_API_KEY
+from mock_server.providers.dodo.contract_support import FIXTURE_DODO_API_KEY
 from mock_server.control.client import Client
 from mock_server.server import Server
 

@@ -48,7 +48,7 @@ def test_the_same_mock_without_the_rule_passes(kit, mock):
 def test_a_mock_with_a_control_token_is_detected_with_the_token(kit, monkeypatch):
     from mock_server.app import create_app
     from mock_server.config import Settings
-    from mock_server.contract_kit.auth import FIXTURE_DODO_API_KEY
+    from mock_server.providers.dodo.contract_support import FIXTURE_DODO_API_KEY
     from mock_server.server import Server
 
     token = "control-TOKEN-secret-4242"

@@ -50,7 +50,7 @@ def test_services_and_their_wiring():
     assert [(argv[2], argv[argv.index("--target") + 1]) for argv in runs] == [
         ("dodo", "http://paymock:8787/dodo"), ("waffo", "http://paymock:8787/waffo")]
     # The key the runner falls back to (TEST-ONLY fixture) is the one the server accepts.
-    from mock_server.contract_kit.auth import FIXTURE_DODO_API_KEY
+    from mock_server.providers.dodo.contract_support import FIXTURE_DODO_API_KEY
     assert paymock["environment"]["PAYMOCK_DODO_API_KEYS"] == FIXTURE_DODO_API_KEY
 
 

@@ -56,7 +56,7 @@ def test_vendor_changes_are_drift_and_named(kit, vendor_spec, tmp_path):
 def test_a_hand_edited_contract_is_drift(vendor_spec):
     ours = copy.deepcopy(OURS)
     ours["components"]["schemas"]["CreateSessionResponse"]["required"].append("checkout_url")
-    report = diff.check(ours, vendor_spec)
+    report = diff.check(ours, vendor_spec, diff.load_overlay("dodo"))
     assert report.exit_code == 1
     assert [(d.operation, d.where, d.kind) for d in report.drift] == [("POST /checkouts", "response 200", "required")]
 
@@ -64,7 +64,7 @@ def test_a_hand_edited_contract_is_drift(vendor_spec):
 def test_a_vendor_spec_the_overlay_cannot_take_is_all_drift(vendor_spec):
     vendor = copy.deepcopy(vendor_spec)
     vendor["paths"]["/checkouts"]["post"]["responses"]["409"] = {"description": "Conflict"}
-    report = diff.check(OURS, vendor)  # the script has no error example for 409
+    report = diff.check(OURS, vendor, diff.load_overlay("dodo"))  # the script has no error example for 409
     assert "overlay could not be applied" in report.overlay_note
     assert report.exit_code == 1 and not report.intended
 
@@ -72,7 +72,7 @@ def test_a_vendor_spec_the_overlay_cannot_take_is_all_drift(vendor_spec):
 def test_a_vendor_spec_without_an_operation_we_serve(vendor_spec):
     vendor = copy.deepcopy(vendor_spec)
     del vendor["paths"]["/checkouts/preview"]
-    report = diff.check(OURS, vendor)
+    report = diff.check(OURS, vendor, diff.load_overlay("dodo"))
     assert any(d.operation == "POST /checkouts/preview" and d.kind == "operation" for d in report.drift)
 
 

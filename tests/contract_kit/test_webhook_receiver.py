@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from mock_server.contract_kit import webhook_receiver as wr
+from mock_server.providers.dodo.contract_support import dodo_sign
+from mock_server.providers.dodo.webhooks import DEFAULT_SECRET
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the checkout: the source files themselves
 
@@ -22,10 +24,10 @@ PUBLIC = (KEYS / "acme-test.TEST-ONLY.public.pem").read_text()
 BODY = json.dumps({"type": "payment.succeeded", "data": {"payment_id": "pay_1"}}).encode()
 
 
-def _dodo_headers(body=BODY, stamp=None, secret=wr.DEFAULT_DODO_SECRET):
+def _dodo_headers(body=BODY, stamp=None, secret=DEFAULT_SECRET):
     stamp = str(int(stamp or time.time()))
     return {"webhook-id": "msg_1", "webhook-timestamp": stamp,
-            "webhook-signature": wr.dodo_sign(secret, "msg_1", stamp, body)}
+            "webhook-signature": dodo_sign(secret, "msg_1", stamp, body)}
 
 
 def _waffo_headers(body: bytes, t_ms: int | None = None):
@@ -36,7 +38,7 @@ def _waffo_headers(body: bytes, t_ms: int | None = None):
 
 
 def test_dodo_deliveries_are_verified_and_deduped():
-    receiver = wr.Receiver(None, None, out=io.StringIO())
+    receiver = wr.Receiver.from_env({}, out=io.StringIO())
     assert receiver.handle(_dodo_headers(), BODY) == (204, {
         "verified": True, "provider": "dodo", "delivery": "msg_1", "type": "payment.succeeded",
         "duplicate": False})
@@ -50,18 +52,18 @@ def test_dodo_deliveries_are_verified_and_deduped():
 
 def test_waffo_deliveries_are_verified():
     body = json.dumps({"id": "d-1", "eventType": "order.completed", "data": {}}).encode()
-    receiver = wr.Receiver(None, PUBLIC, out=io.StringIO())
+    receiver = wr.Receiver.from_env({"WAFFO_WEBHOOK_PUBLIC_KEY": PUBLIC}, out=io.StringIO())
     status, entry = receiver.handle(_waffo_headers(body), body)
     assert (status, entry["provider"], entry["type"]) == (204, "waffo", "order.completed")
     assert receiver.handle(_waffo_headers(body), body.replace(b"d-1", b"d-2"))[0] == 401
     old = int((time.time() - 46 * 60) * 1000)
     assert receiver.handle(_waffo_headers(body, old), body)[0] == 401
-    assert wr.Receiver(None, None, out=io.StringIO()).handle(_waffo_headers(body), body)[0] == 401
+    assert wr.Receiver.from_env({}, out=io.StringIO()).handle(_waffo_headers(body), body)[0] == 401
 
 
 def test_over_http():
     out = io.StringIO()
-    server = wr.make_server(wr.Receiver(None, None, out=out), "127.0.0.1", 0)
+    server = wr.make_server(wr.Receiver.from_env({}, out=out), "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

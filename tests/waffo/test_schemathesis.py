@@ -1,9 +1,9 @@
 """Schemathesis (4.x) runs contracts/waffo/openapi.json against a live mock with every default
-check. The contract kit's auth hook (mock_server/contract_kit/auth.py) signs each request exactly
+check. The contract kit's auth hook (mock_server/providers/waffo/contract_auth.py) signs each request exactly
 as the SDK does (RSA-SHA256 over the final body bytes) or attaches a session token, and a hook
 points generated session and order ids at real ones so that successful answers get checked as
 well as rejections. Known contract/mock disagreements come from the kit's list
-(mock_server/contract_kit/providers.py), so both report the same ones.
+(WaffoContractSupport.known_divergences), so both report the same ones.
 
 Schema-valid input can still break a rule only the server knows (a session without billing
 detail, an unknown product, an order already canceled): Waffo answers those with 400/403/404/409,
@@ -20,8 +20,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.core.failures import FailureGroup
 
-from mock_server.contract_kit.auth import fixture_waffo, install_waffo_auth
-from mock_server.contract_kit.profiles import PROFILES
+from mock_server.providers.waffo.contract_auth import install_waffo_auth
+from mock_server.providers.waffo.contract_support import WaffoContractSupport, fixture_waffo
 from mock_server.core.contracts import document_file
 
 from .helpers import WaffoClient
@@ -92,10 +92,10 @@ def _last_order_id(client: WaffoClient) -> str:
 
 
 def _known_divergence(case, failure) -> bool:
-    """A disagreement between contract and mock listed, with its reason, in the kit's profile."""
+    """A disagreement between contract and mock listed, with its reason, for the kit."""
     op = case.operation.definition.raw["operationId"]
     return any(op in ops and text in failure.message and check in failure.checks
-               for ops, check, text, _why in PROFILES["waffo"].known)
+               for ops, check, text, _why in WaffoContractSupport.known_divergences)
 
 
 @contract.parametrize()

@@ -12,6 +12,7 @@ from ..base import register as register_provider
 from ..handles import ProviderHandle
 from . import auth, hosted, models
 from .catalog import generate as generate_section
+from .contract_support import DodoContractSupport
 from . import webhooks
 from .errors import render_error
 from .handlers import DodoHandlers
@@ -27,6 +28,7 @@ class Dodo(Provider):
     mount = MOUNT
     payment_pages = hosted.PAGES
     settings_model = DodoSettings
+    contract_support = DodoContractSupport()
 
     def __init__(self):
         self._handlers = {}

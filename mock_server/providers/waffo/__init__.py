@@ -12,6 +12,7 @@ from ..base import register as register_provider
 from . import control, hosted, models, webhooks
 from .auth import AuthFailed, MerchantRegistry, TokenIssuer
 from .catalog import generate as generate_section
+from .contract_support import WaffoContractSupport
 from .errors import OPERATION_LAYER, render_error
 from .gateway import API_KEY, SLUG, TOKEN, Gateway
 from .handlers import WaffoHandlers
@@ -41,6 +42,7 @@ class WaffoProvider(Provider):
     payment_pages = hosted.WaffoPaymentPages()
     idempotency = IdempotencyPolicy("X-Idempotency-Key", error_code="gateway")
     settings_model = WaffoSettings
+    contract_support = WaffoContractSupport()
 
     def __init__(self):
         self._handlers = {}

@@ -1,16 +1,11 @@
-"""What the kit knows about each provider: its contract, the answers positive data may get, which
-operations are safe to call on a real account, and the hooks that point generated ids at real ones
-(so that successful answers get checked too, not only rejections).
-
-Safe operations (run against a real API without --allow-writes): every GET, plus
-- Dodo `preview_session` (POST /checkouts/preview): a price calculation, it stores nothing;
-- Waffo `issueSessionToken`: a short-lived JWT for a buyer; it creates no order, session or
-  customer record the merchant sees.
+"""Hooks that point the contract kit's generated Waffo ids at real ones, so that successful answers
+get checked too, not only rejections: products of the catalog, checkout sessions created for the
+run, and (on a mock) pending orders read back through the control API. Unique idempotency keys,
+because Waffo replays the first 2xx for a key whatever the body.
 """
 from __future__ import annotations
 
 import json
-import random
 import re
 import threading
 import uuid
@@ -18,9 +13,9 @@ from collections.abc import MutableMapping
 
 import requests
 
-from ..core.http import credential_namespace
-from .auth import WaffoTokens, post_with_retry
-
+from ...core.http import credential_namespace
+from .contract_auth import WaffoTokens, post_with_retry
+from .contract_support import shipped_catalog
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 PRODUCT_ID = re.compile(r"^PROD_[0-9A-Za-z]{22}$")
@@ -32,75 +27,6 @@ CURRENCY = re.compile(r"^[A-Z]{3}$")
 def _op(case) -> str | None:
     return case.operation.definition.raw.get("operationId")
 
-
-# -- Dodo -------------------------------------------------------------------------------------------
-
-class RejectedCredentials(ValueError):
-    pass
-
-
-def dodo_products(base_url: str, api_key: str, on_request=None) -> list[dict]:
-    """The target's own catalog (GET /products: safe on any account). Doubles as a check of the
-    key: a 401 or 403 here stops the run before it starts (every answer would be a 401, which
-    the contract documents, and the run would pass without testing anything)."""
-    if on_request:
-        on_request()
-    try:
-        response = requests.get(f"{base_url}/products", params={"page_size": 50},
-                                headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
-    except requests.RequestException:
-        return []
-    if response.status_code in (401, 403):
-        raise RejectedCredentials(f"the target answered {response.status_code} to GET /products "
-                                  "with this API key: check the key (test-mode keys work only on "
-                                  "https://test.dodopayments.com)")
-    try:
-        items = response.json().get("items", []) if response.status_code == 200 else []
-    except (ValueError, AttributeError):
-        return []
-    return [item for item in items if isinstance(item, dict) and item.get("product_id")]
-
-
-def _phase(case) -> str | None:
-    meta = getattr(case, "meta", None)
-    return str(meta.phase.name) if meta is not None and meta.phase is not None else None
-
-
-def _is_positive(case) -> bool:
-    meta = getattr(case, "meta", None)
-    return meta is None or str(meta.generation.mode) == "positive"
-
-
-def install_dodo_hooks(schema, products: list[dict]) -> None:
-    """Generated product ids never exist: swap the ids in a cart for the target's products.
-
-    In the stateful phase a positive create-session body becomes a minimal valid one (one one-time
-    product, quantity 1, plus any generated return_url/metadata), so that flows reach a 200 and
-    the links behind it run; values a link supplies (the customer) are merged afterwards."""
-    ids = [p["product_id"] for p in products]
-    one_time = [p["product_id"] for p in products if not p.get("is_recurring")] or ids
-    if not ids:
-        return
-
-    def map_case(context, case):
-        body = case.body
-        if not isinstance(body, MutableMapping) or not isinstance(body.get("product_cart"), list):
-            return case
-        rng = random.Random(len(body["product_cart"]))
-        if _phase(case) == "stateful" and _is_positive(case):
-            kept = {key: body[key] for key in ("return_url", "metadata") if key in body}
-            body.clear()
-            body.update(kept, product_cart=[{"product_id": rng.choice(one_time), "quantity": 1}])
-            return case
-        for item in body["product_cart"]:
-            if isinstance(item, MutableMapping) and isinstance(item.get("product_id"), str):
-                item["product_id"] = rng.choice(ids)
-        return case
-
-    schema.hook(map_case)
-
-
-# -- Waffo ------------------------------------------------------------------------------------------
 
 class WaffoIds:
     """Real sessions (and, on a mock, pending orders) for generated cases to use."""
@@ -216,7 +142,8 @@ def install_waffo_hooks(schema, ids: WaffoIds) -> None:
 
 
 def waffo_fixture_products() -> dict[str, str]:
-    from .. import fixtures
-    products = fixtures.load()["waffo"]["products"]
+    """The TEST-ONLY catalog's one-time and subscription products (what a mock the kit starts
+    serves)."""
+    products = shipped_catalog()["waffo"]["products"]
     by_fixture = {p["metadata"]["fixture"]: p["id"] for p in products}
     return {"onetime": by_fixture["ebook"], "subscription": by_fixture["pro_monthly"]}
