@@ -3,7 +3,7 @@ to show that everything paymock does for Dodo and Waffo (auth, namespaces, fault
 the journal, the control API, 501s, `paymock contract`) comes from the provider interface and
 nothing else. Nothing outside this folder names it.
 
-Its API: `Authorization: Bearer <token>` (each token its own namespace), things with a name,
+Its API: `Authorization: Bearer sk_test_...` (each token its own namespace), things with a name,
 `Idempotency-Key` on creates, errors as {"toy_error": {status, code, message}}.
 """
 from __future__ import annotations
@@ -19,6 +19,7 @@ from mock_server.core.contracts import Contract
 from mock_server.core.errors import ApiError
 from mock_server.core.request import KeyCaller, Request
 from mock_server.providers.base import IdempotencyPolicy, Provider, handler, handlers_of
+from mock_server.providers.contract_support import BearerTokenSupport
 
 CONTRACT = Path(__file__).with_name("openapi.json")
 
@@ -39,12 +40,22 @@ class ToyHandlers:
     # deleteThing is documented and has no handler: it answers 501.
 
 
+class ToyContractSupport(BearerTokenSupport):
+    """`paymock contract toy`: a bearer token from --api-key or TOY_API_KEY (any one on the mock)."""
+
+    token_env = "TOY_API_KEY"
+
+    def document(self, provider) -> dict:
+        return json.loads(CONTRACT.read_text())
+
+
 class Toy(Provider):
     name, mount = "toy", "/toy"
     idempotency = IdempotencyPolicy("Idempotency-Key", "IDEMPOTENCY", frozenset({"createThing"}))
+    contract_support = ToyContractSupport()
 
     def load_contract(self):
-        return Contract(json.loads(CONTRACT.read_text()), "urn:paymock:contract:toy")
+        return Contract(self.contract_support.document(self), "urn:paymock:contract:toy")
 
     def register(self, app, core, catalog):
         pass  # no catalog, no hosted pages: its state is what its clients create
@@ -54,8 +65,8 @@ class Toy(Provider):
 
     def authenticate(self, request):
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise ApiError(401, "send Authorization: Bearer <token>", "UNAUTHENTICATED")
+        if scheme.lower() != "bearer" or not token.startswith("sk_test_"):
+            raise ApiError(401, "send Authorization: Bearer sk_test_<anything>", "UNAUTHENTICATED")
         return KeyCaller("toy:" + hashlib.sha256(token.encode()).hexdigest()[:16], "token")
 
     def render_error(self, status, code, message, headers=None):

@@ -11,28 +11,17 @@ from mock_server import cli
 from mock_server.contract_kit import registry
 from mock_server.contract_kit.webhook_receiver import Receiver
 from mock_server.providers import registered
-from mock_server.providers.base import Provider, register, unregister
+from mock_server.providers.base import register, unregister
 from mock_server.providers.contract_support import (BearerCredentials, BearerTokenSupport,
                                                     ContractSupport, CredentialsError)
+from tests.toy_provider import Toy
 
 KIT = Path(registry.__file__).resolve().parent
 PUBLIC_API = Path(paymock.__file__).resolve().parent
 
 
-class ToySupport(BearerTokenSupport):
-    """All a provider whose API takes `Authorization: Bearer <token>` has to write."""
-    token_env = "TOY_API_KEY"
-
-
-class Toy(Provider):
-    name, mount = "toy", "/toy"
-    contract_support = ToySupport()
-
-    def register(self, app, core, catalog):
-        pass
-
-    def render_error(self, status, code, message, headers=None):
-        pass
+# All a provider whose API takes `Authorization: Bearer <token>` writes: tests/toy_provider's
+# ToyContractSupport (a BearerTokenSupport naming TOY_API_KEY).
 
 
 @pytest.fixture

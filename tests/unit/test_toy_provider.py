@@ -12,9 +12,9 @@ from mock_server.providers import base
 from mock_server.providers.base import handler
 from tests.toy_provider import Toy
 
-ALICE = {"Authorization": "Bearer alice"}
-BOB = {"Authorization": "Bearer bob"}
-ALICE_NS = "toy:" + hashlib.sha256(b"alice").hexdigest()[:16]
+ALICE = {"Authorization": "Bearer sk_test_alice"}
+BOB = {"Authorization": "Bearer sk_test_bob"}
+ALICE_NS = "toy:" + hashlib.sha256(b"sk_test_alice").hexdigest()[:16]
 
 
 @pytest.fixture
@@ -40,6 +40,8 @@ def test_routes_come_from_its_contract_and_state_is_per_credential(client):
 
 def test_authentication_and_validation_answer_in_its_envelope(client):
     assert client.post("/toy/things", json={"name": "kite"}).json["toy_error"]["code"] == "UNAUTHENTICATED"
+    assert client.post("/toy/things", json={"name": "kite"},
+                       headers={"Authorization": "Bearer nope"}).status_code == 401
     invalid = client.post("/toy/things", json={"name": ""}, headers=ALICE)
     assert invalid.status_code == 400 and "name" in invalid.json["toy_error"]["message"]
     not_json = client.post("/toy/things", data=b"{", headers={**ALICE, "Content-Type": "application/json"})
@@ -103,7 +105,7 @@ def test_journal_state_and_reset_through_the_control_api(client):
     thing_id = client.post("/toy/things", json={"name": "kite"}, headers=ALICE).json["id"]
     entries = client.get("/_mock/journal", query_string={"namespace": ALICE_NS}).json["entries"]
     assert [(e["provider"], e["operation"], e["status"]) for e in entries] == [("toy", "createThing", 200)]
-    assert "alice" not in str(entries)  # the credential is redacted
+    assert "sk_test_alice" not in str(entries)  # the credential is redacted
     assert thing_id in str(client.get("/_mock/state", query_string={"namespace": ALICE_NS}).json)
     assert client.post("/_mock/reset", json={"namespace": ALICE_NS}).status_code == 200
     assert client.get(f"/toy/things/{thing_id}", headers=ALICE).status_code == 404
@@ -135,3 +137,28 @@ def test_every_operation_of_the_built_in_contracts_is_emulated():
     assert set(listing["providers"]) == {"dodo", "waffo"}
     assert listing["emulated"] == listing["total"] == sum(len(ops) for ops in listing["providers"].values())
     assert {"create_session", "get_payment_handler"} <= {o["operation_id"] for o in listing["providers"]["dodo"]}
+
+
+def test_paymock_contract_runs_schemathesis_against_it(capsys, tmp_path):
+    """`paymock contract toy`: the kit starts a mock with the toy mounted and authenticates
+    through the toy's ContractSupport. What the toy builds conforms to its contract; the
+    unbuilt operation's 501 is reported, as a run against any half-built mock should."""
+    from mock_server.cli import main
+
+    base.register(Toy())
+    try:
+        built = main(["contract", "toy", "--max-examples", "5", "--seed", "1", "--operation",
+                      "createThing", "--operation", "getThing", "--report", str(tmp_path / "built.txt")])
+        everything = main(["contract", "toy", "--max-examples", "5", "--seed", "1",
+                           "--report", str(tmp_path / "all.txt")])
+    finally:
+        base.unregister("toy")
+    out = capsys.readouterr().out
+    assert built == 0, out
+    summary = (tmp_path / "built.txt").read_text()
+    assert "POST /things" in summary and "GET /things/{thing_id}" in summary
+    assert "paymock started by the kit" in summary and "0 failures" in summary
+    assert everything == 1
+    failures = (tmp_path / "all.txt").read_text().split("FAILURES", 1)[1]
+    assert "DELETE /things/{thing_id}: not_a_server_error: Server error (status 501" in failures
+    assert "POST /things" not in failures and "GET /things" not in failures
