@@ -8,7 +8,7 @@ the operation's usual 200, and raises `ApiError` for the provider's own errors.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class Caller(Protocol):
@@ -24,9 +24,9 @@ class Caller(Protocol):
     environment: str | None
 
 
-@dataclass(frozen=True)
-class KeyCaller:
-    """A Caller with nothing more to say: an API key and the namespace it reaches."""
+class KeyCaller(NamedTuple):
+    """A Caller with nothing more to say: an API key and the namespace it reaches. (A named
+    tuple: one is made per request, and a frozen dataclass takes several times longer.)"""
 
     namespace: str
     kind: str

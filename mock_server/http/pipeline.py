@@ -11,7 +11,7 @@ never see Flask; the Flask speed tricks (one context lookup per request, flaskap
 """
 from __future__ import annotations
 
-from flask import Response, current_app, g, request
+from flask import Response, g, request
 
 from ..core import fault_http
 from ..core.contracts import RequestInvalid
@@ -45,7 +45,8 @@ class Operation:
     """One documented operation of one provider, as routed: everything the pipeline needs per
     request worked out once, at start."""
 
-    def __init__(self, provider, contract, operation, handler, idempotent: bool, path_names):
+    def __init__(self, core, provider, contract, operation, handler, idempotent: bool, path_names):
+        self.core = core
         self.provider = provider
         self.contract = contract
         self.operation_id = operation.operation_id
@@ -69,9 +70,7 @@ class Operation:
             return provider.render_error(exc.status, exc.code, exc.message, exc.headers)
 
     def _run(self, req, state, path_params):
-        provider = self.provider
-        extensions = current_app._get_current_object().extensions
-        core = extensions["paymock"]
+        provider, core = self.provider, self.core
         caller = provider.authenticate(
             Incoming(req, req.path[self.mount_length:] or "/", self.operation_id))
         state.namespace = namespace = caller.namespace
@@ -117,7 +116,8 @@ class Operation:
         except RequestInvalid as exc:
             raise provider.validation_error(exc, operation_id) from None
         names = self.path_names
-        path = {names.get(name, name): value for name, value in path_params.items()}
+        path = {names.get(name, name): value for name, value in path_params.items()} if names \
+            else path_params
         result = self.handler(Request(caller, core.store.namespace(caller.namespace), operation_id,
                                       path, query, body, req.headers))
         if isinstance(result, Reply):

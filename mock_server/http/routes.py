@@ -97,7 +97,7 @@ def mount(app, core, provider) -> list[Listed]:
     for op in contract.operations.values():
         rule, names = _rule(op.path, literals)
         handler = handlers.get(op.operation_id)
-        view = Operation(provider, contract, op, handler,
+        view = Operation(core, provider, contract, op, handler,
                          policy is not None and policy.applies(op.operation_id), names)
         app.add_url_rule(provider.mount + rule, endpoint=f"{provider.name}.{op.operation_id}",
                          view_func=view, methods=[op.method])
