@@ -12,8 +12,9 @@ class BodyInvalid(Exception):
     """The body is not a JSON document; providers render this in their own envelope."""
 
 
-def read_json_body(max_depth: int = 64):
-    raw = request._get_current_object().get_data(cache=True)
+def read_json_body(req=None, max_depth: int = 64):
+    """The request's body as JSON (`req`: the request, when the caller has it at hand)."""
+    raw = (req or request._get_current_object()).get_data(cache=True)
     if not raw.strip():
         raise BodyInvalid("request body is empty; send a JSON object")
     try:

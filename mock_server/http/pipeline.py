@@ -74,7 +74,8 @@ class Operation:
         caller = provider.authenticate(
             Incoming(req, req.path[self.mount_length:] or "/", self.operation_id))
         state.namespace = namespace = caller.namespace
-        fault_http.intercept(provider, namespace, self.operation_id)
+        if core.faults or "HTTP_X_PAYMOCK_FAULT" in req.environ:  # else nothing can fire
+            fault_http.intercept(provider, namespace, self.operation_id)
         if self.handler is None:  # documented, not built yet (a fault rule may target it)
             raise ApiError(501, f"not emulated by paymock: {self.operation_id}", NOT_EMULATED_CODE)
         policy = provider.idempotency if self.idempotent else None
@@ -108,7 +109,7 @@ class Operation:
         try:
             if self.takes_body:
                 try:
-                    body = read_json_body()
+                    body = read_json_body(req)
                 except BodyInvalid as exc:
                     raise provider.body_error(str(exc), operation_id) from None
                 self.contract.validate_body(operation_id, body)
