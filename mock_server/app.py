@@ -54,6 +54,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         core.contracts[provider.name] = provider.load_contract()
         provider.register(app, core, catalog)
         operations.extend(routes.mount(app, core, provider))
+        if provider.hosted_routes is not None:
+            app.register_blueprint(provider.hosted_routes)
+        if provider.control_routes is not None:
+            app.register_blueprint(provider.control_routes, url_prefix=f"/_mock/{provider.name}")
     app.register_blueprint(control_bp, url_prefix="/_mock")
     app.register_blueprint(control_faults_bp, url_prefix="/_mock")
     app.register_blueprint(control_payments_bp, url_prefix="/_mock")

@@ -108,6 +108,10 @@ class Provider(abc.ABC):
     payment_pages: PaymentPages | None = None
     #: Whether (and where) its API takes idempotency keys (None: it does not).
     idempotency: IdempotencyPolicy | None = None
+    #: Its hosted pages (a Flask Blueprint with its templates, e.g. the checkout page), or None.
+    hosted_routes = None
+    #: Its control routes (a Flask Blueprint), mounted at /_mock/<name>, or None.
+    control_routes = None
 
     def load_contract(self):
         """Its contract (core.contracts.Contract), from contracts/<name>/openapi.json: the
@@ -121,8 +125,8 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def register(self, app, core, catalog: dict) -> None:
         """Set the provider up on the app once its contract is in `core.contracts`: seed the
-        store from `catalog`, wire payments and webhooks, add hosted pages and control routes.
-        Its API routes are not added here: the HTTP layer builds them from the contract."""
+        store from `catalog`, wire payments and webhooks. Its API routes, hosted pages and
+        control routes are not added here: the app mounts them (the API from the contract)."""
 
     @abc.abstractmethod
     def handlers(self) -> Mapping[str, Handler]:

@@ -13,7 +13,7 @@ import json
 import secrets
 from pathlib import Path
 
-from flask import jsonify
+from flask import Blueprint, current_app, jsonify
 
 from mock_server.core.contracts import Contract
 from mock_server.core.errors import ApiError
@@ -40,6 +40,17 @@ class ToyHandlers:
     # deleteThing is documented and has no handler: it answers 501.
 
 
+control = Blueprint("toy_control", __name__)
+
+
+@control.get("/things")
+def count_things():
+    """GET /_mock/toy/things: how many things each namespace holds (its control route)."""
+    store = current_app.extensions["paymock"].store
+    return jsonify({name: store.find(name).count("thing") for name in store.names()
+                    if name.startswith("toy:")})
+
+
 class ToyContractSupport(BearerTokenSupport):
     """`paymock contract toy`: a bearer token from --api-key or TOY_API_KEY (any one on the mock)."""
 
@@ -53,6 +64,7 @@ class Toy(Provider):
     name, mount = "toy", "/toy"
     idempotency = IdempotencyPolicy("Idempotency-Key", "IDEMPOTENCY", frozenset({"createThing"}))
     contract_support = ToyContractSupport()
+    control_routes = control
 
     def load_contract(self):
         return Contract(self.contract_support.document(self), "urn:paymock:contract:toy")

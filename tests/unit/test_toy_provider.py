@@ -107,8 +107,21 @@ def test_journal_state_and_reset_through_the_control_api(client):
     assert [(e["provider"], e["operation"], e["status"]) for e in entries] == [("toy", "createThing", 200)]
     assert "sk_test_alice" not in str(entries)  # the credential is redacted
     assert thing_id in str(client.get("/_mock/state", query_string={"namespace": ALICE_NS}).json)
+    assert client.get("/_mock/toy/things").json == {ALICE_NS: 1}  # its own control route
     assert client.post("/_mock/reset", json={"namespace": ALICE_NS}).status_code == 200
     assert client.get(f"/toy/things/{thing_id}", headers=ALICE).status_code == 404
+
+
+def test_its_control_routes_take_the_control_token_like_the_rest_of_the_control_api():
+    from mock_server.config import Settings
+
+    base.register(Toy())
+    try:
+        client = create_app(Settings(control_token="s3cret")).test_client()
+    finally:
+        base.unregister("toy")
+    assert client.get("/_mock/toy/things").status_code == 401
+    assert client.get("/_mock/toy/things", headers={"X-Paymock-Control-Token": "s3cret"}).json == {}
 
 
 def test_a_handler_for_an_operation_the_contract_lacks_stops_the_start():

@@ -27,6 +27,7 @@ class Dodo(Provider):
     name = NAME
     mount = MOUNT
     payment_pages = hosted.PAGES
+    hosted_routes = hosted.bp
     settings_model = DodoSettings
     contract_support = DodoContractSupport()
 
@@ -78,7 +79,6 @@ def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBa
         core.clock, partial(_checkout_url, core), business_id
     )
     _wire_payments(app, core, app.extensions["paymock.dodo"], settings)
-    app.register_blueprint(hosted.bp)
     return app.extensions["paymock.dodo"]
 
 

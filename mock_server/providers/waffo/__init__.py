@@ -40,6 +40,8 @@ class WaffoProvider(Provider):
     name = NAME
     mount = MOUNT
     payment_pages = hosted.WaffoPaymentPages()
+    hosted_routes = hosted.bp
+    control_routes = control.bp
     idempotency = IdempotencyPolicy("X-Idempotency-Key", error_code="gateway")
     settings_model = WaffoSettings
     contract_support = WaffoContractSupport()
@@ -114,8 +116,6 @@ def _register(app, core, catalog: dict, settings: WaffoSettings) -> Waffo:
     core.providers[NAME] = gateway.namespace_name
     core.expirers["token"] = tokens.expire
     waffo = app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency)
-    app.register_blueprint(control.bp, url_prefix="/_mock/waffo")
-    app.register_blueprint(hosted.bp)
     return waffo
 
 
