@@ -104,7 +104,9 @@ def _install_hooks(app: Flask, core: Core) -> None:
     @app.after_request
     def _record(response):
         state = vars(g._get_current_object())  # one context lookup instead of one per name
-        response = fault_http.after_request(response, state.get("fault"))
+        fault = state.get("fault")
+        if fault is not None:
+            response = fault_http.after_request(response, fault)
         namespace = state.get("namespace")
         if namespace is not None:
             req = request._get_current_object()

@@ -31,6 +31,8 @@ from .clock import Clock
 Seeder = Callable[[str], Iterable[tuple[str, str, dict]]]
 # After a sweep or reset drops this many objects, free heap pages go back to the OS.
 RELEASE_AFTER = 1000
+# Decoded objects Namespace.read() keeps per namespace (a catalog's worth).
+READ_CACHE = 256
 
 
 def _malloc_trim():
@@ -73,6 +75,8 @@ class Namespace:
         self._kinds: dict[str, dict[str, tuple]] = {}
         self._expiries: list[tuple[float, int, str, str]] = []  # heap of (evict_at, seq, kind, id)
         self._seq = itertools.count()
+        # read(): (kind, id) -> (the packed bytes it was decoded from, the decoded object)
+        self._decoded: dict[tuple[str, str], tuple[bytes, dict]] = {}
 
     def put(self, kind: str, obj_id: str, obj: dict, expires_at: float | None = None) -> dict:
         """Store `obj` (a copy of it: later changes need save()); returns `obj`."""
@@ -106,6 +110,25 @@ class Namespace:
         if not include_expired and expires_at is not None and self._clock.now() >= expires_at:
             return None
         return unpack(packed)
+
+    def read(self, kind: str, obj_id: str) -> dict | None:
+        """The object to look at, NOT to change: one decoded copy shared by every read() until
+        the object is stored again (get() for a copy to change). For what a request reads on
+        every call and never writes, such as the products and discounts a checkout prices."""
+        entry = self._kinds.get(kind, {}).get(obj_id)
+        if entry is None:
+            return None
+        packed, expires_at = entry
+        if expires_at is not None and self._clock.now() >= expires_at:
+            return None
+        cached = self._decoded.get((kind, obj_id))
+        if cached is not None and cached[0] is packed:  # stored again since: decode afresh
+            return cached[1]
+        obj = unpack(packed)
+        if len(self._decoded) >= READ_CACHE:  # hot objects come back at once; the rest go
+            self._decoded.clear()
+        self._decoded[(kind, obj_id)] = (packed, obj)
+        return obj
 
     def is_expired(self, kind: str, obj_id: str) -> bool:
         """True when the object existed and has expired (but is not yet evicted)."""

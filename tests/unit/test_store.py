@@ -146,3 +146,18 @@ def test_save_keeps_the_expiry_and_an_upgrade_applies_to_old_state():
     restored.add_upgrade("p:", "session", lambda old: {**old, "n": old["n"] * 10})
     restored.load(store.dump())
     assert restored.namespace("p:1").get("session", "s1")["n"] == 20
+
+
+def test_read_shares_one_decoded_object_until_the_object_is_stored_again():
+    store = Store(Clock())
+    ns = store.namespace("p:1")
+    ns.put("product", "p1", {"id": "p1", "price": {"amount": 5}})
+    first = ns.read("product", "p1")
+    assert ns.read("product", "p1") is first  # decoded once for every reader
+    assert ns.get("product", "p1") is not first  # get() still hands out a copy to change
+    changed = ns.get("product", "p1")
+    changed["price"]["amount"] = 7
+    ns.save("product", "p1", changed)
+    assert ns.read("product", "p1")["price"]["amount"] == 7  # stored again: decoded afresh
+    ns.delete("product", "p1")
+    assert ns.read("product", "p1") is None

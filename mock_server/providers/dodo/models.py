@@ -154,7 +154,7 @@ class DodoBackend:
         for index, item in enumerate(items):
             if item["quantity"] < 1:
                 raise invalid(f"product_cart[{index}].quantity must be at least 1")
-            product = ns.get(PRODUCT, item["product_id"])
+            product = ns.read(PRODUCT, item["product_id"])  # priced, never changed here
             if product is None:
                 raise invalid("Product does not exist", "NOT_FOUND")
             price = product["price"]
@@ -201,7 +201,7 @@ class DodoBackend:
         now = self.clock.now()
         discounts = []
         for code in codes:
-            discount = ns.get(DISCOUNT, code.upper())
+            discount = ns.read(DISCOUNT, code.upper())  # priced, never changed here
             if discount is None:
                 raise invalid(f"Discount code {code} is invalid", "INVALID_DISCOUNT_CODE")
             expires = discount.get("expires_at")
