@@ -7,8 +7,8 @@ kept for `retention` seconds more (so an expired session can be told from an unk
 evicted, which keeps memory bounded in long runs.
 
 Objects are stored packed, every kind alike: each as its JSON text in one bytes object. That is
-smaller than the same data as Python objects (1.8 KB against 2.4 KB a Dodo session, with its
-payment and index entries), and nothing in it is tracked by the garbage collector: with 100,000
+smaller than the same data as Python objects (1.8 KB against 2.4 KB a checkout session, with
+its index entries), and nothing in it is tracked by the garbage collector: with 100,000
 live sessions a full collection takes tens of milliseconds instead of a second
 (docs/architecture.md has the measurement). Hence the rule every caller follows: `get()` and
 `values()` return copies; a changed object is written back with `save()` (or `put()`). That is

@@ -6,7 +6,7 @@ journal (the app's after_request, from what this sets on `g`).
 
 What differs between APIs is asked of the provider (providers/base.py); everything else is the
 same code for all of them, so a fault, an idempotent replay or a validation error means the same
-thing at /dodo, /waffo or a test's toy provider. Handlers get a plain core.request.Request and
+thing for every provider, a test's toy one included. Handlers get a plain core.request.Request and
 never see Flask; the Flask speed tricks (one context lookup per request, flaskapp.py) stay here.
 """
 from __future__ import annotations

@@ -102,7 +102,7 @@ class Provider(abc.ABC):
 
     #: The provider's name: namespace prefix, fault rules' `provider`, contracts/<name>/.
     name: ClassVar[str]
-    #: Where its API is served, e.g. "/dodo".
+    #: Where its API is served, e.g. "/acme" (signatures cover the path below it).
     mount: ClassVar[str]
     #: Its answers to the PSP page, when it hands buyers to the fake PSP (None: it does not).
     payment_pages: PaymentPages | None = None
