@@ -79,3 +79,29 @@ def test_journal_records_requests_with_credentials_redacted(client, auth, catalo
     assert entries[0]["request_headers"]["Authorization"] == "<redacted>"
     assert API_KEY not in str(entries)
     assert client.get("/_mock/journal?limit=x").status_code == 400
+
+
+def test_the_journal_never_stores_a_credential_header_and_bounds_what_it_keeps(client, auth, catalog):
+    """Every credential-looking header is replaced before the entry is stored (not only when
+    shown), and a request with huge headers is kept in a bounded excerpt."""
+    from mock_server.core.journal import HEADER_VALUE_EXCERPT, HEADERS_BUDGET
+
+    secrets = {"Proxy-Authorization": "Basic cHJveHk6c2VjcmV0", "X-Api-Key": "key-secret-1",
+               "X-Paymock-Control-Token": "control-secret-2", "X-Session-Token": "token-secret-4"}
+    client.set_cookie("sid", "cookie-secret-3")  # (the test client sends cookies from its jar)
+    client.get("/dodo/checkouts/cks_missing", headers={**auth, **secrets})
+    client.delete_cookie("sid")
+    secrets["Cookie"] = "cookie-secret-3"
+    client.get("/dodo/checkouts/cks_missing", headers={**auth, "X-Big": "x" * 180_000,
+                                                      **{f"X-Extra-{i}": "y" * 400 for i in range(60)}})
+    ns = credential_namespace("dodo", API_KEY)
+    core = client.application.extensions["paymock"]
+    stored = b"".join(core.journal._entries[ns])
+    for value in (*secrets.values(), API_KEY):
+        assert value.encode() not in stored  # not in memory, hence never in a dump or a log
+    first, second = client.get(f"/_mock/journal?namespace={ns}").json["entries"]
+    assert {first["request_headers"][name] for name in secrets} == {"<redacted>"}
+    headers = second["request_headers"]
+    assert headers["X-Big"] == "x" * HEADER_VALUE_EXCERPT + "…"
+    assert len(str(headers)) < HEADERS_BUDGET + 2048
+    assert headers["X-Paymock-Journal"] == "further headers not kept"

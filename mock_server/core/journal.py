@@ -9,9 +9,28 @@ import orjson
 
 from .clock import iso
 
-REDACTED_HEADERS = {"authorization", "x-signature", "cookie"}
 BODY_EXCERPT = 2048
+# A journal entry keeps at most this much of one header value, and of all its headers together:
+# a request with 180 kB of headers must not be stored whole, once per request, for 200 requests.
+HEADER_VALUE_EXCERPT = 512
+HEADERS_BUDGET = 8192
+REDACTED = "<redacted>"
+# Words that make a header a credential: Authorization, Proxy-Authorization, X-Api-Key,
+# X-Paymock-Control-Token, Cookie, X-Signature, a session token... are never stored.
+_CREDENTIAL_WORDS = ("AUTH", "TOKEN", "KEY", "SECRET", "SIGNATURE", "COOKIE", "PASSWORD",
+                     "CREDENTIAL", "SESSION")
 _ENVIRON_HEADERS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
+_is_credential: dict[str, bool] = {}  # environ key -> whether it holds a credential (a cache)
+
+
+def is_credential(environ_key: str) -> bool:
+    """Whether a header (by its WSGI environ key, e.g. HTTP_X_API_KEY) carries a credential."""
+    known = _is_credential.get(environ_key)
+    if known is None:
+        known = any(word in environ_key for word in _CREDENTIAL_WORDS)
+        if len(_is_credential) < 1024:  # header names come from clients: keep the cache small
+            _is_credential[environ_key] = known
+    return known
 
 
 class Journal:
@@ -31,9 +50,25 @@ class Journal:
     def record(self, namespace: str, at: float, provider: str | None, operation: str | None,
                method: str, path: str, status: int, duration_ms: float, environ: dict,
                request_body: bytes, response_body: bytes | None) -> None:
-        # (a slice compare: str.startswith parses its arguments, and costs more per key)
-        headers = [(key, value) for key, value in environ.items()
-                   if key[:5] == "HTTP_" or key in _ENVIRON_HEADERS]
+        headers = []
+        budget = HEADERS_BUDGET
+        known = _is_credential
+        for key, value in environ.items():
+            # (a slice compare: str.startswith parses its arguments, and costs more per key)
+            if key[:5] != "HTTP_" and key not in _ENVIRON_HEADERS:
+                continue
+            secret = known.get(key)
+            if secret is None:
+                secret = is_credential(key)
+            if secret:
+                value = REDACTED  # never stored, so never shown, dumped or logged
+            elif len(value) > HEADER_VALUE_EXCERPT:
+                value = value[:HEADER_VALUE_EXCERPT] + "…"
+            budget -= len(value)
+            if budget < 0:
+                headers.append(("HTTP_X_PAYMOCK_JOURNAL", "further headers not kept"))
+                break
+            headers.append((key, value))
         fields = [next(self._seq), at, provider, operation, method, path, status, duration_ms,
                   headers, _excerpt(request_body), _excerpt(response_body)]
         try:
@@ -69,9 +104,8 @@ def _show(raw: bytes) -> dict:
     return {
         "seq": seq, "at": iso(at), "provider": provider, "operation": operation,
         "method": method, "path": path, "status": status, "duration_ms": duration_ms,
-        "request_headers": redact_headers(
-            (_ENVIRON_HEADERS.get(key) or key[5:].replace("_", "-").title(), value)
-            for key, value in headers),
+        "request_headers": {_ENVIRON_HEADERS.get(key) or key[5:].replace("_", "-").title(): value
+                            for key, value in headers},
         "request_body": request_body, "response_body": response_body,
     }
 
@@ -86,11 +120,3 @@ def _scrub(value):
 
 def _excerpt(body: bytes | None) -> str | None:
     return None if body is None else body[:BODY_EXCERPT].decode("utf-8", "replace")
-
-
-def redact_headers(headers) -> dict:
-    """Request headers (a mapping or (name, value) pairs) as a dict, credentials replaced so the
-    journal never shows a secret."""
-    pairs = headers.items() if hasattr(headers, "items") else headers
-    return {name: ("<redacted>" if name.lower() in REDACTED_HEADERS else value)
-            for name, value in pairs}
