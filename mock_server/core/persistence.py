@@ -83,8 +83,10 @@ class Persistence:
         return path
 
     def restore(self, path: str | Path) -> list[str] | None:
-        """Load `path` if it exists (None when it does not: a fresh start)."""
+        """Load `path` if it exists (None when it does not: a fresh start). Temporary files a
+        killed save left beside it go first."""
         path = Path(path)
+        remove_leftovers(path)
         if not path.exists():
             return None
         return self.load(read(path))
@@ -124,9 +126,13 @@ def encode(document) -> bytes:
         return json.dumps(document, default=str).encode()
 
 
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}."
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -184,6 +190,26 @@ class AutoSaver:
         if self._thread is not None:
             self._thread.join(timeout=30)
         return self._save() if final_save else True
+
+
+def remove_leftovers(path: Path) -> list[Path]:
+    """Delete the temporary files of saves that never finished (the process was killed between
+    writing and renaming): they are ours by name, and only this process writes the state file."""
+    folder = path.parent if str(path.parent) else Path(".")
+    prefix, removed = _temporary_prefix(path), []
+    try:
+        candidates = list(folder.iterdir())
+    except OSError:  # no folder yet: nothing was ever saved there
+        return removed
+    for candidate in candidates:
+        name = candidate.name
+        if name.startswith(prefix) and name.endswith(".tmp") and candidate.is_file():
+            try:
+                candidate.unlink()
+                removed.append(candidate)
+            except OSError:
+                pass
+    return removed
 
 
 # -- the core's components -----------------------------------------------------------------------

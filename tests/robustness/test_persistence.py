@@ -138,6 +138,26 @@ def test_writes_are_atomic(tmp_path, monkeypatch):
     assert path.read_bytes() == b"old" and [p.name for p in tmp_path.iterdir()] == ["state.json"]
 
 
+def test_temporary_files_of_a_killed_save_are_removed_at_the_next_start(tmp_path):
+    """A save killed between writing its temporary file and renaming it leaves the file behind;
+    the next start removes it (and nothing else)."""
+    state = tmp_path / "state.json"
+    app = create_app(Settings(port=0))
+    app.extensions["paymock"].persistence.save(state)
+    leftovers = [tmp_path / ".state.json.abc123.tmp", tmp_path / ".state.json.x.tmp"]
+    for leftover in leftovers:
+        leftover.write_bytes(b'{"format": "paymock-st')  # what kill -9 mid-save leaves
+    unrelated = [tmp_path / ".other.json.abc.tmp", tmp_path / "notes.tmp"]
+    for path in unrelated:
+        path.write_text("keep")
+    proc, _ = serve("--state-file", state)
+    try:
+        assert not any(path.exists() for path in leftovers)
+        assert all(path.exists() for path in unrelated)
+    finally:
+        stop(proc)
+
+
 def test_components_register_and_round_trip(tmp_path):
     app = create_app(Settings(port=0))
     core = app.extensions["paymock"]
