@@ -4,7 +4,8 @@ The rule most payment APIs (paymock's providers among them) document: the first 
 key is kept (24 hours by the shared clock) and replayed for that key; the same key while the first
 request is still running is a conflict; a non-2xx first answer leaves the key free, so a client can
 fix its request and retry with the same key. Keys live in scopes (a credential namespace), so two
-merchants never see each other's keys. Providers decide the header name, the key syntax and the
+merchants never see each other's keys, and to an operation, so a key reused on another operation
+is another request. Providers decide the header name, the key syntax and the
 error envelope; this module only keeps the books.
 """
 from __future__ import annotations
@@ -37,7 +38,7 @@ class CachedResponse:
 class Reservation:
     """The right to run the request for one key. Exactly one of complete() or release() ends it."""
 
-    def __init__(self, owner: Idempotency, slot: tuple[str, str], token: object):
+    def __init__(self, owner: Idempotency, slot: tuple[str, str, str], token: object):
         self._owner = owner
         self._slot = slot
         self._token = token
@@ -74,12 +75,14 @@ class Idempotency:
     def valid_key(key: str, pattern: re.Pattern = DEFAULT_KEY_PATTERN) -> bool:
         return bool(pattern.match(key))
 
-    def reserve(self, scope: str, key: str) -> CachedResponse | Reservation:
-        """A cached answer to replay, or a Reservation to run the request under.
+    def reserve(self, scope: str, key: str, operation: str = "") -> CachedResponse | Reservation:
+        """A cached answer to replay, or a Reservation to run the request under. A key belongs
+        to one operation: the same key sent to another operation is another request (a key
+        first used to create a session must not replay that session to create an order).
 
         Raises KeyInFlight when another request holds the key right now.
         """
-        slot = (scope, key)
+        slot = (scope, operation, key)
         now = self.clock.now()
         with self._lock:
             if next(self._seq) % self._sweep_every == 0:
@@ -121,14 +124,19 @@ class Idempotency:
             self._sweep(self.clock.now())
 
     def expire(self, scope: str, key: str) -> bool:
-        """End a cached key now (the next request with it runs afresh); False if it is unknown."""
+        """End a cached key now, for every operation (the next request with it runs afresh);
+        False if it is unknown."""
         with self._lock:
-            return self._entries.pop((scope, key), None) is not None
+            slots = [slot for slot in self._entries if slot[0] == scope and slot[2] == key]
+            for slot in slots:
+                del self._entries[slot]
+            return bool(slots)
 
     def keys(self, scope: str | None = None) -> list[tuple[str, str]]:
+        """(scope, key) of the cached answers."""
         with self._lock:
-            return [slot for slot, entry in self._entries.items()
-                    if entry[0] == "done" and (scope is None or slot[0] == scope)]
+            return sorted({(slot[0], slot[2]) for slot, entry in self._entries.items()
+                           if entry[0] == "done" and (scope is None or slot[0] == scope)})
 
     def forget(self, scope: str | None = None) -> None:
         """Drop every key (of one scope), e.g. when the namespace is reset."""
@@ -149,10 +157,11 @@ class Idempotency:
         now = self.clock.now()
         with self._lock:
             entries = list(self._entries.items())
-        return [{"scope": scope, "key": key, "status": entry[1].status,
+        return [{"scope": scope, "operation": operation, "key": key, "status": entry[1].status,
                  "body": entry[1].body.decode("latin-1"), "headers": entry[1].headers,
                  "expires_at": entry[2]}
-                for (scope, key), entry in entries if entry[0] == "done" and entry[2] > now]
+                for (scope, operation, key), entry in entries
+                if entry[0] == "done" and entry[2] > now]
 
     def load(self, data: list) -> None:
         if not isinstance(data, list):
@@ -161,7 +170,8 @@ class Idempotency:
             self._entries.clear()
             self._expiries.clear()
             for item in data:
-                slot = (item["scope"], item["key"])
+                # (a state file of 0.1.0 names no operation: its keys replay no operation's request)
+                slot = (item["scope"], item.get("operation", ""), item["key"])
                 cached = CachedResponse(int(item["status"]), item["body"].encode("latin-1"),
                                         dict(item.get("headers") or {}))
                 expires_at = float(item["expires_at"])

@@ -87,7 +87,7 @@ class Operation:
             raise ApiError(400, f"Invalid {policy.header}: use at most 256 letters, digits, '-' "
                            "or '_'", policy.error_code)
         try:
-            slot = book.reserve(namespace, key)
+            slot = book.reserve(namespace, key, self.operation_id)
         except KeyInFlight:
             raise ApiError(409, "A request with this idempotency key is still in progress",
                            policy.error_code) from None

@@ -174,6 +174,23 @@ def test_idempotent_replay_and_key_rules(client):
                  "gateway")
 
 
+def test_a_key_belongs_to_one_operation(client):
+    """The same key on create-session and then on create-order is two requests: the order is
+    made, not the session replayed (and the session's key still replays the session)."""
+    key = {"X-Idempotency-Key": "shared-key-1"}
+    status, made, _ = client.api(CREATE_SESSION, _session_body(), headers=key)
+    assert status == 200
+    session = made["data"]["sessionId"]
+    token = client.token(identity="user-7")
+    status, order, headers = client.bearer(ONETIME_ORDER, {"checkoutSessionId": session,
+                                                           "billingDetail": US,
+                                                           "buyerEmail": "k@ey.io"}, token, headers=key)
+    assert status == 200 and "X-Paymock-Idempotent-Replay" not in headers
+    assert "checkoutUrl" in order["data"] and "sessionId" not in order["data"]
+    again = client.api(CREATE_SESSION, _session_body(), headers=key)
+    assert again[1] == made and again[2]["X-Paymock-Idempotent-Replay"] == "true"
+
+
 def test_non_2xx_leaves_the_key_free(client):
     key = {"X-Idempotency-Key": "retry-me"}
     assert client.api(CREATE_SESSION, {"productId": EBOOK}, headers=key)[0] == 400
