@@ -68,16 +68,17 @@ def test_restart_with_the_same_state_file_finds_everything(tmp_path):
         codes = [requests.get(f"{url}/dodo/products", headers=dodo, timeout=5).status_code
                  for _ in range(3)]
         assert codes == [503, 503, 200]
-        # The idempotency key still replays the first answer.
-        # (Session tokens are signed with a per-process secret, never saved: issue a new one.)
+        # The idempotency key still replays the first answer, with the token issued before the
+        # restart (its signing key is saved too).
         waffo = WaffoClient(base_url=url)
         status, again, headers = waffo.bearer(ONETIME_ORDER, {"checkoutSessionId": session},
-                                              waffo.token(), headers={"X-Idempotency-Key": "order-once"})
+                                              token, headers={"X-Idempotency-Key": "order-once"})
         assert status == 200 and headers.get("X-Paymock-Idempotent-Replay") == "true", again
         assert again == order
     finally:
         out = stop(proc)
     assert "restored clock, store, faults, idempotency" in out, out
+    assert "waffo.tokens" in out and json.loads(state.read_text())["components"]["waffo.tokens"]["secret"] not in out
 
 
 def test_state_is_saved_every_interval_without_a_clean_stop(tmp_path):

@@ -115,6 +115,8 @@ def _register(app, core, catalog: dict, settings: WaffoSettings) -> Waffo:
                                                                        gateway.merchant_of(name)))
     core.providers[NAME] = gateway.namespace_name
     core.expirers["token"] = tokens.expire
+    # --state-file: session tokens issued before a restart still verify after it.
+    core.persistence.register("waffo.tokens", tokens.dump, tokens.load)
     waffo = app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency)
     return waffo
 

@@ -161,6 +161,25 @@ class TokenIssuer:
         }
         return jwt.encode(claims, self._secret, algorithm=TOKEN_ALGORITHM), expires_at
 
+    # -- persistence (--state-file): the signing key, so that tokens outlive a restart ----------
+    def dump(self) -> dict:
+        """The signing key and the early-expired token ids (the key goes to the state file only;
+        nothing logs a component's dump)."""
+        return {"secret": base64.b64encode(self._secret).decode(), "expired": sorted(self._expired)}
+
+    def load(self, data: dict) -> None:
+        if not isinstance(data, dict) or not isinstance(data.get("secret"), str):
+            raise ValueError("waffo tokens: expected {secret, expired}")
+        try:
+            secret = base64.b64decode(data["secret"], validate=True)
+        except ValueError:
+            raise ValueError("waffo tokens: the secret is not base64") from None
+        if len(secret) < 32:
+            raise ValueError("waffo tokens: the secret is shorter than 32 bytes")
+        self._secret = secret
+        self._expired = {jti for jti in data.get("expired") or [] if isinstance(jti, str)}
+        self._checked.clear()
+
     def expire(self, token: str) -> None:
         """Make one token answer as expired from now on (POST /_mock/expire/token/{token})."""
         try:
