@@ -36,7 +36,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     clock = clock or Clock()
     core = Core(
         clock=clock,
-        store=Store(clock, retention=settings.expired_retention_seconds),
+        store=Store(clock, retention=settings.expired_retention_seconds,
+                    max_namespaces=settings.max_namespaces),
         journal=Journal(settings.journal_size),
         public_url=settings.base_url(),
         strict=settings.strict,

@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     journal_size: Integer = Field(200, ge=1)
     # How long an expired object stays readable as "expired" before it is evicted.
     expired_retention_seconds: Number = Field(3600.0, ge=0)
+    # Namespaces kept at most (one per credential); past it the least recently used tenth is
+    # evicted, as if reset (POST /_mock/reset): a shared server sees a new key per test run.
+    max_namespaces: Integer = Field(10000, ge=1)
     # strict: answer exactly as the real API would, with no test conveniences (later issues
     # hang fault headers and lenient credentials on it).
     strict: bool = False

@@ -105,3 +105,22 @@ def test_the_journal_never_stores_a_credential_header_and_bounds_what_it_keeps(c
     assert headers["X-Big"] == "x" * HEADER_VALUE_EXCERPT + "…"
     assert len(str(headers)) < HEADERS_BUDGET + 2048
     assert headers["X-Paymock-Journal"] == "further headers not kept"
+
+
+def test_an_evicted_namespace_takes_its_journal_and_idempotency_keys_with_it():
+    from mock_server.app import create_app
+    from mock_server.config import Settings
+
+    app = create_app(Settings(max_namespaces=3))
+    client = app.test_client()
+    core = app.extensions["paymock"]
+    for i in range(3):
+        client.get("/dodo/products", headers={"Authorization": f"Bearer sk_test_{i}"})
+    first = credential_namespace("dodo", "sk_test_0")
+    core.idempotency.reserve(first, "k", "op").complete(200, b"{}")
+    assert client.get(f"/_mock/journal?namespace={first}").json["entries"]
+    client.get("/dodo/products", headers={"Authorization": "Bearer sk_test_new"})
+    assert core.store.find(first) is None
+    assert client.get(f"/_mock/journal?namespace={first}").json["entries"] == []
+    assert core.idempotency.keys(first) == []
+    assert len(core.store.names()) == 3

@@ -43,6 +43,9 @@ class Core:
             self.faults = FaultEngine(self.clock)
         if self.idempotency is None:
             self.idempotency = Idempotency(self.clock)
+        # A namespace reset or evicted takes its journal and idempotency keys with it.
+        self.store.on_drop(self.journal.reset)
+        self.store.on_drop(self.idempotency.forget)
         if self.scheduler is None:
             self.scheduler = Scheduler(self.clock, self.shutdown)
             self.scheduler.add("store.sweep", self._sweep_store)

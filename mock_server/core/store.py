@@ -33,6 +33,8 @@ Seeder = Callable[[str], Iterable[tuple[str, str, dict]]]
 RELEASE_AFTER = 1000
 # Decoded objects Namespace.read() keeps per namespace (a catalog's worth).
 READ_CACHE = 256
+# Distinct seed objects the store shares between namespaces before it starts over.
+SHARED_SEEDS = 4096
 
 
 def _malloc_trim():
@@ -75,6 +77,7 @@ class Namespace:
         self._kinds: dict[str, dict[str, tuple]] = {}
         self._expiries: list[tuple[float, int, str, str]] = []  # heap of (evict_at, seq, kind, id)
         self._seq = itertools.count()
+        self.used = 0  # when the store last handed it out (its operation counter)
         # read(): (kind, id) -> (the packed bytes it was decoded from, the decoded object)
         self._decoded: dict[tuple[str, str], tuple[bytes, dict]] = {}
 
@@ -88,6 +91,11 @@ class Namespace:
                     self._expiries, (expires_at + self._retention, next(self._seq), kind, obj_id)
                 )
         return obj
+
+    def seed(self, kind: str, obj_id: str, packed: bytes) -> None:
+        """Add an already packed object with no expiry (the store's seeding)."""
+        with self.lock:
+            self._kinds.setdefault(kind, {})[obj_id] = (packed, None)
 
     def save(self, kind: str, obj_id: str, obj: dict) -> bool:
         """Write back a changed object, keeping its expiry. False (and nothing stored) when it
@@ -241,10 +249,16 @@ class Store:
     """All namespaces. A namespace is created (and seeded) the first time it is asked for."""
 
     def __init__(self, clock: Clock, seeders: dict[str, Seeder] | None = None,
-                 retention: float = 3600.0, sweep_every: int = 1024):
+                 retention: float = 3600.0, sweep_every: int = 1024,
+                 max_namespaces: int | None = None):
         self.clock = clock
+        # Past this many namespaces, the least recently used tenth are evicted, as if reset:
+        # a shared server that sees a new key per test run would otherwise grow for ever.
+        self.max_namespaces = max_namespaces
+        self._on_drop: list[Callable[[str], None]] = []
         self._seeders = dict(seeders or {})
         self._upgrades: dict[str, dict[str, Callable[[dict], dict]]] = {}
+        self._seeds: dict[bytes, bytes] = {}  # packed seed objects, shared by the namespaces
         self._retention = retention
         self._namespaces: dict[str, Namespace] = {}
         self._lock = threading.Lock()
@@ -260,21 +274,64 @@ class Store:
         `prefix`, are brought to today's shape as they load."""
         self._upgrades.setdefault(prefix, {})[kind] = upgrade
 
+    def on_drop(self, callback: Callable[[str], None]) -> None:
+        """Call `callback(name)` for every namespace reset or evicted (what else keeps
+        per-namespace state, such as the journal or idempotency keys, forgets it too)."""
+        self._on_drop.append(callback)
+
     def namespace(self, name: str) -> Namespace:
         ns = self._namespaces.get(name)
+        tick = next(self._ops)
         if ns is not None:
-            self._maybe_sweep()
+            ns.used = tick
+            if tick % self._sweep_every == 0:
+                self.sweep()
             return ns
+        evicted = []
         with self._lock:
             ns = self._namespaces.get(name)
             if ns is None:
+                if self.max_namespaces is not None and len(self._namespaces) >= self.max_namespaces:
+                    evicted = self._evict_least_used()
                 ns = Namespace(name, self.clock, self._retention)
                 for prefix, seeder in self._seeders.items():
                     if name.startswith(prefix):
                         for kind, obj_id, obj in seeder(name):
-                            ns.put(kind, obj_id, obj)
+                            ns.seed(kind, obj_id, self._shared(pack(obj)))
                 self._namespaces[name] = ns
+            ns.used = tick
+        self._dropped(evicted)
         return ns
+
+    def _evict_least_used(self) -> list[Namespace]:
+        """Under self._lock: remove the least recently used tenth of the namespaces."""
+        by_use = sorted(self._namespaces.values(), key=lambda ns: ns.used)
+        gone = by_use[:max(1, len(by_use) // 10)]
+        for ns in gone:
+            del self._namespaces[ns.name]
+        return gone
+
+    def _dropped(self, gone: list[Namespace]) -> None:
+        if not gone:
+            return
+        objects = sum(ns.count() for ns in gone)
+        for ns in gone:
+            for callback in self._on_drop:
+                callback(ns.name)
+        gone.clear()  # the last references: the objects are freed here
+        if objects >= RELEASE_AFTER:
+            release_memory()
+
+    def _shared(self, packed: bytes) -> bytes:
+        """One bytes object for every namespace seeded with the same object: a new credential
+        costs its index entries, not a copy of the catalog (writes replace an entry's bytes,
+        so sharing is copy-on-write by construction)."""
+        shared = self._seeds.get(packed)
+        if shared is None:
+            if len(self._seeds) >= SHARED_SEEDS:  # seeds that differ per namespace: no sharing
+                self._seeds.clear()
+            shared = self._seeds[packed] = packed
+        return shared
 
     def find(self, name: str) -> Namespace | None:
         """The namespace if it exists; never creates one."""
@@ -292,10 +349,7 @@ class Store:
             else:
                 gone = [ns for ns in [self._namespaces.pop(name, None)] if ns is not None]
         dropped = [ns.name for ns in gone]
-        objects = sum(ns.count() for ns in gone)
-        gone.clear()  # the last references: the objects are freed here
-        if objects >= RELEASE_AFTER:
-            release_memory()
+        self._dropped(gone)
         return dropped
 
     def sweep(self) -> int:
@@ -303,10 +357,6 @@ class Store:
         if dropped >= RELEASE_AFTER:
             release_memory()
         return dropped
-
-    def _maybe_sweep(self) -> None:
-        if next(self._ops) % self._sweep_every == 0:
-            self.sweep()
 
     def dump(self) -> dict:
         """All namespaces for a state file: {name: Namespace.dump()}. Seeded objects included,

@@ -161,3 +161,43 @@ def test_read_shares_one_decoded_object_until_the_object_is_stored_again():
     assert ns.read("product", "p1")["price"]["amount"] == 7  # stored again: decoded afresh
     ns.delete("product", "p1")
     assert ns.read("product", "p1") is None
+
+
+def test_seeded_namespaces_share_their_seed_objects_copy_on_write():
+    """A new credential costs its index entries, not a copy of the catalog: every namespace
+    seeded with the same object holds the same bytes, until one of them writes."""
+    store = Store(Clock())
+    catalog = [("product", f"p{i}", {"id": f"p{i}", "price": {"amount": i}, "name": "x" * 500})
+               for i in range(20)]
+    store.add_seeder("acme:", lambda _name: [(k, i, dict(o)) for k, i, o in catalog])
+    a, b = store.namespace("acme:a"), store.namespace("acme:b")
+    assert a._kinds["product"]["p3"][0] is b._kinds["product"]["p3"][0]
+    changed = a.get("product", "p3")
+    changed["price"]["amount"] = 99
+    a.save("product", "p3", changed)
+    assert a.get("product", "p3")["price"]["amount"] == 99
+    assert b.get("product", "p3")["price"]["amount"] == 3  # b still reads the shared seed
+    gc.collect()
+    import tracemalloc
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    for i in range(500):
+        store.namespace(f"acme:{i}")
+    per_namespace = (tracemalloc.get_traced_memory()[0] - before) / 500
+    tracemalloc.stop()
+    assert per_namespace < 5000, per_namespace  # 20 objects of 500+ bytes: 11 kB as copies
+
+
+def test_past_the_cap_the_least_recently_used_namespaces_are_evicted_as_if_reset():
+    store = Store(Clock(), max_namespaces=10)
+    dropped = []
+    store.on_drop(dropped.append)
+    for i in range(10):
+        store.namespace(f"p:{i}").put("thing", "t", {"i": i})
+    store.namespace("p:0")  # used again: now the most recent
+    store.namespace("p:new")
+    assert dropped == ["p:1"]  # a tenth of ten: the least recently used one
+    assert store.find("p:1") is None and store.find("p:0") is not None
+    assert store.namespace("p:1").get("thing", "t") is None  # back as a fresh namespace
+    store.reset("p:0")
+    assert dropped[-1] == "p:0"  # a reset says so too
