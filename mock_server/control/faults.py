@@ -100,7 +100,7 @@ def expire(kind: str, obj_id: str):
         except (LookupError, ValueError) as exc:
             raise ControlError(str(exc), 404) from None
         return json_response({"expired": {"kind": kind, "id": obj_id}})
-    names = [namespace] if namespace else core.store.names()
+    names = [namespace] if namespace else core.store.holding(obj_id)
     now = core.clock.now()
     hits = []
     for name in names:

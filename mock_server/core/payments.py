@@ -264,7 +264,7 @@ class Payments:
 def find(store: Store, kinds, obj_id: str, namespace: str | None = None, include_expired=False):
     """Yield (namespace, kind, object) for `obj_id` in any namespace: hosted pages and the control
     API get ids from URLs, without the credential that picks the namespace."""
-    names = [namespace] if namespace else store.names()
+    names = [namespace] if namespace else store.holding(obj_id)
     for name in names:
         ns = store.find(name)
         if ns is None:

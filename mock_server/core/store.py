@@ -67,8 +67,11 @@ def unpack(blob: bytes) -> dict:
 
 
 class Namespace:
-    def __init__(self, name: str, clock: Clock, retention: float):
+    def __init__(self, name: str, clock: Clock, retention: float, index: dict | None = None):
         self.name = name
+        # The store's id -> namespace index (what a hosted page or the control API finds an id
+        # by, without the credential that picks the namespace), kept for what put() stores.
+        self._index = index
         self.lock = threading.RLock()  # domain code holds it across read-modify-write sequences
         self._clock = clock
         self._retention = retention
@@ -86,6 +89,8 @@ class Namespace:
         packed = pack(obj)
         with self.lock:
             self._kinds.setdefault(kind, {})[obj_id] = (packed, expires_at)
+            if self._index is not None:
+                self._index[obj_id] = self.name
             if expires_at is not None:
                 heapq.heappush(
                     self._expiries, (expires_at + self._retention, next(self._seq), kind, obj_id)
@@ -118,6 +123,22 @@ class Namespace:
         if not include_expired and expires_at is not None and self._clock.now() >= expires_at:
             return None
         return unpack(packed)
+
+    def _unindex(self, obj_id: str) -> None:
+        """Under self.lock: the id leaves the store's index unless another kind here keeps it."""
+        if self._index is not None and self._index.get(obj_id) == self.name and \
+                not any(obj_id in objs for objs in self._kinds.values()):
+            del self._index[obj_id]
+
+    def unindex_all(self) -> None:
+        """The namespace is being dropped: none of its ids is found through the index."""
+        if self._index is None:
+            return
+        with self.lock:
+            for objs in self._kinds.values():
+                for obj_id in objs:
+                    if self._index.get(obj_id) == self.name:
+                        del self._index[obj_id]
 
     def read(self, kind: str, obj_id: str) -> dict | None:
         """The object to look at, NOT to change: one decoded copy shared by every read() until
@@ -167,6 +188,8 @@ class Namespace:
     def delete(self, kind: str, obj_id: str) -> dict | None:
         with self.lock:
             entry = self._kinds.get(kind, {}).pop(obj_id, None)
+            if entry is not None:
+                self._unindex(obj_id)
         return None if entry is None else unpack(entry[0])
 
     def values(self, kind: str, include_expired: bool = False) -> list[dict]:
@@ -198,6 +221,7 @@ class Namespace:
                 # The heap may hold stale items for objects whose expiry was moved or removed.
                 if entry is not None and entry[1] is not None and entry[1] + self._retention <= now:
                     del objs[obj_id]
+                    self._unindex(obj_id)
                     dropped += 1
         return dropped
 
@@ -259,6 +283,7 @@ class Store:
         self._seeders = dict(seeders or {})
         self._upgrades: dict[str, dict[str, Callable[[dict], dict]]] = {}
         self._seeds: dict[bytes, bytes] = {}  # packed seed objects, shared by the namespaces
+        self._index: dict[str, str] = {}  # object id -> the namespace that stored it
         self._retention = retention
         self._namespaces: dict[str, Namespace] = {}
         self._lock = threading.Lock()
@@ -293,7 +318,7 @@ class Store:
             if ns is None:
                 if self.max_namespaces is not None and len(self._namespaces) >= self.max_namespaces:
                     evicted = self._evict_least_used()
-                ns = Namespace(name, self.clock, self._retention)
+                ns = Namespace(name, self.clock, self._retention, self._index)
                 for prefix, seeder in self._seeders.items():
                     if name.startswith(prefix):
                         for kind, obj_id, obj in seeder(name):
@@ -316,6 +341,7 @@ class Store:
             return
         objects = sum(ns.count() for ns in gone)
         for ns in gone:
+            ns.unindex_all()
             for callback in self._on_drop:
                 callback(ns.name)
         gone.clear()  # the last references: the objects are freed here
@@ -339,6 +365,12 @@ class Store:
 
     def names(self) -> list[str]:
         return sorted(self._namespaces)
+
+    def holding(self, obj_id: str) -> list[str]:
+        """The namespace that stored `obj_id` (an indexed lookup, not a scan of every namespace;
+        seeded catalog objects, which every namespace holds, are not indexed)."""
+        name = self._index.get(obj_id)
+        return [] if name is None or name not in self._namespaces else [name]
 
     def reset(self, name: str | None = None) -> list[str]:
         """Forget one namespace (re-seeded on next use) or all; returns the names dropped."""
@@ -367,15 +399,16 @@ class Store:
         """Replace every namespace with those of a dump()."""
         if not isinstance(data, dict):
             raise ValueError("store: expected an object of namespaces")
-        spaces = {}
+        spaces, index = {}, {}
         for name, kinds in data.items():
-            ns = Namespace(name, self.clock, self._retention)
+            ns = Namespace(name, self.clock, self._retention, index)
             ns.load(kinds, {kind: upgrade for prefix, by_kind in self._upgrades.items()
                             if name.startswith(prefix) for kind, upgrade in by_kind.items()})
             spaces[name] = ns
         with self._lock:
             self._namespaces.clear()
             self._namespaces.update(spaces)
+            self._index = index
 
     def snapshot(self, name: str | None = None) -> dict:
         spaces = self._namespaces if name is None else {name: self._namespaces[name]}

@@ -201,3 +201,22 @@ def test_past_the_cap_the_least_recently_used_namespaces_are_evicted_as_if_reset
     assert store.namespace("p:1").get("thing", "t") is None  # back as a fresh namespace
     store.reset("p:0")
     assert dropped[-1] == "p:0"  # a reset says so too
+
+
+def test_an_id_is_found_through_the_index_not_by_scanning_every_namespace():
+    store = Store(Clock())
+    store.add_seeder("p:", lambda _name: [("product", "shared", {"id": "shared"})])
+    for i in range(50):
+        store.namespace(f"p:{i}")
+    store.namespace("p:7").put("session", "cks_1", {"id": "cks_1"})
+    assert store.holding("cks_1") == ["p:7"]
+    assert store.holding("shared") == []  # seeded in every namespace: not a global id
+    store.namespace("p:7").delete("session", "cks_1")
+    assert store.holding("cks_1") == []
+    store.namespace("p:8").put("order", "ord_1", {"id": "ord_1"})
+    store.reset("p:8")
+    assert store.holding("ord_1") == []
+    store.namespace("p:9").put("order", "ord_2", {"id": "ord_2"})
+    restored = Store(Clock())
+    restored.load(store.dump())
+    assert restored.holding("ord_2") == ["p:9"]
