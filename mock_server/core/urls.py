@@ -75,3 +75,20 @@ def host_problem(host: str, bracketed: bool = False) -> str | None:
 
 def is_usable(url: object) -> bool:
     return url_problem(url) is None
+
+
+def return_url_problem(url: object) -> str | None:
+    """What is wrong with a URL a buyer is sent back to (a checkout's return or cancel URL), or
+    None. An http(s) URL must be usable (`url_problem`); another scheme (an app's deep link,
+    myapp://done) is kept as given, and the pages show their result instead of redirecting."""
+    if url is None or url == "":
+        return None
+    if not isinstance(url, str):
+        return "must be a URL"
+    try:
+        scheme = urlsplit(url).scheme
+    except ValueError as exc:
+        return f"is not a valid URL ({exc})"
+    if scheme.lower() in ("http", "https"):
+        return url_problem(url)
+    return None
