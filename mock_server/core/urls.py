@@ -73,10 +73,6 @@ def host_problem(host: str, bracketed: bool = False) -> str | None:
     return None
 
 
-def is_usable(url: object) -> bool:
-    return url_problem(url) is None
-
-
 def return_url_problem(url: object) -> str | None:
     """What is wrong with a URL a buyer is sent back to (a checkout's return or cancel URL), or
     None. An http(s) URL must be usable (`url_problem`); another scheme (an app's deep link,
