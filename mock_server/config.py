@@ -17,8 +17,8 @@ from copy import copy
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (BaseModel, BeforeValidator, Field, ValidationError, WrapValidator,
-                      create_model, model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, Field, ValidationError,
+                      WrapValidator, create_model, model_validator)
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
@@ -46,6 +46,18 @@ def _known_server(value: Any, handler) -> Any:
             "fault) or granian (about 3x the throughput; no connection faults)",
             {"server": repr(value)}) from None
 
+
+
+def _webhook_url(value: str) -> str:
+    # Checked at start like any setting: a URL the sender cannot use would only fail every
+    # delivery later (core/urls.py says what is wrong).
+    from .core.urls import url_problem
+
+    problem = url_problem(value) if value else None
+    if problem is not None:
+        raise PydanticCustomError("webhook_url", "{problem} (give an http or https URL such as "
+                                  "http://127.0.0.1:9000/webhooks)", {"problem": problem})
+    return value
 
 
 Integer = Annotated[int, BeforeValidator(_not_a_boolean)]
@@ -90,7 +102,7 @@ class Settings(BaseSettings):
     max_body_bytes: Integer = Field(1024 * 1024, ge=1)
     # Webhooks: an endpoint every namespace delivers to (also `paymock serve --webhook-url`) and
     # the per-attempt timeout.
-    webhook_url: str = ""
+    webhook_url: Annotated[str, AfterValidator(_webhook_url)] = ""
     webhook_timeout_seconds: Number = Field(15.0, gt=0)
     # Provider options ([paymock.extra] in the file, a JSON object in PAYMOCK_EXTRA). A key that
     # names a provider's setting (`<provider>_<field>`) sets it, unless the setting itself is given:

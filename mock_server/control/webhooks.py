@@ -12,11 +12,10 @@ Which provider signs how is its webhook channel's business (core/webhook_endpoin
 """
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Response, current_app, request
 
 from ..core.http import json_response
+from ..core.urls import url_problem
 from .routes import ControlError, _json
 
 bp = Blueprint("control_webhooks", __name__)
@@ -37,9 +36,10 @@ def _optional_str(body: dict, name: str) -> str | None:
 def add_endpoint():
     body = _json()
     url = body.get("url")
-    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") \
-            or not urlsplit(url).netloc:
-        raise ControlError("url must be an http(s) URL such as http://127.0.0.1:9000/webhooks")
+    problem = url_problem(url)
+    if problem is not None:
+        raise ControlError(f"url {problem}: give an http or https URL such as "
+                           "http://127.0.0.1:9000/webhooks")
     provider = _optional_str(body, "provider")
     outbox = _outbox()
     if provider is not None and provider not in outbox.channels:

@@ -14,6 +14,7 @@ request sent), so the provider's retry schedule takes over.
 from __future__ import annotations
 
 import copy
+import logging
 import random
 import threading
 import time
@@ -25,11 +26,18 @@ from typing import Callable
 
 from .clock import Clock, iso
 from .faults import RequestInfo
+from .urls import url_problem
 from .webhook_endpoints import Channel, Endpoint
 
 EXCERPT = 500
 MAX_FINISHED = 2000     # finished deliveries kept for the log (pending ones are never dropped)
 REORDER_HOLD = 30.0     # mock seconds a "reorder" delivery waits for a later one to overtake it
+
+log = logging.getLogger("paymock.webhooks")
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 @dataclass
@@ -59,6 +67,10 @@ class Outbox:
 
     # -- endpoints ---------------------------------------------------------------------------
     def add_endpoint(self, url: str, namespace=None, provider=None, events=None, secret=None) -> Endpoint:
+        """Register a receiver; a URL the sender could not use is refused (ValueError)."""
+        problem = url_problem(url)
+        if problem is not None:
+            raise ValueError(f"webhook endpoint url {problem}")
         with self._lock:
             self._ids += 1
             endpoint = Endpoint(f"ep_{self._ids}_{uuid.uuid4().hex[:8]}", url, namespace, provider,
@@ -183,6 +195,11 @@ class Outbox:
             while delivery["extra_sends"] > 0 and delivery["status"] == "delivered":
                 delivery["extra_sends"] -= 1  # the duplicate fault: same message, sent again
                 self._send(delivery, duplicate=True)
+        except Exception as exc:  # a bug in the bookkeeping itself: still one failed attempt
+            log.error("webhook %s to %s: attempt failed: %s", delivery["id"], delivery["url"],
+                      _error_text(exc))
+            if delivery["status"] == "pending" and delivery["next_at"] <= self.clock.now():
+                self._give_up(delivery, exc)  # never left due: that would spin the scheduler
         finally:
             with self._lock:
                 self._in_flight.discard(delivery["id"])
@@ -190,6 +207,14 @@ class Outbox:
                     self._release_held(delivery)
                 self._lock.notify_all()
             self.wake()  # a retry or a released delivery now has a due time
+
+    def _give_up(self, delivery: dict, exc: Exception) -> None:
+        attempt = {"n": len(delivery["attempts"]) + 1, "at": iso(self.clock.now()),
+                   "duplicate": False, "status_code": None, "error": _error_text(exc), "ok": False}
+        with self._lock:
+            delivery["attempts"].append(attempt)
+            delivery["status"] = "failed"
+            self._finish(delivery["id"])
 
     def _injected_failure(self, delivery: dict) -> dict | None:
         """The attempt a "fail" fault stands in for (once per delivery): no request is sent."""
@@ -204,26 +229,43 @@ class Outbox:
         return {"status_code": None if connection else fault.get("status"), "error": error,
                 "response_excerpt": "" if connection is None else None}
 
+    def _new_attempt(self, delivery: dict, duplicate: bool) -> dict:
+        return {"n": len(delivery["attempts"]) + 1, "at": iso(self.clock.now()),
+                "duplicate": duplicate, "status_code": None, "error": None}
+
     def _send(self, delivery: dict, duplicate: bool = False) -> None:
+        attempt = self._new_attempt(delivery, duplicate)
+        started = time.perf_counter()
+        try:
+            ok = self._try(delivery, attempt, duplicate)
+        except Exception as exc:  # anything: this attempt failed, the schedule retries it
+            attempt["error"] = _error_text(exc)
+            ok = False
+            log.warning("webhook %s to %s: attempt %d failed: %s", delivery["id"],
+                        delivery["url"], attempt["n"], attempt["error"])
+        attempt["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        attempt["ok"] = ok
+        self._record(delivery, attempt, ok, duplicate)
+
+    def _try(self, delivery: dict, attempt: dict, duplicate: bool) -> bool:
+        """Sign and send one attempt (or stand in for it with an injected failure)."""
         channel = self.channels[delivery["provider"]]
         endpoint = self.endpoints.get(delivery["endpoint_id"]) or Endpoint("gone", delivery["url"])
         headers = {"Content-Type": "application/json", "User-Agent": "paymock-webhooks",
                    **channel.sign(delivery, endpoint)}
-        attempt = {"n": len(delivery["attempts"]) + 1, "at": iso(self.clock.now()),
-                   "duplicate": duplicate, "status_code": None, "error": None}
         import requests
 
         if self._http is None:
             self._http = requests.Session()
-        started = time.perf_counter()
         injected = None if duplicate else self._injected_failure(delivery)
         if injected is not None:
             attempt.update(injected, injected=True)
-            ok = False
-        else:
-            ok = self._post(delivery, headers, attempt)
-        attempt["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
-        attempt["ok"] = ok
+            return False
+        return self._post(delivery, headers, attempt)
+
+    def _record(self, delivery: dict, attempt: dict, ok: bool, duplicate: bool) -> None:
+        """Add the attempt to the delivery; delivered, or the next retry, or failed for good."""
+        channel = self.channels[delivery["provider"]]
         with self._lock:
             delivery["attempts"].append(attempt)
             if duplicate:

@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from ..core import payments as core_payments
 from ..core.cards import CARDS, UPI
+from ..core.urls import url_problem
 
 
 SECURITY_HEADERS = {
@@ -92,10 +93,9 @@ def expired(theme: str = "light"):
 
 
 def is_web_url(url: str | None) -> bool:
-    if not url:
-        return False
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
+    """An http(s) URL the buyer can be sent to: a valid host and port (core/urls.py). A stored
+    URL that is not (a state file from before URLs were checked) is never redirected to."""
+    return url_problem(url) is None
 
 
 def with_params(url: str, params: dict) -> str:
@@ -110,6 +110,9 @@ def leave(url: str | None, params: dict, heading: str, message: str, theme: str 
     data:, a custom scheme) gets a result page instead, so the page never becomes a redirector
     to arbitrary schemes."""
     if is_web_url(url):
-        return redirect(with_params(url, params), 303)
+        try:
+            return redirect(with_params(url, params), 303)
+        except ValueError:  # whatever the URL holds, the buyer gets the result page, not a 500
+            current_app.logger.warning("not redirecting to %r: not a usable URL", url)
     return page("message.html", status, title=heading, heading=heading, message=message,
                 details=params, theme=theme)

@@ -200,3 +200,94 @@ def test_hostile_names_and_metadata_are_escaped_on_every_page(app, client, auth)
         assert "<script>alert(1)</script>" not in html and "<img src=x" not in html, page_url
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in client.get(pages[0]).get_data(as_text=True)
     assert "&lt;script&gt;" in client.get(url).get_data(as_text=True)
+
+
+# -- return URLs: refused when malformed, and a stored bad one never breaks a page --------------
+BAD_URLS = ["https://shop.example:99999/", "https://[::1", "http://a..b/thanks",
+            f"https://{'a' * 64}.example/", "https://shop.example:0/", "https:///thanks"]
+
+
+def stored(app, kind: str, obj_id: str):
+    """(namespace, object) for an id, whichever namespace holds it."""
+    store = app.extensions["paymock"].store
+    for name in store.names():
+        ns = store.find(name)
+        obj = ns.get(kind, obj_id, include_expired=True)
+        if obj is not None:
+            return ns, obj
+    raise LookupError(obj_id)
+
+
+@pytest.mark.parametrize("field", ["return_url", "cancel_url"])
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_dodo_refuses_a_malformed_return_or_cancel_url(client, auth, field, url):
+    body = {"product_cart": [{"product_id": EBOOK, "quantity": 1}], field: url}
+    response = client.post("/dodo/checkouts", json=body, headers=auth)
+    assert response.status_code == 422, response.json
+    assert response.json["code"] == "INVALID_REQUEST_BODY"
+    assert response.json["message"].startswith(f"{field} ")
+    assert set(response.json) == {"code", "message"}
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_waffo_refuses_a_malformed_success_url(app, url):
+    from waffo.helpers import CREATE_SESSION, PRODUCTS
+
+    client = WaffoClient(app.test_client())
+    status, payload, _ = client.api(CREATE_SESSION, {"productId": PRODUCTS["ebook"]["id"],
+                                                     "currency": "USD", "successUrl": url})
+    assert status == 400, payload
+    [problem] = payload["errors"]
+    assert payload["data"] is None and problem["layer"] == "order"
+    assert problem["message"].startswith("successUrl ")
+
+
+def test_waffo_refuses_a_malformed_success_url_on_the_order(app):
+    from waffo.helpers import ONETIME_ORDER
+
+    client = WaffoClient(app.test_client())
+    session_id = client.session("ebook")
+    status, payload, _ = client.bearer(ONETIME_ORDER, {
+        "checkoutSessionId": session_id, "buyerEmail": "b@example.com",
+        "billingDetail": {"country": "GB", "isBusiness": False},
+        "successUrl": "https://shop.example:99999/"}, client.token())
+    assert status == 400 and payload["errors"][0]["layer"] == "order", payload
+    assert payload["errors"][0]["message"].startswith("successUrl has an invalid port")
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_a_stored_bad_dodo_url_never_breaks_a_page(app, client, auth, url):
+    """A state file from before URLs were checked may hold any string: no redirect, no 500."""
+    paid, cancelled = dodo_session(client, auth), dodo_session(client, auth)
+    for sid in (paid, cancelled):
+        ns, session = stored(app, "session", sid)
+        session["request"].update(return_url=url, cancel_url=url)
+        ns.save("session", sid, session)
+        assert client.get(f"/checkout/dodo/session/{sid}").status_code == 200
+    psp = to_psp(client, paid)
+    response = client.post(psp, data={**CARD, "number": "4242424242424242"})
+    assert response.status_code == 200 and "Location" not in response.headers
+    assert "Payment successful" in response.get_data(as_text=True)
+    for page_url in (psp, f"/checkout/dodo/session/{paid}"):  # the finished pages, again
+        response = client.get(page_url)
+        assert response.status_code == 200 and "Location" not in response.headers
+    response = client.post(to_psp(client, cancelled) + "/cancel")
+    assert response.status_code == 200 and "Location" not in response.headers
+    assert "Payment cancelled" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", BAD_URLS)
+def test_a_stored_bad_waffo_success_url_never_breaks_a_page(app, client, url):
+    page_url, session_id = waffo_page(app)
+    ns, session = stored(app, "checkout_session", session_id)
+    session["successUrl"] = url
+    ns.save("checkout_session", session_id, session)
+    assert client.get(page_url).status_code == 200
+    response = client.post(page_url, data={"buyerEmail": "b@example.com", "country": "GB"})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    psp = path(response.headers["Location"])
+    response = client.post(psp, data={**CARD, "number": "4242424242424242"})
+    assert response.status_code == 200 and "Location" not in response.headers
+    assert "Payment successful" in response.get_data(as_text=True)
+    response = client.get(psp)
+    assert response.status_code == 200 and "Location" not in response.headers

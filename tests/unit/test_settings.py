@@ -91,6 +91,16 @@ def test_an_out_of_range_flag_is_refused():
         "paymock: cannot start: port = 99999 (from --port): must be at most 65535")
 
 
+def test_a_webhook_url_the_sender_cannot_use_is_refused():
+    assert refused("--port", "0", "--webhook-url", "http://a..b/") == (
+        "paymock: cannot start: webhook_url = 'http://a..b/' (from --webhook-url): has an invalid "
+        "host: a label is empty (two dots in a row, or a dot at the start) (give an http or https "
+        "URL such as http://127.0.0.1:9000/webhooks)")
+    assert refused("--port", "0", env={"PAYMOCK_WEBHOOK_URL": "http://127.0.0.1:99999/"}).startswith(
+        "paymock: cannot start: webhook_url = 'http://127.0.0.1:99999/' (from PAYMOCK_WEBHOOK_URL): "
+        "has an invalid port")
+
+
 def test_a_negative_size_is_refused():
     assert refused("--port", "0", "--max-body-bytes", "-1") == (
         "paymock: cannot start: max_body_bytes = -1 (from --max-body-bytes): must be at least 1")

@@ -165,6 +165,13 @@ def test_endpoints_are_scoped_to_their_namespace(live, mock, receivers):
 @pytest.mark.parametrize("body, message", [
     ({"url": "ftp://example.com/x"}, "url must be an http(s) URL"),
     ({}, "url must be an http(s) URL"),
+    ({"url": "http://a..b/"}, "url has an invalid host: a label is empty"),
+    ({"url": f"http://{'a' * 64}.example/"}, "url has an invalid host: a label is longer than 63"),
+    ({"url": f"http://{'a.' * 127}example/"}, "url has an invalid host: it is longer than 253"),
+    ({"url": "http://127.0.0.1:99999/x"}, "url has an invalid port"),
+    ({"url": "http://127.0.0.1:0/x"}, "url has an invalid port"),
+    ({"url": "https://[::1/x"}, "url is not a valid URL"),
+    ({"url": "http:///x"}, "url has no host"),
     ({"url": "http://127.0.0.1:1/x", "provider": "stripe"}, "provider must be one of"),
     ({"url": "http://127.0.0.1:1/x", "events": "payment.succeeded"}, "events must be a list"),
     ({"url": "http://127.0.0.1:1/x", "secret": "not-a-secret"}, "secret must be whsec_"),
@@ -202,3 +209,72 @@ def test_serve_webhook_url_delivers_every_namespace(receivers, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_bad_webhook_url_setting_stops_the_start():
+    from mock_server.config import Settings, SettingsError
+
+    with pytest.raises(SettingsError, match=r"^webhook_url = 'http://a\.\.b/' \(from "
+                                            r"PAYMOCK_WEBHOOK_URL\): has an invalid host"):
+        Settings.load(env={"PAYMOCK_WEBHOOK_URL": "http://a..b/"})
+    with pytest.raises(SettingsError, match=r"webhook_url = .*\(from --webhook-url\): has an "
+                                            r"invalid port"):
+        Settings.load(env={}, flags={"webhook_url": "--webhook-url"},
+                      webhook_url="http://127.0.0.1:70000/")
+    assert Settings.load(env={}, webhook_url="http://[::1]:9000/hooks").webhook_url
+
+
+def test_an_attempt_that_raises_fails_that_attempt_and_the_worker_carries_on(
+        live, mock, receivers, clock, monkeypatch, caplog):
+    """A sender that blows up (anything, not only a network error) is one failed attempt, retried
+    on the schedule and logged in one line; the worker neither dies nor spins, and other
+    endpoints' deliveries go on."""
+    from mock_server.core.webhooks import Outbox
+
+    good, broken = receivers(), receivers()
+    real_post = Outbox._post
+
+    def post(self, delivery, headers, attempt):
+        if delivery["url"] == broken.url:
+            raise RuntimeError("the sender broke")
+        return real_post(self, delivery, headers, attempt)
+
+    monkeypatch.setattr(Outbox, "_post", post)
+    mock.webhooks.add_endpoint(good.url, namespace=NAMESPACE)
+    mock.webhooks.add_endpoint(broken.url, namespace=NAMESPACE)
+    with caplog.at_level("WARNING", logger="paymock.webhooks"):
+        mock.pay(dodo_session(live))
+        attempts_logged(mock, 2)
+        time.sleep(0.3)  # a spinning worker would pile up attempts meanwhile
+        by_url = {d["url"]: d for d in mock.webhooks.deliveries()}
+        failed = by_url[broken.url]
+        assert [a["error"] for a in failed["attempts"]] == ["RuntimeError: the sender broke"]
+        assert failed["status"] == "pending" and failed["next_attempt_at"] is not None
+        assert by_url[good.url]["status"] == "delivered"
+        clock.advance(SCHEDULE[1])
+        attempts_logged(mock, 3)
+        mock.pay(dodo_session(live))  # the worker still delivers to everyone else
+        assert len(good.wait_for(2, timeout=10)) == 2
+    assert broken.requests == []
+    failed = mock.webhooks.delivery(failed["id"])
+    assert len(failed["attempts"]) == 2 and failed["status"] == "pending"
+    lines = [r for r in caplog.records if r.name == "paymock.webhooks"]
+    assert len(lines) >= 2 and "the sender broke" in lines[0].getMessage()
+    assert all(r.exc_info is None for r in lines)
+
+
+def test_an_endpoint_restored_with_a_bad_url_fails_its_attempts_without_spinning(
+        live, mock, receivers, clock):
+    """A state file may hold an endpoint registered before URLs were checked: its attempts fail
+    (the HTTP client refuses the URL) on the schedule; nothing spins."""
+    outbox = live.app.extensions["paymock.webhooks"]
+    good = receivers()
+    outbox.load({"endpoints": [{"id": "ep_bad", "url": "http://a..b/", "namespace": NAMESPACE},
+                               {"id": "ep_good", "url": good.url, "namespace": NAMESPACE}]})
+    mock.pay(dodo_session(live))
+    attempts_logged(mock, 2)
+    time.sleep(0.3)
+    bad = next(d for d in mock.webhooks.deliveries() if d["endpoint_id"] == "ep_bad")
+    assert len(bad["attempts"]) == 1 and bad["status"] == "pending"
+    assert "label empty or too long" in bad["attempts"][0]["error"]
+    assert len(good.wait_for(1)) == 1

@@ -14,6 +14,7 @@ from ...core import ids
 from ...core.clock import Clock, iso
 from ...core.errors import ApiError
 from ...core.store import Namespace
+from ...core.urls import return_url_problem
 from . import pricing
 
 SESSION_TTL = 24 * 3600
@@ -61,6 +62,7 @@ class DodoBackend:
 
     # -- checkout sessions ------------------------------------------------------------------
     def create_session(self, ns: Namespace, body: dict) -> dict:
+        self._check_urls(body)
         quote = self._check(ns, body)
         now = self.clock.now()
         confirm = bool(body.get("confirm"))
@@ -113,6 +115,15 @@ class DodoBackend:
         }
 
     # -- rules ------------------------------------------------------------------------------
+    @staticmethod
+    def _check_urls(body: dict) -> None:
+        """Where the buyer is sent back to must be a URL the pages can use (a session's pages
+        reprice with `_check`, never this: a stored URL never stops a buyer)."""
+        for field in ("return_url", "cancel_url"):
+            problem = return_url_problem(body.get(field))
+            if problem is not None:
+                raise invalid(f"{field} {problem}")
+
     def _check(self, ns: Namespace, body: dict) -> dict:
         """Apply every business rule of create/preview; returns the price calculation."""
         confirm = bool(body.get("confirm"))

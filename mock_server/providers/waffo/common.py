@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ...core.errors import ApiError
+from ...core.urls import return_url_problem
 
 STORE, PRODUCT, SESSION, ORDER = "store", "product", "checkout_session", "order"
 SESSION_INVALID = "Checkout session invalid, please re-enter checkout"
@@ -30,3 +31,11 @@ def normalise_email(email: str | None) -> str | None:
     if email is None:
         return None
     return email.strip().lower() or None
+
+
+def check_success_url(body: dict) -> None:
+    """A successUrl the buyer could not be sent to is refused where it is given, as Waffo's
+    other checkout validation errors are (400, layer order)."""
+    problem = return_url_problem(body.get("successUrl"))
+    if problem is not None:
+        raise error(400, f"successUrl {problem}", "order")

@@ -13,7 +13,8 @@ from ...core.clock import Clock, iso
 from ...core.store import Namespace
 from . import billing
 from .auth import TokenIssuer
-from .common import PRODUCT, SESSION, SESSION_INVALID, STORE, Caller, error, normalise_email
+from .common import (PRODUCT, SESSION, SESSION_INVALID, STORE, Caller, check_success_url, error,
+                     normalise_email)
 from .orders import OrderBook
 
 SESSION_TTL = 45 * 60
@@ -86,6 +87,7 @@ class WaffoBackend:
 
     # -- checkout sessions --------------------------------------------------------------------
     def create_session(self, ns: Namespace, caller: Caller, body: dict) -> dict:
+        check_success_url(body)
         product = self.product(ns, body["productId"])
         if caller.store_id is not None and product["storeId"] != caller.store_id:
             raise error(403, "Product not in store", "product")

@@ -7,7 +7,7 @@ from ...core import ids
 from ...core.clock import iso
 from ...core.store import Namespace
 from . import billing
-from .common import ORDER, SESSION, error, normalise_email
+from .common import ORDER, SESSION, check_success_url, error, normalise_email
 from ...core.psp import PspError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -26,6 +26,7 @@ class OrderBook:
 
     def create(self, ns: Namespace, caller, body: dict, kind: str) -> dict:
         backend = self.backend
+        check_success_url(body)
         session = backend.open_session(ns, body["checkoutSessionId"])
         if session["storeId"] != caller.store_id:
             raise error(403, "Session does not belong to this store", "order")
