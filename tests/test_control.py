@@ -124,3 +124,21 @@ def test_an_evicted_namespace_takes_its_journal_and_idempotency_keys_with_it():
     assert client.get(f"/_mock/journal?namespace={first}").json["entries"] == []
     assert core.idempotency.keys(first) == []
     assert len(core.store.names()) == 3
+
+
+def test_state_is_paged_by_namespace(client):
+    for i in range(5):
+        client.get("/dodo/products", headers={"Authorization": f"Bearer sk_test_page_{i}"})
+    everything = client.get("/_mock/state").json
+    total = everything["total"]
+    assert total >= 5 and everything["next_offset"] is None and len(everything["namespaces"]) == total
+    first = client.get("/_mock/state?limit=2").json
+    assert len(first["namespaces"]) == 2 and first["next_offset"] == 2 and first["total"] == total
+    rest = client.get(f"/_mock/state?limit=1000&offset={first['next_offset']}").json
+    assert sorted([*first["namespaces"], *rest["namespaces"]]) == sorted(everything["namespaces"])
+    assert client.get("/_mock/state?limit=0").status_code == 400
+    assert client.get("/_mock/state?offset=-1").status_code == 400
+    for i in range(12):
+        client.get("/dodo/products", headers={"Authorization": f"Bearer sk_test_more_{i}"})
+    missing = client.get("/_mock/state?namespace=dodo:nope")
+    assert missing.status_code == 404 and "more: GET /_mock/namespaces lists them" in missing.json["error"]

@@ -410,6 +410,10 @@ class Store:
             self._namespaces.update(spaces)
             self._index = index
 
-    def snapshot(self, name: str | None = None) -> dict:
-        spaces = self._namespaces if name is None else {name: self._namespaces[name]}
-        return {ns_name: ns.snapshot() for ns_name, ns in list(spaces.items())}
+    def snapshot(self, name: str | None = None, names: list[str] | None = None) -> dict:
+        """Copies of the live objects of one namespace, of `names`, or of all."""
+        if name is not None:
+            names = [name]
+        spaces = list(self._namespaces.items()) if names is None else \
+            [(n, self._namespaces[n]) for n in names if n in self._namespaces]
+        return {ns_name: ns.snapshot() for ns_name, ns in spaces}
