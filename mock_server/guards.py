@@ -11,10 +11,14 @@ import orjson
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 
-from .core.http import json_response
+from .core.http import json_response, too_deep
 from .core.persistence import AutoSaver, StateFileError, register_core
 
 CONTROL_PREFIX = "/_mock"
+# How deep a control request's JSON may nest: a fault rule's `body` or `patch` nested past what
+# the JSON encoder writes (orjson: 254 levels) would be stored, then break listing the rules and
+# every state-file save.
+CONTROL_MAX_DEPTH = 64
 TOKEN_HEADER = "X-Paymock-Control-Token"
 
 
@@ -36,6 +40,8 @@ def install(app, core, settings) -> None:
                                   check_host=not token)
         if refusal:
             return json_response({"error": refusal}, 403)
+        if not token or token_ok(request.headers, token):  # else the token check says 401
+            return control_body_refusal(request.get_data(cache=True))
         return None
 
     if token:
@@ -84,6 +90,22 @@ class SafeJSONProvider(DefaultJSONProvider):
 
     def loads(self, s, **kwargs):
         return orjson.loads(s)
+
+
+def control_body_refusal(raw: bytes):
+    """A 400 for a control body nested deeper than CONTROL_MAX_DEPTH, before any endpoint reads
+    (and stores) it; its size is bounded by max_body_bytes like every body. A body that is not
+    JSON is left to the endpoint, which says what it expected."""
+    if raw.count(b"[") + raw.count(b"{") <= CONTROL_MAX_DEPTH:
+        return None
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if too_deep(body, CONTROL_MAX_DEPTH):
+        return json_response({"error": f"the body nests deeper than {CONTROL_MAX_DEPTH} levels: "
+                                       "refused, nothing was stored"}, 400)
+    return None
 
 
 def foreign_request(headers, host_url: str, public_origin: str, public_host: str,

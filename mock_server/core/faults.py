@@ -15,6 +15,9 @@ import threading
 from dataclasses import dataclass, field
 
 from .fault_actions import Action, FaultRuleError
+from .http import too_deep
+
+MAX_RULE_DEPTH = 48  # a rule nested deeper cannot be listed or saved (orjson writes 254 levels)
 
 RULE_KEYS = {"id", "provider", "operation", "method", "path", "namespace", "body_equals",
              "times", "after", "probability", "seed", "sequence", "action", "description",
@@ -167,6 +170,9 @@ class FaultEngine:
     def parse(self, raw) -> Rule:
         if not isinstance(raw, dict):
             raise FaultRuleError("a rule must be a JSON object")
+        if too_deep(raw, MAX_RULE_DEPTH):
+            raise FaultRuleError(f"a rule may nest at most {MAX_RULE_DEPTH} levels deep "
+                                 "(body, patch and body_equals included)")
         unknown = set(raw) - RULE_KEYS
         if unknown:
             raise FaultRuleError(f"unknown field(s) {sorted(unknown)}; allowed: {sorted(RULE_KEYS)}")

@@ -66,3 +66,64 @@ def test_with_a_token_any_host_works_but_a_foreign_origin_does_not(tokened):
     assert tokened.get("/_mock/state", headers={"Host": "paymock.internal"}).status_code == 401
     refused = tokened.post("/_mock/reset", headers={**auth, "Origin": "https://evil.example"})
     assert refused.status_code == 403
+
+
+# -- 2. control input limits ----------------------------------------------------------------------
+def nested(levels: int):
+    value: object = 1
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+def deep_json(levels: int) -> str:
+    return '{"a":' * levels + "1" + "}" * levels  # no encoder writes 1,000 levels
+
+
+@pytest.mark.parametrize("action", [
+    '{"status": 500, "body": %s}', '{"status": 200, "commit": true, "patch": {"/x": %s}}'])
+def test_a_rule_nested_1000_levels_is_refused_whole_and_nothing_is_stored(plain, action):
+    body = '{"rules": [{"action": 503}, {"action": %s}]}' % (action % deep_json(1000))
+    answer = plain.post("/_mock/faults", data=body, content_type="application/json")
+    assert answer.status_code == 400
+    assert "nests deeper than 64 levels" in answer.get_json()["error"]
+    listed = plain.get("/_mock/faults")
+    assert listed.status_code == 200 and listed.get_json() == {"rules": []}
+
+
+@pytest.mark.parametrize("path", ["/_mock/reset", "/_mock/scenario", "/_mock/clock",
+                                  "/_mock/webhooks/endpoints", "/_mock/nowhere"])
+def test_every_control_body_is_depth_limited(plain, path):
+    answer = plain.post(path, data='{"namespace": %s}' % deep_json(200),
+                        content_type="application/json")
+    assert answer.status_code == 400, answer.data
+    assert "nests deeper" in answer.get_json()["error"]
+
+
+def test_a_rule_as_deep_as_a_real_answer_is_accepted(plain):
+    answer = plain.post("/_mock/faults", json={"action": {"status": 500, "body": nested(40)}})
+    assert answer.status_code == 201
+    assert plain.get("/_mock/faults").status_code == 200
+
+
+def test_the_engine_refuses_a_deep_rule_from_a_scenario_file_too():
+    from mock_server.core.clock import Clock
+    from mock_server.core.faults import FaultEngine, FaultRuleError
+
+    with pytest.raises(FaultRuleError, match="nest at most"):
+        FaultEngine(Clock()).add({"action": {"status": 500, "body": nested(300)}})
+
+
+def test_a_component_that_cannot_be_saved_does_not_block_the_others(tmp_path, capsys):
+    from mock_server.core.persistence import Persistence, read
+
+    persistence = Persistence()
+    persistence.register("good", lambda: {"kept": True}, lambda data: None)
+    persistence.register("deep", lambda: nested(1000), lambda data: None)
+    persistence.register("broken", lambda: 1 / 0, lambda data: None)
+    persistence.register("also_good", lambda: [1, 2], lambda data: None)
+    path = persistence.save(tmp_path / "state.json")
+    components = read(path)["components"]
+    assert components == {"good": {"kept": True}, "also_good": [1, 2]}
+    err = capsys.readouterr().err
+    assert "'deep' not saved" in err and "'broken' not saved" in err
