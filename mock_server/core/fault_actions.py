@@ -6,6 +6,7 @@ core/psp.py and core/webhooks.py carry the action out.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import MISSING, asdict, dataclass, field, fields
 
 CONNECTION_MODES = ("reset", "drop", "hang")
@@ -25,6 +26,12 @@ SITE_FIELDS = {
     "webhook": {"status", "latency_ms", "latency_range_ms", "connection", "hang_seconds",
                 "webhook", "webhook_delay", "preset"},
 }
+
+# RFC 9110: a field name is a token; a field value has no control character but HTAB (a CR, LF or
+# NUL would split or end the answer's header block) and is sent as latin-1.
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*\Z")
+
 
 class FaultRuleError(ValueError):
     """A rule or action is malformed; the message names the field and what is allowed."""
@@ -78,6 +85,15 @@ class Action:
                 isinstance(k, str) and isinstance(v, (str, int, float)) for k, v in self.headers.items()):
             raise FaultRuleError(f"{where}.headers must map header names to strings")
         self.headers = {k: str(v) for k, v in self.headers.items()}
+        for name, value in self.headers.items():
+            if not HEADER_NAME.match(name):
+                raise FaultRuleError(f"{where}.headers: {name!r} is not a header name (letters, "
+                                     "digits and !#$%&'*+-.^_`|~ only; no spaces, colons, CR, LF "
+                                     "or NUL)")
+            if not HEADER_VALUE.match(value):
+                raise FaultRuleError(f"{where}.headers[{name!r}]: the value {value!r} has a "
+                                     "control character (CR, LF, NUL...) or a character beyond "
+                                     "latin-1")
         for name in ("latency_ms", "hang_seconds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:

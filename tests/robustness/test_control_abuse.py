@@ -127,3 +127,35 @@ def test_a_component_that_cannot_be_saved_does_not_block_the_others(tmp_path, ca
     assert components == {"good": {"kept": True}, "also_good": [1, 2]}
     err = capsys.readouterr().err
     assert "'deep' not saved" in err and "'broken' not saved" in err
+
+
+# -- 3. rule headers --------------------------------------------------------------------------------
+@pytest.mark.parametrize("headers,fragment", [
+    ({"X-Ok": "a\r\nSet-Cookie: session=stolen"}, "control character"),
+    ({"X-Ok": "line\nbreak"}, "control character"),
+    ({"X-Ok": "nul\x00"}, "control character"),
+    ({"X-Ok": "euro €"}, "latin-1"),
+    ({"X-Bad\r\nSet-Cookie": "x"}, "not a header name"),
+    ({"X Space": "x"}, "not a header name"),
+    ({"X-Colon:": "x"}, "not a header name"),
+    ({"": "x"}, "not a header name"),
+    ({"nul\x00": "x"}, "not a header name"),
+])
+def test_rule_headers_that_would_split_the_answer_are_refused(plain, headers, fragment):
+    answer = plain.post("/_mock/faults", json={"action": {"status": 503, "headers": headers}})
+    assert answer.status_code == 400
+    assert fragment in answer.get_json()["error"]
+    assert plain.get("/_mock/faults").get_json() == {"rules": []}
+
+
+def test_valid_rule_headers_are_sent(plain):
+    rule = {"action": {"status": 503, "headers": {"Retry-After": 2, "x-trace_id~1": "a\tb é"}}}
+    assert plain.post("/_mock/faults", json=rule).status_code == 201
+    answer = plain.get("/dodo/products", headers=DODO)
+    assert answer.status_code == 503
+    assert answer.headers["Retry-After"] == "2" and answer.headers["x-trace_id~1"] == "a\tb é"
+
+
+def test_the_fault_header_carries_no_headers_only_a_status_or_a_preset(plain):
+    answer = plain.get("/dodo/products", headers={**DODO, "X-Paymock-Fault": '{"headers": {}}'})
+    assert answer.status_code == 400 and "unknown preset" in answer.get_data(as_text=True)
