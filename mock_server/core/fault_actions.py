@@ -33,6 +33,10 @@ HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*\Z")
 
 
+# The longest a fault may hold a worker: hang_seconds, latency_ms and a latency range alike.
+MAX_WAIT_SECONDS = 600
+
+
 class FaultRuleError(ValueError):
     """A rule or action is malformed; the message names the field and what is allowed."""
 
@@ -98,14 +102,20 @@ class Action:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise FaultRuleError(f"{where}.{name} must be a number >= 0, got {value!r}")
-        if self.hang_seconds > 600:
-            raise FaultRuleError(f"{where}.hang_seconds must be at most 600")
+        if self.hang_seconds > MAX_WAIT_SECONDS:
+            raise FaultRuleError(f"{where}.hang_seconds must be at most {MAX_WAIT_SECONDS}")
+        longest = MAX_WAIT_SECONDS * 1000
         if self.latency_range_ms is not None:
             rng = self.latency_range_ms
             if (not isinstance(rng, list) or len(rng) != 2
                     or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
                     or not 0 <= rng[0] <= rng[1]):
                 raise FaultRuleError(f"{where}.latency_range_ms must be [min, max] with 0 <= min <= max")
+        top = self.latency_ms + (self.latency_range_ms[1] if self.latency_range_ms else 0)
+        if top > longest:
+            raise FaultRuleError(f"{where}: latency_ms plus the top of latency_range_ms must be at "
+                                 f"most {longest} ({MAX_WAIT_SECONDS} s, as for hang_seconds), "
+                                 f"got {top:g}: a fault may not hold a worker longer")
         if self.connection is not None and self.connection not in CONNECTION_MODES:
             raise FaultRuleError(f"{where}.connection must be one of {list(CONNECTION_MODES)}")
         if self.body_mode is not None and self.body_mode not in BODY_MODES:

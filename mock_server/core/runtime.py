@@ -22,6 +22,8 @@ class Core:
     journal: Journal
     public_url: str
     strict: bool = False
+    # Whether a request's X-Paymock-Fault header is obeyed (off with strict, or fault_header=false).
+    fault_header: bool = True
     contracts: dict[str, Contract] = field(default_factory=dict)
     # provider name -> callable(credential-ish string) -> namespace name, for the control API
     providers: dict[str, object] = field(default_factory=dict)
@@ -37,6 +39,14 @@ class Core:
     persistence: object = None
     # The one worker that runs what falls due on the mock clock (core/scheduler.py).
     scheduler: Scheduler | None = None
+    # Injected waits (latency, hang) may hold this many requests at once: the server sets it to
+    # one less than its threads, so that one is always left for the control API. None: no limit.
+    injected_waits: threading.BoundedSemaphore | None = None
+    max_injected_waits: int | None = None
+
+    def limit_injected_waits(self, threads: int) -> None:
+        self.max_injected_waits = max(1, threads - 1)
+        self.injected_waits = threading.BoundedSemaphore(self.max_injected_waits)
 
     def __post_init__(self):
         if self.faults is None:

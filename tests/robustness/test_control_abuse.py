@@ -159,3 +159,80 @@ def test_valid_rule_headers_are_sent(plain):
 def test_the_fault_header_carries_no_headers_only_a_status_or_a_preset(plain):
     answer = plain.get("/dodo/products", headers={**DODO, "X-Paymock-Fault": '{"headers": {}}'})
     assert answer.status_code == 400 and "unknown preset" in answer.get_data(as_text=True)
+
+
+# -- 4. faults cannot hold every worker -------------------------------------------------------------
+@pytest.mark.parametrize("action,fragment", [
+    ({"latency_ms": 1e9}, "at most 600000"),
+    ({"latency_range_ms": [0, 600_001]}, "at most 600000"),
+    ({"latency_ms": 400_000, "latency_range_ms": [0, 300_000]}, "at most 600000"),
+    ({"connection": "hang", "hang_seconds": 601}, "at most 600"),
+])
+def test_waits_longer_than_600_seconds_are_refused(plain, action, fragment):
+    answer = plain.post("/_mock/faults", json={"action": action})
+    assert answer.status_code == 400 and fragment in answer.get_json()["error"]
+
+
+def test_a_600_second_latency_is_accepted(plain):
+    assert plain.post("/_mock/faults", json={"action": {"latency_ms": 600_000}}).status_code == 201
+
+
+@pytest.mark.parametrize("settings", [{"fault_header": False}, {"strict": True}])
+def test_the_fault_header_can_be_switched_off(settings):
+    client = create_app(Settings(**settings)).test_client()
+    answer = client.get("/dodo/products", headers={**DODO, "X-Paymock-Fault": "503"})
+    assert answer.status_code == 200
+    assert client.post("/_mock/faults", json={"action": 503}).status_code == 201  # rules still do
+    assert client.get("/dodo/products", headers=DODO).status_code == 503
+
+
+def test_the_fault_header_setting_reads_the_environment_and_the_flag():
+    from mock_server.cli import build_parser
+
+    assert Settings.load(env={"PAYMOCK_FAULT_HEADER": "false"}).fault_header is False
+    assert Settings.load(env={}).fault_header is True
+    args = build_parser().parse_args(["serve", "--no-fault-header"])
+    assert args.no_fault_header is True
+
+
+def test_hanging_requests_leave_a_thread_for_the_control_api():
+    """A real `paymock serve --threads 4`: three requests hang on X-Paymock-Fault: timeout (30 s);
+    a fourth that would hang is answered 503 at once, and the control API still answers."""
+    import threading
+    import time
+
+    import requests
+
+    from tests.processes import serve, stop
+
+    proc, port = serve("--threads", "4")
+    url = f"http://127.0.0.1:{port}"
+    hang = {**DODO, "X-Paymock-Fault": "timeout"}
+    outcomes = []
+
+    def hang_once():
+        try:
+            outcomes.append(requests.get(f"{url}/dodo/products", headers=hang, timeout=60).status_code)
+        except requests.RequestException as exc:
+            outcomes.append(type(exc).__name__)
+
+    hanging = [threading.Thread(target=hang_once) for _ in range(3)]
+    try:
+        for thread in hanging:
+            thread.start()
+        time.sleep(1.5)  # the three are in the server, asleep
+        assert not outcomes
+        started = time.monotonic()
+        refused = requests.get(f"{url}/dodo/products", headers=hang, timeout=10)
+        assert refused.status_code == 503 and refused.headers["X-Paymock-Injected"] == "true"
+        assert "kept for the control API" in refused.text
+        assert requests.get(f"{url}/_mock/health", timeout=5).status_code == 200
+        assert requests.delete(f"{url}/_mock/faults", timeout=5).status_code == 200
+        assert requests.get(f"{url}/dodo/products", headers=DODO, timeout=5).status_code == 200
+        assert time.monotonic() - started < 5
+        assert not outcomes  # still hanging
+    finally:
+        stop(proc)
+        for thread in hanging:
+            thread.join(timeout=30)
+    assert len(outcomes) == 3
