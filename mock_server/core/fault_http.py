@@ -111,12 +111,11 @@ def intercept(provider, namespace: str | None, operation: str | None, body=None)
 def _wait(core, provider, delay: float, hang: float) -> None:
     """Sleep an injected latency and hang, unless the requests already sleeping in one hold every
     thread but the control API's: then answer 503 at once."""
-    gate = core.injected_waits
-    if gate is not None and not gate.acquire(blocking=False):
+    if not core.faults.begin_wait():
         g.fault = None
         response = provider.render_error(
             503, default_code(503),
-            f"paymock: {core.max_injected_waits} requests are already held by injected latency "
+            f"paymock: {core.faults.max_waits} requests are already held by injected latency "
             "or hangs, all the server's threads but the one kept for the control API; this one "
             "is answered at once instead")
         response.headers["X-Paymock-Injected"] = "true"
@@ -128,8 +127,7 @@ def _wait(core, provider, delay: float, hang: float) -> None:
         if hang:
             core.shutdown.wait(hang)
     finally:
-        if gate is not None:
-            gate.release()
+        core.faults.end_wait()
 
 
 def after_request(response: Response, fault: tuple | None) -> Response:

@@ -39,14 +39,12 @@ class Core:
     persistence: object = None
     # The one worker that runs what falls due on the mock clock (core/scheduler.py).
     scheduler: Scheduler | None = None
-    # Injected waits (latency, hang) may hold this many requests at once: the server sets it to
-    # one less than its threads, so that one is always left for the control API. None: no limit.
-    injected_waits: threading.BoundedSemaphore | None = None
-    max_injected_waits: int | None = None
 
     def limit_injected_waits(self, threads: int) -> None:
-        self.max_injected_waits = max(1, threads - 1)
-        self.injected_waits = threading.BoundedSemaphore(self.max_injected_waits)
+        """Injected waits (latency, hangs; at an API answer or in the PSP call a request makes)
+        may hold one thread less than the server has, so one is always left for the control
+        API (core/faults.py FaultEngine.begin_wait)."""
+        self.faults.limit_waits(max(1, threads - 1))
 
     def __post_init__(self):
         if self.faults is None:

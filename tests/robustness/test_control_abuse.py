@@ -236,3 +236,22 @@ def test_hanging_requests_leave_a_thread_for_the_control_api():
         for thread in hanging:
             thread.join(timeout=30)
     assert len(outcomes) == 3
+
+
+def test_a_delayed_psp_call_counts_against_the_same_share():
+    from mock_server.core.clock import Clock
+    from mock_server.core.faults import FaultEngine
+    from mock_server.core.psp import MockPsp, PspError
+
+    faults = FaultEngine(Clock())
+    faults.add({"provider": "psp", "action": {"latency_ms": 1}})
+    faults.limit_waits(1)
+    psp = MockPsp(lambda checkout_id: f"http://x/{checkout_id}", faults)
+    assert psp.create_checkout({})["checkoutUrl"]  # a place is free: delayed, then created
+    assert faults.begin_wait()  # another request holds the only place
+    try:
+        with pytest.raises(PspError, match="every thread but the control API"):
+            psp.create_checkout({})
+    finally:
+        faults.end_wait()
+    assert psp.create_checkout({})["checkoutUrl"]
