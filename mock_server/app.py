@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         journal=Journal(settings.journal_size),
         public_url=settings.base_url(),
         strict=settings.strict,
+        fault_header=settings.fault_header and not settings.strict,
     )
     app.extensions["paymock"] = core
     app.extensions["paymock.settings"] = settings

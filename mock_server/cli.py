@@ -18,7 +18,8 @@ def _serve(args) -> int:
     try:
         given = dict(host=args.host, port=args.port, public_url=args.public_url,
                      fixtures=args.fixtures, threads=args.threads, server=args.server,
-                     strict=True if args.strict else None, webhook_url=args.webhook_url,
+                     strict=True if args.strict else None,
+                     fault_header=False if args.no_fault_header else None, webhook_url=args.webhook_url,
                      state_file=args.state_file, state_interval=args.state_interval,
                      control_token=args.control_token, max_body_bytes=args.max_body_bytes)
         # argparse made each dest from its flag: errors can name --max-body-bytes, not the field.
@@ -133,6 +134,8 @@ def build_parser(prog: str = "paymock") -> argparse.ArgumentParser:
                        help="deliver every namespace's webhooks to this URL (or PAYMOCK_WEBHOOK_URL)")
     serve.add_argument("--strict", action="store_true", help="answer exactly like the real APIs, "
                        "without test conveniences")
+    serve.add_argument("--no-fault-header", action="store_true",
+                       help="ignore the X-Paymock-Fault request header (fault rules still apply)")
     serve.add_argument("--state-file", type=Path, metavar="PATH",
                        help="restore state from PATH at start; save it there on shutdown and "
                        "every --state-interval seconds")

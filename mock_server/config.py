@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # strict: answer exactly as the real API would, with no test conveniences (later issues
     # hang fault headers and lenient credentials on it).
     strict: bool = False
+    # The X-Paymock-Fault header (a one-off fault per request); off also with strict.
+    fault_header: bool = True
     # --state-file: state saved there on shutdown and every state_interval seconds (0: only on
     # shutdown), restored at start.
     state_file: Path | None = None

@@ -91,6 +91,7 @@ class GranianServer(Serving):
         self.threads = max(1, threads)
         self.core.faults.refuse_connection_faults(CONNECTION_FAULTS_REFUSED)
         self._point_hosted_pages_here()
+        self._keep_a_thread_for_control()
         self._server = _Granian(
             target="paymock", address=host, port=self.port, interface=Interfaces.WSGI, workers=1,
             blocking_threads=self.threads, log_enabled=False, on_interrupt=self.core.shutdown.set)

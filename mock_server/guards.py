@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+from urllib.parse import urlsplit
 
 import orjson
 from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 
-from .core.http import json_response
+from .core.http import json_response, too_deep
 from .core.persistence import AutoSaver, StateFileError, register_core
 
 CONTROL_PREFIX = "/_mock"
+# How deep a control request's JSON may nest: a fault rule's `body` or `patch` nested past what
+# the JSON encoder writes (orjson: 254 levels) would be stored, then break listing the rules and
+# every state-file save.
+CONTROL_MAX_DEPTH = 64
 TOKEN_HEADER = "X-Paymock-Control-Token"
 
 
@@ -22,6 +27,22 @@ def install(app, core, settings) -> None:
     register_core(core.persistence, core)
     app.json = SafeJSONProvider(app)
     token = (settings.control_token or "").encode()
+    public = urlsplit(settings.base_url())
+    public_origin = f"{public.scheme}://{public.netloc}".lower()
+    public_host = (public.hostname or "").lower()
+
+    @app.before_request
+    def _control_origin():
+        path = request.path
+        if path != CONTROL_PREFIX and not path.startswith(CONTROL_PREFIX + "/"):
+            return None
+        refusal = foreign_request(request.headers, request.host_url, public_origin, public_host,
+                                  check_host=not token)
+        if refusal:
+            return json_response({"error": refusal}, 403)
+        if not token or token_ok(request.headers, token):  # else the token check says 401
+            return control_body_refusal(request.get_data(cache=True))
+        return None
 
     if token:
         @app.before_request
@@ -69,6 +90,49 @@ class SafeJSONProvider(DefaultJSONProvider):
 
     def loads(self, s, **kwargs):
         return orjson.loads(s)
+
+
+def control_body_refusal(raw: bytes):
+    """A 400 for a control body nested deeper than CONTROL_MAX_DEPTH, before any endpoint reads
+    (and stores) it; its size is bounded by max_body_bytes like every body. A body that is not
+    JSON is left to the endpoint, which says what it expected."""
+    if raw.count(b"[") + raw.count(b"{") <= CONTROL_MAX_DEPTH:
+        return None
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if too_deep(body, CONTROL_MAX_DEPTH):
+        return json_response({"error": f"the body nests deeper than {CONTROL_MAX_DEPTH} levels: "
+                                       "refused, nothing was stored"}, 400)
+    return None
+
+
+def foreign_request(headers, host_url: str, public_origin: str, public_host: str,
+                    check_host: bool) -> str | None:
+    """Why a control request must be refused as coming from a web page the developer visits
+    (None: it may go on). A browser sends `Origin` on every cross-site POST and on any fetch a
+    page makes: one that is neither this server's origin nor the public URL's is refused, token
+    or not. Without a control token the Host must also be a loopback name or the public URL's
+    host, or a DNS-rebinding page (a name of the attacker's resolving to 127.0.0.1) could read
+    /_mock/state; with a token the token proves the caller, whatever name it used."""
+    host = headers.get("Host", "")
+    if check_host:
+        try:
+            name = (urlsplit(f"//{host}").hostname or "").lower()
+        except ValueError:  # a malformed port or bracket
+            name = ""
+        if not (name and (is_loopback(name) or name == public_host)):
+            return (f"the control API answers only requests to a loopback name (localhost, "
+                    f"127.0.0.1, [::1]) or the public URL's host {public_host!r}, not Host "
+                    f"{host!r}: a page from another site may not reach it through DNS rebinding")
+    origin = headers.get("Origin")
+    if origin is not None:
+        own = host_url.rstrip("/").lower()
+        if origin.strip().lower() not in (own, public_origin):
+            return (f"the control API refuses requests from web pages of another origin "
+                    f"(Origin {origin!r}; allowed: {own!r}, {public_origin!r})")
+    return None
 
 
 def token_ok(headers, token: bytes) -> bool:

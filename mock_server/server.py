@@ -89,6 +89,7 @@ class Server(Serving):
         self.port = self._server.effective_port
         self._thread: threading.Thread | None = None
         self._point_hosted_pages_here()
+        self._keep_a_thread_for_control()
 
     def serve_forever(self, ready=None) -> None:
         """Block until SIGINT or SIGTERM; then finish in-flight requests and return. `ready` is

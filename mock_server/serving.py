@@ -19,6 +19,11 @@ class Serving:
             host = f"[{host}]"
         return f"http://{host}:{self.port}"
 
+    def _keep_a_thread_for_control(self) -> None:
+        # Injected latency and hangs may hold all threads but one: `DELETE /_mock/faults` still
+        # gets through when every other worker sleeps in a fault.
+        self.core.limit_injected_waits(self.threads)
+
     def _point_hosted_pages_here(self) -> None:
         # Hosted-page URLs (checkout_url, checkoutUrl) point at this server unless the settings
         # name a public URL; with port 0 only the bound socket knows the port.

@@ -6,6 +6,7 @@ core/psp.py and core/webhooks.py carry the action out.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import MISSING, asdict, dataclass, field, fields
 
 CONNECTION_MODES = ("reset", "drop", "hang")
@@ -25,6 +26,16 @@ SITE_FIELDS = {
     "webhook": {"status", "latency_ms", "latency_range_ms", "connection", "hang_seconds",
                 "webhook", "webhook_delay", "preset"},
 }
+
+# RFC 9110: a field name is a token; a field value has no control character but HTAB (a CR, LF or
+# NUL would split or end the answer's header block) and is sent as latin-1.
+HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*\Z")
+
+
+# The longest a fault may hold a worker: hang_seconds, latency_ms and a latency range alike.
+MAX_WAIT_SECONDS = 600
+
 
 class FaultRuleError(ValueError):
     """A rule or action is malformed; the message names the field and what is allowed."""
@@ -78,18 +89,33 @@ class Action:
                 isinstance(k, str) and isinstance(v, (str, int, float)) for k, v in self.headers.items()):
             raise FaultRuleError(f"{where}.headers must map header names to strings")
         self.headers = {k: str(v) for k, v in self.headers.items()}
+        for name, value in self.headers.items():
+            if not HEADER_NAME.match(name):
+                raise FaultRuleError(f"{where}.headers: {name!r} is not a header name (letters, "
+                                     "digits and !#$%&'*+-.^_`|~ only; no spaces, colons, CR, LF "
+                                     "or NUL)")
+            if not HEADER_VALUE.match(value):
+                raise FaultRuleError(f"{where}.headers[{name!r}]: the value {value!r} has a "
+                                     "control character (CR, LF, NUL...) or a character beyond "
+                                     "latin-1")
         for name in ("latency_ms", "hang_seconds"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise FaultRuleError(f"{where}.{name} must be a number >= 0, got {value!r}")
-        if self.hang_seconds > 600:
-            raise FaultRuleError(f"{where}.hang_seconds must be at most 600")
+        if self.hang_seconds > MAX_WAIT_SECONDS:
+            raise FaultRuleError(f"{where}.hang_seconds must be at most {MAX_WAIT_SECONDS}")
+        longest = MAX_WAIT_SECONDS * 1000
         if self.latency_range_ms is not None:
             rng = self.latency_range_ms
             if (not isinstance(rng, list) or len(rng) != 2
                     or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
                     or not 0 <= rng[0] <= rng[1]):
                 raise FaultRuleError(f"{where}.latency_range_ms must be [min, max] with 0 <= min <= max")
+        top = self.latency_ms + (self.latency_range_ms[1] if self.latency_range_ms else 0)
+        if top > longest:
+            raise FaultRuleError(f"{where}: latency_ms plus the top of latency_range_ms must be at "
+                                 f"most {longest} ({MAX_WAIT_SECONDS} s, as for hang_seconds), "
+                                 f"got {top:g}: a fault may not hold a worker longer")
         if self.connection is not None and self.connection not in CONNECTION_MODES:
             raise FaultRuleError(f"{where}.connection must be one of {list(CONNECTION_MODES)}")
         if self.body_mode is not None and self.body_mode not in BODY_MODES:

@@ -81,10 +81,11 @@ def intercept(provider, namespace: str | None, operation: str | None, body=None)
     """Apply the fault that fires for this request of `operation`, if any. Called by the request
     pipeline after authentication."""
     core = current_app._get_current_object().extensions["paymock"]
-    if not core.faults and "HTTP_X_PAYMOCK_FAULT" not in request._get_current_object().environ:
+    header = core.fault_header and "HTTP_X_PAYMOCK_FAULT" in request._get_current_object().environ
+    if not core.faults and not header:
         return  # the common case: no rules and no header, nothing to match the request against
     subpath = request.path[len(provider.mount):] or "/"
-    action = _header_action(provider) if FAULT_HEADER in request.headers else None
+    action = _header_action(provider) if header else None
     if action is None and core.faults:
         if body is None and core.faults.needs_body:
             body = _lenient_json()
@@ -96,16 +97,37 @@ def intercept(provider, namespace: str | None, operation: str | None, body=None)
     g.fault = (provider, operation, action)
     with _rng_lock:
         delay = action.delay_seconds(_rng)
-    if delay:
-        core.shutdown.wait(delay)
+    hang = action.hang_seconds if action.connection == "hang" else 0
+    if delay or hang:
+        _wait(core, provider, delay, hang)
     if action.connection is not None:
-        if action.connection == "hang":
-            core.shutdown.wait(action.hang_seconds)
         request.environ[CONNECTION_ENV] = "drop" if action.connection == "hang" else action.connection
         raise InjectedResponse(Response(b"", status=200, headers={"X-Paymock-Connection": action.connection}))
     if action.status is not None and not action.commit:
         raise InjectedResponse(render(provider, operation, action))
     # otherwise the real request runs; after_request applies the rest
+
+
+def _wait(core, provider, delay: float, hang: float) -> None:
+    """Sleep an injected latency and hang, unless the requests already sleeping in one hold every
+    thread but the control API's: then answer 503 at once."""
+    if not core.faults.begin_wait():
+        g.fault = None
+        response = provider.render_error(
+            503, default_code(503),
+            f"paymock: {core.faults.max_waits} requests are already held by injected latency "
+            "or hangs, all the server's threads but the one kept for the control API; this one "
+            "is answered at once instead")
+        response.headers["X-Paymock-Injected"] = "true"
+        response.headers["Retry-After"] = "1"
+        raise InjectedResponse(response)
+    try:
+        if delay:
+            core.shutdown.wait(delay)
+        if hang:
+            core.shutdown.wait(hang)
+    finally:
+        core.faults.end_wait()
 
 
 def after_request(response: Response, fault: tuple | None) -> Response:
@@ -140,8 +162,8 @@ def _patch(response: Response, patch: dict) -> None:
 
 def _header_action(provider) -> Action | None:
     core = current_app.extensions["paymock"]
-    if core.strict:
-        return None  # strict mode answers like the real API: no test back doors
+    if not core.fault_header:
+        return None  # strict mode or fault_header=false: no test back doors
     raw = request.headers[FAULT_HEADER].strip()
     try:
         action = Action.parse(int(raw) if raw.isdigit() else raw, FAULT_HEADER)

@@ -15,6 +15,9 @@ import threading
 from dataclasses import dataclass, field
 
 from .fault_actions import Action, FaultRuleError
+from .http import too_deep
+
+MAX_RULE_DEPTH = 48  # a rule nested deeper cannot be listed or saved (orjson writes 254 levels)
 
 RULE_KEYS = {"id", "provider", "operation", "method", "path", "namespace", "body_equals",
              "times", "after", "probability", "seed", "sequence", "action", "description",
@@ -123,6 +126,22 @@ class FaultEngine:
         # provider -> the operations it has (an API's operationIds, the PSP's calls, webhook
         # event types). Empty until the app declares them; then a rule must name these.
         self._targets: dict[str, frozenset[str]] = {}
+        # How many requests injected waits may hold at once (None: any number); set by the server.
+        self.max_waits: int | None = None
+        self._waits: threading.BoundedSemaphore | None = None
+
+    def limit_waits(self, count: int) -> None:
+        self.max_waits = count
+        self._waits = threading.BoundedSemaphore(count)
+
+    def begin_wait(self) -> bool:
+        """Take a place for an injected wait; False when `max_waits` requests hold them all (the
+        caller answers at once instead). Give it back with end_wait()."""
+        return self._waits is None or self._waits.acquire(blocking=False)
+
+    def end_wait(self) -> None:
+        if self._waits is not None:
+            self._waits.release()
 
     def declare(self, provider: str, operations) -> None:
         """Name a provider rules may target, and its operations: a rule naming any other provider
@@ -167,6 +186,9 @@ class FaultEngine:
     def parse(self, raw) -> Rule:
         if not isinstance(raw, dict):
             raise FaultRuleError("a rule must be a JSON object")
+        if too_deep(raw, MAX_RULE_DEPTH):
+            raise FaultRuleError(f"a rule may nest at most {MAX_RULE_DEPTH} levels deep "
+                                 "(body, patch and body_equals included)")
         unknown = set(raw) - RULE_KEYS
         if unknown:
             raise FaultRuleError(f"unknown field(s) {sorted(unknown)}; allowed: {sorted(RULE_KEYS)}")

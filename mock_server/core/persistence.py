@@ -52,8 +52,27 @@ class Persistence:
 
     # -- documents ------------------------------------------------------------------------------
     def dump(self) -> dict:
-        return {"format": FORMAT, "version": VERSION, "saved_at": time.time(),
-                "components": {name: dump() for name, (dump, _) in self._components.items()}}
+        """The state document as saved (what `encoded()` writes, decoded)."""
+        raw = self.encoded()
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:  # integers beyond 64 bits (see encode)
+            return json.loads(raw)
+
+    def encoded(self) -> bytes:
+        """The state document as bytes, each component encoded on its own: one that cannot be
+        dumped or encoded is left out and said so on stderr, and the others are saved."""
+        parts = []
+        for name, (dump, _) in list(self._components.items()):
+            try:
+                data = encode(dump())
+            except Exception as exc:  # noqa: BLE001 - one bad component must not cost the rest
+                print(f"paymock: state component {name!r} not saved: {type(exc).__name__}: {exc}",
+                      file=sys.stderr, flush=True)
+                continue
+            parts.append(orjson.dumps(name) + b":" + data)
+        head = orjson.dumps({"format": FORMAT, "version": VERSION, "saved_at": time.time()})
+        return head[:-1] + b',"components":{' + b",".join(parts) + b"}}"
 
     def load(self, document) -> list[str]:
         """Apply a state document; returns the names of the components it restored."""
@@ -78,7 +97,7 @@ class Persistence:
     def save(self, path: str | Path) -> Path:
         path = Path(path)
         with self._lock:
-            data = encode(self.dump())
+            data = self.encoded()
             write_atomically(path, data)
         return path
 
@@ -122,7 +141,9 @@ def read(path: Path) -> dict:
 def encode(document) -> bytes:
     try:
         return orjson.dumps(document, option=orjson.OPT_NON_STR_KEYS)
-    except TypeError:  # e.g. an integer beyond 64 bits kept from a request body
+    except TypeError as exc:  # e.g. an integer beyond 64 bits kept from a request body
+        if "recursion" in str(exc).lower():
+            raise ValueError("nested too deep to be written") from None
         return json.dumps(document, default=str).encode()
 
 

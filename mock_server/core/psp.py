@@ -52,7 +52,13 @@ class MockPsp:
                 if action.connection == "hang":
                     delay += action.hang_seconds
                 if delay:
-                    self._shutdown.wait(delay)
+                    if not self._faults.begin_wait():
+                        raise PspError("mock PSP: checkout creation failed (injected waits hold "
+                                       "every thread but the control API's; not delayed)")
+                    try:
+                        self._shutdown.wait(delay)
+                    finally:
+                        self._faults.end_wait()
                 if action.fails():
                     raise PspError(f"mock PSP: checkout creation failed (fault rule {rule.id})")
                 decline = action.decline

@@ -22,6 +22,8 @@ class Core:
     journal: Journal
     public_url: str
     strict: bool = False
+    # Whether a request's X-Paymock-Fault header is obeyed (off with strict, or fault_header=false).
+    fault_header: bool = True
     contracts: dict[str, Contract] = field(default_factory=dict)
     # provider name -> callable(credential-ish string) -> namespace name, for the control API
     providers: dict[str, object] = field(default_factory=dict)
@@ -37,6 +39,12 @@ class Core:
     persistence: object = None
     # The one worker that runs what falls due on the mock clock (core/scheduler.py).
     scheduler: Scheduler | None = None
+
+    def limit_injected_waits(self, threads: int) -> None:
+        """Injected waits (latency, hangs; at an API answer or in the PSP call a request makes)
+        may hold one thread less than the server has, so one is always left for the control
+        API (core/faults.py FaultEngine.begin_wait)."""
+        self.faults.limit_waits(max(1, threads - 1))
 
     def __post_init__(self):
         if self.faults is None:
