@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from flask import Flask, Request
+from werkzeug.exceptions import RequestEntityTooLarge
 from flask.sessions import NullSession, SecureCookieSessionInterface
 from werkzeug.routing import MapAdapter
 
@@ -24,7 +25,28 @@ class PaymockRequest(Request):
             # lying Content-Length from making any server reserve that much)
             if length.isdigit() and int(length) <= 1 << 24:
                 self._cached_data = self.environ["wsgi.input"].read(int(length))
+            elif not length and self.max_content_length is not None:
+                # No length (a chunked body, as granian hands it over): read the limit and one
+                # byte more, so that a body over it is refused (werkzeug's own limited stream
+                # would cut it short silently) and never held whole.
+                self._cached_data = b""  # what is kept of a refused body (the journal reads it)
+                self._cached_data = _read_at_most(self.environ["wsgi.input"],
+                                                  self.max_content_length)
         return super().get_data(cache, as_text, parse_form_data)
+
+
+def _read_at_most(stream, limit: int) -> bytes:
+    """The stream's bytes, or RequestEntityTooLarge (413) once there are more than `limit`."""
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(65536, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise RequestEntityTooLarge()
+    return b"".join(chunks)
 
 
 STARTED_ENV = "paymock.started"

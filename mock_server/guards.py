@@ -58,10 +58,13 @@ def install(app, core, settings) -> None:
             return None
 
     limit = settings.max_body_bytes
+    # A body without a length (chunked, as granian hands it over) is read through werkzeug's
+    # limited stream, which stops at this many bytes with a 413 (rendered below).
+    app.config["MAX_CONTENT_LENGTH"] = limit
 
     @app.before_request
     def _body_limit():
-        # Both servers hand over every body with its length (chunked ones are de-chunked first).
+        # A body with its length (waitress de-chunks first) is refused before it is read.
         length = request._get_current_object().environ.get("CONTENT_LENGTH", "")
         if limit and length.isdigit() and int(length) > limit:
             return too_large(limit)
