@@ -31,44 +31,36 @@ def install(app, core, settings) -> None:
     public_origin = f"{public.scheme}://{public.netloc}".lower()
     public_host = (public.hostname or "").lower()
 
+    limit = settings.max_body_bytes
+    # A body without a length (chunked, as granian hands it over) is read up to this many bytes
+    # and refused past it (flaskapp.PaymockRequest.get_data); Flask keeps the number here.
+    app.config["MAX_CONTENT_LENGTH"] = limit
+
+    # One hook for every request, reading the request once: it runs before each API call too.
     @app.before_request
-    def _control_origin():
-        path = request.path
-        if path != CONTROL_PREFIX and not path.startswith(CONTROL_PREFIX + "/"):
-            return None
-        refusal = foreign_request(request.headers, request.host_url, public_origin, public_host,
+    def _guard():
+        req = request._get_current_object()
+        # A body with its length (waitress de-chunks first) is refused before it is read.
+        length = req.environ.get("CONTENT_LENGTH", "")
+        if limit and length.isdigit() and int(length) > limit:
+            return too_large(limit)
+        path = req.path
+        # (slices, not str.startswith: that parses its arguments, on every request)
+        if path[:6] == CONTROL_PREFIX and (len(path) == 6 or path[6] == "/"):
+            return _control_refusal(req)
+        return None
+
+    def _control_refusal(req):
+        refusal = foreign_request(req.headers, req.host_url, public_origin, public_host,
                                   check_host=not token)
         if refusal:
             return json_response({"error": refusal}, 403)
-        if not token or token_ok(request.headers, token):  # else the token check says 401
-            return control_body_refusal(request.get_data(cache=True))
-        return None
-
-    if token:
-        @app.before_request
-        def _control_token():
-            path = request.path
-            if path != CONTROL_PREFIX and not path.startswith(CONTROL_PREFIX + "/"):
-                return None
-            if not token_ok(request.headers, token):
-                return json_response(
-                    {"error": "the control API needs the server's control token: send "
-                              "Authorization: Bearer <token> or X-Paymock-Control-Token: <token>"},
-                    401, {"WWW-Authenticate": 'Bearer realm="paymock control"'})
-            return None
-
-    limit = settings.max_body_bytes
-    # A body without a length (chunked, as granian hands it over) is read through werkzeug's
-    # limited stream, which stops at this many bytes with a 413 (rendered below).
-    app.config["MAX_CONTENT_LENGTH"] = limit
-
-    @app.before_request
-    def _body_limit():
-        # A body with its length (waitress de-chunks first) is refused before it is read.
-        length = request._get_current_object().environ.get("CONTENT_LENGTH", "")
-        if limit and length.isdigit() and int(length) > limit:
-            return too_large(limit)
-        return None
+        if token and not token_ok(req.headers, token):
+            return json_response(
+                {"error": "the control API needs the server's control token: send "
+                          "Authorization: Bearer <token> or X-Paymock-Control-Token: <token>"},
+                401, {"WWW-Authenticate": 'Bearer realm="paymock control"'})
+        return control_body_refusal(req.get_data(cache=True))
 
     @app.errorhandler(413)
     def _too_large(_exc):
