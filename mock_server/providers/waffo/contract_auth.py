@@ -16,7 +16,7 @@ import requests
 
 from ..contract_support import CredentialsError
 from . import auth as waffo_auth
-from .contract_support import WaffoCredentials
+from .contract_credentials import WaffoCredentials
 
 SIGN_ME = "sign-me"  # placeholder the signer replaces; a request that lost it goes out unsigned
 TOKEN_LIFETIME = 240.0  # seconds a session token is reused (Waffo tokens live 5 minutes)

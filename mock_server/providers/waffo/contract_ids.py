@@ -15,7 +15,7 @@ import requests
 
 from ...core.http import credential_namespace
 from .contract_auth import WaffoTokens, post_with_retry
-from .contract_support import shipped_catalog
+from .contract_credentials import shipped_catalog
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 PRODUCT_ID = re.compile(r"^PROD_[0-9A-Za-z]{22}$")

@@ -1,5 +1,5 @@
 """What `paymock contract waffo` needs: Waffo's credentials, where they come from, how requests
-carry them (contract_auth.py), the hooks that point generated ids at real ones (contract_ids.py),
+carry them (contract_credentials.py, contract_auth.py), the hooks that point generated ids at real ones (contract_ids.py),
 and how its webhooks verify.
 
 Credentials, highest first: --merchant-id / --private-key-file / --store-id, the environment
@@ -18,77 +18,13 @@ from __future__ import annotations
 import base64
 import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ... import resources
-from ..contract_support import (ContractSupport, CredentialOption, Credentials, CredentialsError,
-                                RunContext, VerifiedWebhook, WebhookRejected)
-from . import auth as waffo_auth
+from ..contract_support import (ContractSupport, CredentialOption, RunContext, VerifiedWebhook,
+                                WebhookRejected)
+from .contract_credentials import WaffoCredentials, fixture_waffo, load_waffo
 
-FIXTURE_WAFFO_MERCHANT = "acme"
-FIXTURE_WAFFO_STORE_SLUG = "acme-digital"
-BUYER_IDENTITY = "contract-kit@example.com"
 WEBHOOK_PAST, WEBHOOK_FUTURE = 45 * 60, 60  # seconds a delivery's `t` may be old / ahead
-
-
-@dataclass
-class WaffoCredentials(Credentials):
-    merchant_id: str
-    private_key_pem: str = field(repr=False)
-    store_id: str | None
-    source: str
-    environment: str = "test"
-    buyer_identity: str = BUYER_IDENTITY
-
-    def secrets(self) -> list[str]:
-        return [self.private_key_pem]
-
-
-def shipped_catalog() -> dict:
-    """The TEST-ONLY catalog paymock ships (fixtures/catalog.json)."""
-    return json.loads(resources.catalog().read_text(encoding="utf-8"))
-
-
-def fixture_waffo() -> WaffoCredentials:
-    waffo = shipped_catalog()["waffo"]
-    merchant = next(m for m in waffo["merchants"] if m["fixture"] == FIXTURE_WAFFO_MERCHANT)
-    key = next(k for k in merchant["keys"] if k["environment"] == "test")
-    store = next(s for s in waffo["stores"] if s["slug"] == FIXTURE_WAFFO_STORE_SLUG)
-    pem = (resources.fixtures() / key["privateKeyFile"]).read_text()
-    return WaffoCredentials(merchant["merchantId"], pem, store["id"], "TEST-ONLY fixture merchant acme")
-
-
-def load_waffo(merchant_id: str | None, private_key_file: str | None, store_id: str | None, env,
-               allow_fixture: bool) -> WaffoCredentials:
-    merchant_id = merchant_id or env.get("WAFFO_MERCHANT_ID")
-    store_id = store_id or env.get("WAFFO_STORE_ID")
-    pem, source = None, None
-    key_file = private_key_file or env.get("WAFFO_PRIVATE_KEY_FILE")
-    if private_key_file:
-        source = "--private-key-file"
-    elif env.get("WAFFO_PRIVATE_KEY"):
-        pem, source = env["WAFFO_PRIVATE_KEY"].replace("\\n", "\n"), "WAFFO_PRIVATE_KEY"
-    elif key_file:
-        source = "WAFFO_PRIVATE_KEY_FILE"
-    if pem is None and key_file:
-        try:
-            pem = Path(key_file).read_text()
-        except OSError as exc:
-            raise CredentialsError(f"cannot read the Waffo private key file: {exc.strerror}") from None
-    if merchant_id and pem:
-        try:
-            waffo_auth.sign(pem, "POST", "/", "0", b"")
-        except (ValueError, TypeError):
-            raise CredentialsError(f"the Waffo private key ({source}) is not a PEM private key") from None
-        return WaffoCredentials(merchant_id, pem, store_id, f"WAFFO_MERCHANT_ID + {source}")
-    if allow_fixture and not merchant_id and not pem:
-        creds = fixture_waffo()
-        creds.store_id = store_id or creds.store_id
-        return creds
-    missing = [name for name, value in (("WAFFO_MERCHANT_ID (--merchant-id)", merchant_id),
-               ("WAFFO_PRIVATE_KEY or WAFFO_PRIVATE_KEY_FILE (--private-key-file)", pem)) if not value]
-    raise CredentialsError("Waffo credentials incomplete: set " + " and ".join(missing))
 
 
 def verify_waffo(headers, body: bytes, public_key_pem: str, now: float | None = None) -> str:
