@@ -67,6 +67,18 @@ def live_server():
     server.stop()
 
 
+def beside_the_repo(*parts: str) -> Path:
+    """A file of ../shared (the vendor's specs, the seeds), which a clone alone does not have:
+    a test that reads one skips, with the reason, in a user's clone, and fails in CI, which sets
+    PAYMOCK_REQUIRE_VENDOR_SPEC=1 and has ../shared beside the checkout."""
+    path = VENDOR_SPEC.parent.parent.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("PAYMOCK_REQUIRE_VENDOR_SPEC") == "1":
+            pytest.fail(f"{path} not found beside the repository")
+        pytest.skip(f"{path} not found: ../shared is not beside this checkout")
+    return path
+
+
 @pytest.fixture(scope="session")
 def vendor_spec() -> dict:
     """The vendor's Dodo OpenAPI document, kept beside the repo (../shared), never copied into it.

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import beside_the_repo
+
 from .helpers import ONETIME_ORDER, STORES, assert_error
 
 US = {"country": "US", "isBusiness": False, "state": "CA"}
@@ -98,8 +100,7 @@ def test_seed_error_table_row(client, waffo, core, status, message, trigger):
 
 
 def test_every_seed_row_is_covered():
-    seed = (__import__("pathlib").Path(__file__).resolve().parents[3] / "shared" / "seeds"
-            / "003_e248747954a6cbf3.txt")
+    seed = beside_the_repo("seeds", "003_e248747954a6cbf3.txt")
     rows = [line for line in seed.read_text().splitlines() if line.startswith("| 4")
             or line.startswith("| 5")]
     documented = {(int(r.split("|")[1]), r.split("|")[2].strip()) for r in rows}
