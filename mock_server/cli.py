@@ -21,7 +21,9 @@ def _serve(args) -> int:
                      strict=True if args.strict else None,
                      fault_header=False if args.no_fault_header else None, webhook_url=args.webhook_url,
                      state_file=args.state_file, state_interval=args.state_interval,
-                     control_token=args.control_token, max_body_bytes=args.max_body_bytes)
+                     control_token=args.control_token, max_body_bytes=args.max_body_bytes,
+                     max_header_bytes=args.max_header_bytes,
+                     read_timeout_seconds=args.read_timeout_seconds)
         # argparse made each dest from its flag: errors can name --max-body-bytes, not the field.
         settings = Settings.load(args.config, **given,
                                  flags={name: "--" + name.replace("_", "-") for name in given})
@@ -42,7 +44,8 @@ def _serve(args) -> int:
         return 2
     try:
         server = server_class(app, settings.host, settings.port,
-                              **({"threads": settings.threads} if settings.threads else {}))
+                              **({"threads": settings.threads}
+                                 if settings.threads and settings.server == "waitress" else {}))
     except OSError as exc:
         print(f"paymock: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
               file=sys.stderr)
@@ -122,11 +125,11 @@ def build_parser(prog: str = "paymock") -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8787; 0 picks a free one)")
     serve.add_argument("--public-url", help="base URL for hosted pages (default http://HOST:PORT)")
     serve.add_argument("--fixtures", type=Path, help="catalog JSON (default: the catalog paymock ships)")
-    serve.add_argument("--server", choices=("waitress", "granian"),
-                       help="waitress (default): every fault, connection faults included; "
-                       "granian: about 3x the throughput, for load tests, no connection faults")
-    serve.add_argument("--threads", type=int, help="threads running the app (default: 16 on "
-                       "waitress; 1 on granian, the fastest)")
+    serve.add_argument("--server", choices=("granian", "waitress"),
+                       help="granian (default): Rust HTTP, one event-loop thread for the app, "
+                       "the fastest; waitress: pure Python, a pool of threads")
+    serve.add_argument("--threads", type=int, help="waitress' thread pool (default 16); granian "
+                       "runs the app on one event-loop thread")
     serve.add_argument("--config", help="TOML file with a [paymock] table")
     serve.add_argument("--scenario", action="append", metavar="PATH",
                        help="load fault rules from a scenario file or preset name (repeatable)")
@@ -146,6 +149,11 @@ def build_parser(prog: str = "paymock") -> argparse.ArgumentParser:
                        "X-Paymock-Control-Token); needed to bind a non-loopback address")
     serve.add_argument("--max-body-bytes", type=int, metavar="N",
                        help="refuse larger request bodies with 413 (default 1 MiB)")
+    serve.add_argument("--max-header-bytes", type=int, metavar="N",
+                       help="refuse larger request heads with 431 (default 64 KiB)")
+    serve.add_argument("--read-timeout-seconds", type=float, metavar="SECONDS",
+                       help="time a client has to send its request head, and then its body "
+                       "(default 30)")
     serve.set_defaults(func=_serve)
 
     fix = sub.add_parser("fixtures", help="generate the seeded catalog")

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, Field, ValidationError,
-                      WrapValidator, create_model, model_validator)
+                      ValidationInfo, WrapValidator, create_model, field_validator,
+                      model_validator)
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, EnvSettingsSource, SettingsConfigDict
 
@@ -37,13 +38,12 @@ def _not_a_boolean(value: Any) -> Any:
 
 
 def _known_server(value: Any, handler) -> Any:
-    # Which to pick matters (granian cannot inject connection faults): the refusal says so.
     try:
         return handler(value)
     except ValidationError:
         raise PydanticCustomError(
-            "unknown_server", "unknown server {server}: use waitress (the default; injects every "
-            "fault) or granian (about 3x the throughput; no connection faults)",
+            "unknown_server", "unknown server {server}: use granian (the default: Rust HTTP, one "
+            "event-loop thread) or waitress (pure Python, a pool of threads)",
             {"server": repr(value)}) from None
 
 
@@ -76,10 +76,11 @@ class Settings(BaseSettings):
     public_url: str | None = None  # defaults to http://{host}:{port}
     # A catalog JSON of the user's; None serves the packaged one (mock_server/resources.py).
     fixtures: Path | None = None
-    # waitress: pure Python, owns its sockets, so every fault works (connection faults included);
-    # granian: Rust HTTP, about 3x the throughput, no connection faults (granian_server.py).
-    server: Server = "waitress"
-    # Threads running the app: default (None) 16 on waitress, 1 on granian (the fastest there).
+    # granian: Rust HTTP and one event-loop thread for the app, the fastest, fair to every
+    # client (granian_server.py); waitress: pure Python, a pool of threads (server.py). Both
+    # inject every fault and hold every limit below.
+    server: Server = "granian"
+    # Threads running the app on waitress (default 16); granian runs it on its one loop thread.
     threads: Integer | None = Field(None, ge=1)
     # Requests /_mock/journal keeps per namespace.
     journal_size: Integer = Field(200, ge=1)
@@ -102,6 +103,12 @@ class Settings(BaseSettings):
     control_token: Annotated[str, SECRET] = ""
     # Larger request bodies are refused with 413 in the provider's envelope.
     max_body_bytes: Integer = Field(1024 * 1024, ge=1)
+    # A request head (request line and headers) larger than this is refused with 431 by the
+    # server (granian needs at least 8 KiB).
+    max_header_bytes: Integer = Field(64 * 1024, ge=8192)
+    # Seconds a client has to send its request head, and then its body: a slower one gets 408
+    # (body) or is disconnected (head), so that no client holds on to the server's resources.
+    read_timeout_seconds: Number = Field(30.0, gt=0)
     # Webhooks: an endpoint every namespace delivers to (also `paymock serve --webhook-url`) and
     # the per-attempt timeout.
     webhook_url: Annotated[str, AfterValidator(_webhook_url)] = ""
@@ -147,6 +154,17 @@ class Settings(BaseSettings):
         prefix = f"{provider.name}_"
         return model.model_validate({name.removeprefix(prefix): getattr(self, name)
                                      for name in self.provider_fields.get(provider.name, ())})
+
+    @field_validator("threads")
+    @classmethod
+    def _threads_are_waitress_only(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if info.data.get("server") == "granian" and value not in (None, 1):
+            raise PydanticCustomError(
+                "threads_on_granian", "threads sets waitress' thread pool; granian (the default "
+                "server) runs the app on one event-loop thread, which no request ever blocks "
+                "(slow clients and injected waits are awaited, not slept): leave it out, or "
+                "choose server = waitress (--server waitress)")
+        return value
 
     @model_validator(mode="before")
     @classmethod

@@ -1,63 +1,39 @@
-"""Serving the app on granian: `paymock serve --server granian`, for throughput.
+"""Serving the app on granian: what `paymock serve` starts by default.
 
-Why granian: waitress parses HTTP in Python and tops out at about 3,400 requests/s on a 2-core
-machine for an app that does nothing; granian parses and writes HTTP in Rust (about 40,000/s for
-the same app), so the Python thread spends its time on paymock itself (benchmarks/README.md).
+Why granian: it parses and writes HTTP in Rust (tokio and hyper), so the one Python thread spends
+its time on paymock itself; waitress parses HTTP in Python and tops out at about 3,400 requests/s
+on a 2-core machine for an app that does nothing (benchmarks/README.md has the comparison).
 
-How: one process, the app built here and served by granian's thread-based server with one worker
-thread and, by default, one Python thread running the app (`blocking_threads`, --threads). The app
-and its in-memory state stay in this process, so --state-file is saved after the last request, and
-there is no second copy of the state in a worker process. granian's thread server insists on a free-threaded Python; with
-one worker thread the GIL costs nothing, so that check is skipped.
+How: one process, one worker, granian's RSGI interface with one event-loop thread (uvloop when
+installed) that runs the app for every request in turn (rsgi_bridge.py). A request reaches the
+app only once its head and body have arrived, so slow or stalled clients cost a coroutine, never
+the thread; injected waits are awaited on the loop, and connection faults cut the socket from
+outside granian (connection_cut.py). The app and its in-memory state stay in this process, so
+--state-file is saved after the last request.
 
-What it cannot do: reset or drop a connection (the socket lives in Rust). Connection faults are
-refused with a pointer to `--server waitress` (server.py), which the pytest plugin always uses.
+The limits: a request head larger than max_header_bytes gets 431 (hyper's read buffer), one that
+takes longer than read_timeout_seconds to arrive is disconnected (hyper's header read timeout),
+and a body gets the same time (408) and max_body_bytes (413, chunked bodies included).
 """
 from __future__ import annotations
 
 import logging
 import socket
-import sys
 import threading
 import time
 
-import granian.server.mt
 from granian.constants import Interfaces
+from granian.http import HTTP1Settings
 from granian.server import MTServer
-from granian.wsgi import Response, ResponseIterWrap
 
+from . import connection_cut
+from .rsgi_bridge import WsgiOnRsgi
 from .serving import Serving
 
 CONNECTION_FAULTS_REFUSED = (
-    "connection faults (reset, drop, hang) need a server that owns its sockets; this one runs on "
-    "granian, which keeps them in Rust. Start paymock with --server waitress (the default, and "
-    "what the pytest plugin uses) for these faults")
-
-
-def _wsgi_runner(app, scope_opts: dict, access_log_fmt=None):
-    """granian's WSGI glue (granian.wsgi._callback_wrapper) without its copy of os.environ in
-    every request's environ: the shell's variables are not request data (an `HTTP_*` one would
-    read as a header), and merging them costs each request a dict of the whole environment."""
-    base = {
-        "GATEWAY_INTERFACE": "CGI/1.1", "SCRIPT_NAME": "", "SERVER_SOFTWARE": "Granian",
-        "wsgi.errors": sys.stderr, "wsgi.input_terminated": True, "wsgi.multiprocess": False,
-        "wsgi.multithread": True, "wsgi.run_once": False, "wsgi.version": (1, 0),
-    }
-
-    def run(proto, scope):
-        response = Response()
-        body = app(base | scope, response)
-        if isinstance(body, list):
-            proto.response_bytes(response.status, response.headers, b"".join(body))
-        else:
-            proto.response_iter(response.status, response.headers, ResponseIterWrap(body))
-        return response.status
-
-    return run
-
-
-# The thread server looks the glue up here when it starts a WSGI worker (pinned granian 2.8).
-granian.server.mt._wsgi_call_wrap = _wsgi_runner
+    "connection faults (reset, drop, hang) need a server that can reach its sockets; on this "
+    "platform granian's cannot be (they live in Rust). Start paymock with --server waitress, "
+    "which owns its sockets, for these faults")
 
 
 class _Granian(MTServer):
@@ -66,10 +42,10 @@ class _Granian(MTServer):
         self._on_interrupt = on_interrupt
 
     def _check_gil(self):
-        pass  # one worker thread: see the module docstring
+        pass  # one worker thread: the GIL costs nothing (granian asks for a free-threaded Python)
 
     def signal_handler_interrupt(self, *args, **kwargs):
-        # Wake requests sleeping on an injected latency before granian waits for them.
+        # End injected waits before granian waits for the requests in them.
         if self._on_interrupt is not None:
             self._on_interrupt()
         super().signal_handler_interrupt(*args, **kwargs)
@@ -79,22 +55,26 @@ class GranianServer(Serving):
     """Same surface as server.Server for `paymock serve`: url, core, serve_forever()."""
 
     name = "granian"
+    threads = 1  # the event loop's; rsgi_bridge.py says why one is enough
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 8787, threads: int = 1):
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 8787):
         self.app = app
         self.host = host
         self.port = port or _free_port(host)
         _check_bindable(host, self.port)  # granian would only log it, from its own thread
-        # One Python thread is the fastest (more only take turns on the GIL: 7,900 against 5,200
-        # requests/s with two, benchmarks/README.md), but a request held by an injected latency
-        # holds it: with --threads N, N - 1 others are answered meanwhile.
-        self.threads = max(1, threads)
-        self.core.faults.refuse_connection_faults(CONNECTION_FAULTS_REFUSED)
+        settings = app.extensions.get("paymock.settings")
+        max_body = getattr(settings, "max_body_bytes", 1024 * 1024)
+        timeout = getattr(settings, "read_timeout_seconds", 30.0)
+        max_header = getattr(settings, "max_header_bytes", 64 * 1024)
+        if not connection_cut.supported():
+            self.core.faults.refuse_connection_faults(CONNECTION_FAULTS_REFUSED)
         self._point_hosted_pages_here()
-        self._keep_a_thread_for_control()
+        self.bridge = WsgiOnRsgi(app, self.core, self.port, max_body, timeout)
         self._server = _Granian(
-            target="paymock", address=host, port=self.port, interface=Interfaces.WSGI, workers=1,
-            blocking_threads=self.threads, log_enabled=False, on_interrupt=self.core.shutdown.set)
+            target="paymock", address=host, port=self.port, interface=Interfaces.RSGI, workers=1,
+            http1_settings=HTTP1Settings(header_read_timeout=int(timeout * 1000),
+                                         max_buffer_size=max_header),
+            log_enabled=False, on_interrupt=self.core.shutdown.set)
 
     def serve_forever(self, ready=None) -> None:
         """Block until SIGINT or SIGTERM; then finish in-flight requests and return. `ready` is
@@ -103,17 +83,19 @@ class GranianServer(Serving):
         granian's marks that moment, and a polling thread alone can lose the race to a client
         that connects and stops the server at once, as a test does)."""
         logging.getLogger("granian").setLevel(logging.ERROR)
-        app = self.app
         if ready is not None:
             once = _Once(ready)
             threading.Thread(target=self._when_listening, args=(once,), daemon=True).start()
+            app = self.bridge.app
 
-            def app(environ, start_response):
+            def first(environ, start_response):
                 if not once.done:
                     once()
-                return self.app(environ, start_response)
+                    self.bridge.app = app
+                return app(environ, start_response)
+            self.bridge.app = first
         try:
-            self._server.serve(target_loader=lambda *_args, **_kw: app, wrap_loader=False)
+            self._server.serve(target_loader=lambda *_args, **_kw: self.bridge, wrap_loader=False)
         finally:
             self.core.shutdown.set()
 

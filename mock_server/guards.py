@@ -20,6 +20,8 @@ CONTROL_PREFIX = "/_mock"
 # every state-file save.
 CONTROL_MAX_DEPTH = 64
 TOKEN_HEADER = "X-Paymock-Control-Token"
+# Set by a server that gave up waiting for a request's body (rsgi_bridge.py): the seconds waited.
+INCOMPLETE_BODY_ENV = "paymock.incomplete_body"
 
 
 def install(app, core, settings) -> None:
@@ -40,10 +42,13 @@ def install(app, core, settings) -> None:
     @app.before_request
     def _guard():
         req = request._get_current_object()
+        environ = req.environ
         # A body with its length (waitress de-chunks first) is refused before it is read.
-        length = req.environ.get("CONTENT_LENGTH", "")
+        length = environ.get("CONTENT_LENGTH", "")
         if limit and length.isdigit() and int(length) > limit:
             return too_large(limit)
+        if INCOMPLETE_BODY_ENV in environ:
+            return too_slow(environ[INCOMPLETE_BODY_ENV])
         path = req.path
         # (slices, not str.startswith: that parses its arguments, on every request)
         if path[:6] == CONTROL_PREFIX and (len(path) == 6 or path[6] == "/"):
@@ -77,6 +82,21 @@ def too_large(limit: int):
     if provider is not None:
         return provider.render_error(413, default_code(413), message)
     return json_response({"error": message}, 413)
+
+
+def too_slow(seconds: float):
+    """408 in the provider's envelope: the body did not arrive within the server's read timeout."""
+    from .core.fault_http import default_code
+    from .providers.base import for_path
+
+    message = f"Request body not received within {seconds:g} seconds"
+    provider = for_path(current_app.extensions["paymock.providers"], request.path)
+    if provider is not None:
+        response = provider.render_error(408, default_code(408), message)
+    else:
+        response = json_response({"error": message}, 408)
+    response.headers["Connection"] = "close"
+    return response
 
 
 class SafeJSONProvider(DefaultJSONProvider):

@@ -1,8 +1,13 @@
-"""Serving the app on waitress: a production WSGI server, one process, a pool of threads.
+"""Serving the app on waitress (`--server waitress`): a production WSGI server, one process, a
+pool of threads.
 
 Why waitress: pure Python with no C build step (installs anywhere pip does), a fixed thread pool
 that matches the single-process, in-memory design, clean shutdown on SIGINT/SIGTERM, and an
-embeddable API so the pytest plugin can run the same server in a background thread.
+embeddable API so the pytest plugin can run the same server in a background thread. Its I/O loop
+reads whole requests before a thread sees them, so slow clients hold no thread; the limits below
+keep them from holding connections: a request head over max_header_bytes gets 431, and a request
+not received within read_timeout_seconds (head and body together; waitress' own timeout only
+counts silence) is disconnected.
 
 The one extension: fault rules may ask to reset or drop the connection instead of answering. The
 app marks the request (`paymock.connection` in the environ); the task below then closes the socket
@@ -11,6 +16,7 @@ without a response, with SO_LINGER 0 for a reset (the client sees ECONNRESET).
 from __future__ import annotations
 
 import signal
+import time
 import socket
 import struct
 import threading
@@ -59,10 +65,30 @@ class _Task(WSGITask):
 
 class _Channel(HTTPChannel):
     task_class = _Task
+    request_began: float | None = None  # when the request being received began to arrive
+
+    def received(self, data):
+        if self.request is None and data:
+            self.request_began = time.time()
+        result = super().received(data)
+        if self.request is None:
+            self.request_began = None
+        return result
 
 
 class _WSGIServer(TcpWSGIServer):
     channel_class = _Channel
+    read_timeout = 30.0
+
+    def maintenance(self, now):
+        super().maintenance(now)
+        # A request that has been arriving for longer than read_timeout (a client sending a
+        # byte now and then, or stalled half-way) is cut off.
+        cutoff = now - self.read_timeout
+        for channel in self.active_channels.values():
+            began = channel.request_began
+            if began is not None and began < cutoff and not channel.requests:
+                channel.will_close = True
 
 
 class Server(Serving):
@@ -77,13 +103,21 @@ class Server(Serving):
             settings = getattr(app, "extensions", {}).get("paymock.settings")
             limit = getattr(settings, "max_body_bytes", 1024 * 1024)
             max_request_body_size = max(16 * limit, 64 * 1024 * 1024)
+        settings = getattr(app, "extensions", {}).get("paymock.settings")
+        read_timeout = getattr(settings, "read_timeout_seconds", 30.0)
+        # connection_limit: a few hundred slow clients must not lock others out (waitress' 100
+        # would); poll() because select() stops at descriptor 1024. The maintenance that cuts
+        # slow requests runs every second (cleanup_interval).
         adj = Adjustments(host=host, port=port, threads=threads, ident="paymock",
                           clear_untrusted_proxy_headers=True, channel_timeout=30,
-                          max_request_body_size=max_request_body_size)
+                          max_request_body_size=max_request_body_size,
+                          max_request_header_size=getattr(settings, "max_header_bytes", 64 * 1024),
+                          connection_limit=1000, asyncore_use_poll=True, cleanup_interval=1)
         dispatcher = ThreadedTaskDispatcher()
         dispatcher.set_thread_count(adj.threads)
         self._server = _WSGIServer(_connection_faults(app), {}, True, None, dispatcher=dispatcher,
                                    adj=adj, sockinfo=adj.listen[0])
+        self._server.read_timeout = read_timeout
         self.host = host
         self.threads = threads
         self.port = self._server.effective_port

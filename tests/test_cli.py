@@ -1,4 +1,4 @@
-"""`paymock serve` as a user runs it: a real process on waitress (or granian), stopped by SIGTERM /
+"""`paymock serve` as a user runs it: a real process on granian (or waitress), stopped by SIGTERM /
 Ctrl-C."""
 import json
 import os
@@ -18,8 +18,8 @@ def start(*args):
 
 
 @pytest.mark.parametrize("server,sig,header", [
-    (None, signal.SIGTERM, "paymock"), (None, signal.SIGINT, "paymock"),  # waitress says paymock
-    ("granian", signal.SIGTERM, "granian"), ("granian", signal.SIGINT, "granian")])
+    (None, signal.SIGTERM, "granian"), (None, signal.SIGINT, "granian"),
+    ("waitress", signal.SIGTERM, "paymock"), ("waitress", signal.SIGINT, "paymock")])  # its ident
 def test_serve_prints_mounts_answers_and_stops_cleanly(server, sig, header):
     proc, port = start(*(["--server", server] if server else []))
     try:
@@ -34,7 +34,7 @@ def test_serve_prints_mounts_answers_and_stops_cleanly(server, sig, header):
         proc.send_signal(sig)
         out, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, out
-    assert f"listening on http://127.0.0.1:{port} ({server or 'waitress'}" in out
+    assert f"listening on http://127.0.0.1:{port} ({server or 'granian'}" in out
     assert f"dodo     http://127.0.0.1:{port}/dodo" in out
     assert f"control  http://127.0.0.1:{port}/_mock" in out
     assert "paymock stopped." in out

@@ -111,23 +111,21 @@ def intercept(provider, namespace: str | None, operation: str | None, body=None)
 def _wait(core, provider, delay: float, hang: float) -> None:
     """Sleep an injected latency and hang, unless the requests already sleeping in one hold every
     thread but the control API's: then answer 503 at once."""
-    if not core.faults.begin_wait():
+    waits = core.waits
+    if not waits.begin():
         g.fault = None
         response = provider.render_error(
             503, default_code(503),
-            f"paymock: {core.faults.max_waits} requests are already held by injected latency "
+            f"paymock: {waits.limit} requests are already held by injected latency "
             "or hangs, all the server's threads but the one kept for the control API; this one "
             "is answered at once instead")
         response.headers["X-Paymock-Injected"] = "true"
         response.headers["Retry-After"] = "1"
         raise InjectedResponse(response)
     try:
-        if delay:
-            core.shutdown.wait(delay)
-        if hang:
-            core.shutdown.wait(hang)
+        waits.wait(delay + hang)
     finally:
-        core.faults.end_wait()
+        waits.end()
 
 
 def after_request(response: Response, fault: tuple | None) -> Response:

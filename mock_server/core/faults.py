@@ -126,22 +126,6 @@ class FaultEngine:
         # provider -> the operations it has (an API's operationIds, the PSP's calls, webhook
         # event types). Empty until the app declares them; then a rule must name these.
         self._targets: dict[str, frozenset[str]] = {}
-        # How many requests injected waits may hold at once (None: any number); set by the server.
-        self.max_waits: int | None = None
-        self._waits: threading.BoundedSemaphore | None = None
-
-    def limit_waits(self, count: int) -> None:
-        self.max_waits = count
-        self._waits = threading.BoundedSemaphore(count)
-
-    def begin_wait(self) -> bool:
-        """Take a place for an injected wait; False when `max_waits` requests hold them all (the
-        caller answers at once instead). Give it back with end_wait()."""
-        return self._waits is None or self._waits.acquire(blocking=False)
-
-    def end_wait(self) -> None:
-        if self._waits is not None:
-            self._waits.release()
 
     def declare(self, provider: str, operations) -> None:
         """Name a provider rules may target, and its operations: a rule naming any other provider

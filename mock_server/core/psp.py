@@ -14,6 +14,7 @@ import threading
 
 from . import ids
 from .faults import RequestInfo
+from .waits import Waits
 
 OPERATION = "createCheckout"
 
@@ -23,10 +24,10 @@ class PspError(Exception):
 
 
 class MockPsp:
-    def __init__(self, page_url, faults=None, shutdown: threading.Event | None = None):
+    def __init__(self, page_url, faults=None, waits: Waits | None = None):
         self._page_url = page_url  # psp checkout id -> URL of the fake PSP page
         self._faults = faults
-        self._shutdown = shutdown or threading.Event()
+        self._waits = waits or Waits(threading.Event())
         self._lock = threading.Lock()
         self._failures = 0
         self._rng = random.Random()
@@ -52,13 +53,13 @@ class MockPsp:
                 if action.connection == "hang":
                     delay += action.hang_seconds
                 if delay:
-                    if not self._faults.begin_wait():
+                    if not self._waits.begin():
                         raise PspError("mock PSP: checkout creation failed (injected waits hold "
                                        "every thread but the control API's; not delayed)")
                     try:
-                        self._shutdown.wait(delay)
+                        self._waits.wait(delay)
                     finally:
-                        self._faults.end_wait()
+                        self._waits.end()
                 if action.fails():
                     raise PspError(f"mock PSP: checkout creation failed (fault rule {rule.id})")
                 decline = action.decline

@@ -11,6 +11,7 @@ from .idempotency import Idempotency
 from .journal import Journal
 from .scheduler import Scheduler
 from .store import Store
+from .waits import Waits
 
 STORE_SWEEP_EVERY = 5.0  # mock seconds between evictions of what outlived its retention
 
@@ -39,16 +40,20 @@ class Core:
     persistence: object = None
     # The one worker that runs what falls due on the mock clock (core/scheduler.py).
     scheduler: Scheduler | None = None
+    # Injected latency and hangs: slept by a request's thread, or owed to an event-loop server.
+    waits: Waits | None = None
 
     def limit_injected_waits(self, threads: int) -> None:
         """Injected waits (latency, hangs; at an API answer or in the PSP call a request makes)
         may hold one thread less than the server has, so one is always left for the control
-        API (core/faults.py FaultEngine.begin_wait)."""
-        self.faults.limit_waits(max(1, threads - 1))
+        API (core/waits.py)."""
+        self.waits.limit_to(max(1, threads - 1))
 
     def __post_init__(self):
         if self.faults is None:
             self.faults = FaultEngine(self.clock)
+        if self.waits is None:
+            self.waits = Waits(self.shutdown)
         if self.idempotency is None:
             self.idempotency = Idempotency(self.clock)
         # A namespace reset or evicted takes its journal and idempotency keys with it.

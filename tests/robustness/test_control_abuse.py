@@ -2,6 +2,8 @@
 page) or by one bad rule (nested past the limits, hostile headers, waits that hold every worker)."""
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from mock_server.app import create_app
@@ -195,9 +197,10 @@ def test_the_fault_header_setting_reads_the_environment_and_the_flag():
     assert args.no_fault_header is True
 
 
-def test_hanging_requests_leave_a_thread_for_the_control_api():
-    """A real `paymock serve --threads 4`: three requests hang on X-Paymock-Fault: timeout (30 s);
-    a fourth that would hang is answered 503 at once, and the control API still answers."""
+def test_hanging_requests_leave_a_thread_for_the_control_api_on_waitress():
+    """A real `paymock serve --server waitress --threads 4`: three requests hang on
+    X-Paymock-Fault: timeout (30 s); a fourth that would hang is answered 503 at once, and the
+    control API still answers. (granian holds no thread for a wait: tests/test_servers.py.)"""
     import threading
     import time
 
@@ -205,7 +208,7 @@ def test_hanging_requests_leave_a_thread_for_the_control_api():
 
     from tests.processes import serve, stop
 
-    proc, port = serve("--threads", "4")
+    proc, port = serve("--server", "waitress", "--threads", "4")
     url = f"http://127.0.0.1:{port}"
     hang = {**DODO, "X-Paymock-Fault": "timeout"}
     outcomes = []
@@ -242,16 +245,18 @@ def test_a_delayed_psp_call_counts_against_the_same_share():
     from mock_server.core.clock import Clock
     from mock_server.core.faults import FaultEngine
     from mock_server.core.psp import MockPsp, PspError
+    from mock_server.core.waits import Waits
 
     faults = FaultEngine(Clock())
     faults.add({"provider": "psp", "action": {"latency_ms": 1}})
-    faults.limit_waits(1)
-    psp = MockPsp(lambda checkout_id: f"http://x/{checkout_id}", faults)
+    waits = Waits(threading.Event())
+    waits.limit_to(1)
+    psp = MockPsp(lambda checkout_id: f"http://x/{checkout_id}", faults, waits)
     assert psp.create_checkout({})["checkoutUrl"]  # a place is free: delayed, then created
-    assert faults.begin_wait()  # another request holds the only place
+    assert waits.begin()  # another request holds the only place
     try:
         with pytest.raises(PspError, match="every thread but the control API"):
             psp.create_checkout({})
     finally:
-        faults.end_wait()
+        waits.end()
     assert psp.create_checkout({})["checkoutUrl"]

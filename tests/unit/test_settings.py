@@ -139,7 +139,7 @@ def test_the_readme_shows_the_messages_paymock_prints():
     ("port = 8000\n", "no [paymock] table"),
     ("[paymock]\nport = \n", "not valid TOML"),
     ("[paymock]\nport = true\n", "port = True (from {file} [paymock] port): must be a number"),
-    ("[paymock]\nserver = 'gunicorn'\n", "unknown server 'gunicorn': use waitress"),
+    ("[paymock]\nserver = 'gunicorn'\n", "unknown server 'gunicorn': use granian"),
     ("[paymock]\nwebhook_timeout_seconds = 0\n", "must be more than 0"),
     ("[paymock]\nstate_interval = -1\n", "must be at least 0"),
     ("[paymock]\njournal_size = 0\n", "must be at least 1"),
@@ -180,7 +180,7 @@ def test_keyword_construction_is_validated_and_reads_no_environment(monkeypatch)
 
 def test_flags_beat_the_environment_which_beats_the_file_which_beats_the_defaults(tmp_path):
     file = tmp_path / "paymock.toml"
-    file.write_text("[paymock]\nport = 1001\nthreads = 3\nstate_interval = 5\n")
+    file.write_text("[paymock]\nport = 1001\nserver = \"waitress\"\nthreads = 3\nstate_interval = 5\n")
     env = {"PAYMOCK_CONFIG": str(file), "PAYMOCK_PORT": "1002", "PAYMOCK_THREADS": "4"}
     settings = Settings.load(env=env, port=1003, threads=None)  # None: the flag was not given
     assert (settings.port, settings.threads, settings.state_interval, settings.journal_size) == (
@@ -191,7 +191,7 @@ def test_flags_beat_the_environment_which_beats_the_file_which_beats_the_default
 def test_environment_strings_parse_and_other_paymock_variables_are_ignored():
     settings = Settings.load(env={
         "PAYMOCK_PORT": "8788", "PAYMOCK_STRICT": "yes", "PAYMOCK_STATE_INTERVAL": "2.5",
-        "PAYMOCK_FIXTURES": "catalog.json", "PAYMOCK_SERVER": "granian", "PAYMOCK_THREADS": "2",
+        "PAYMOCK_FIXTURES": "catalog.json", "PAYMOCK_SERVER": "waitress", "PAYMOCK_THREADS": "2",
         "PAYMOCK_EXTRA": '{"waffo_lenient": true}', "PAYMOCK_WAFFO_PAYMENT_FAILED_EVENT": "",
         "PAYMOCK_WAFFO_LENIENT": "1",
         # Not settings: the suite's, the tools'.
@@ -200,14 +200,14 @@ def test_environment_strings_parse_and_other_paymock_variables_are_ignored():
     })
     assert (settings.port, settings.strict, settings.state_interval, settings.fixtures,
             settings.server, settings.threads, settings.extra, settings.waffo_payment_failed_event
-            ) == (8788, True, 2.5, Path("catalog.json"), "granian", 2, {"waffo_lenient": True}, "")
+            ) == (8788, True, 2.5, Path("catalog.json"), "waitress", 2, {"waffo_lenient": True}, "")
 
 
 def test_serve_applies_flag_environment_and_file_in_that_order(tmp_path):
     # The file's port loses to --port (serve() passes one), its threads to the variable; its
     # max_body_bytes, set nowhere else, beats the default.
     (tmp_path / "paymock.toml").write_text(
-        "[paymock]\nport = 1\nthreads = 3\nmax_body_bytes = 10\n")
+        "[paymock]\nport = 1\nserver = \"waitress\"\nthreads = 3\nmax_body_bytes = 10\n")
     env = {**without_paymock_variables(), "PAYMOCK_THREADS": "5"}
     proc, port = serve("--config", tmp_path / "paymock.toml", env=env)
     try:

@@ -93,7 +93,7 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
         return
     outbox = app.extensions.get("paymock.webhooks")
     psp = MockPsp(lambda checkout_id: core.url(f"/psp/dodo/{checkout_id}"), core.faults,
-                  core.shutdown)
+                  core.waits)
     secret = webhooks.Secret(settings.webhook_secret or webhooks.DEFAULT_SECRET)
     if outbox is not None:
         outbox.channels[NAME] = webhooks.channel(secret, EVENTS.values())

@@ -104,7 +104,7 @@ def _register(app, core, catalog: dict, settings: WaffoSettings) -> Waffo:
     tokens = TokenIssuer(core.clock)
     gateway = Gateway(core, registry, tokens, slugs, lenient=settings.lenient)
     psp = MockPsp(lambda checkout_id: core.url(f"/psp/waffo/{checkout_id}"), core.faults,
-                  core.shutdown)
+                  core.waits)
     backend = models.WaffoBackend(
         core.clock, tokens,
         lambda slug, session_id: core.url(f"/checkout/waffo/store/{slug}/checkout/{session_id}"),
