@@ -23,6 +23,7 @@ REPO = BENCH_DIR.parent
 REPLAY_LUA = BENCH_DIR / "replay.lua"
 FILL_LUA = BENCH_DIR / "fill.lua"
 PRISM_BIN = BENCH_DIR / "node_modules" / ".bin" / "prism"
+STEADY_JS = BENCH_DIR / "node_modules" / ".bin" / "steady"
 
 DODO_KEY = "sk_test_paymock_benchmark"
 DODO_PRODUCT = "pdt_uGej5ygB4DvTZFDmnvmUM"  # ebook_guide, one-time, 25.99 USD
@@ -282,6 +283,35 @@ def prism_server(port: int, provider: str = "dodo") -> ServerProcess:
     return ServerProcess(f"prism-{provider}", [
         str(PRISM_BIN), "mock", str(REPO / "contracts" / provider / "openapi.json"),
         "--host", "127.0.0.1", "--port", str(port), "--verboseLevel", "warn"], port, probe)
+
+
+def steady_bin() -> Path:
+    """Steady's native binary. `node_modules/.bin/steady` is a Node script that only finds the
+    binary of this platform's optional package (@stdy/cli-<os>-<arch>) and spawns it; starting
+    the binary itself leaves a 40 MB Node process out of Steady's RSS and cold start."""
+    import platform as _platform
+
+    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        _platform.machine().lower(), _platform.machine().lower())
+    native = BENCH_DIR / "node_modules" / "@stdy" / f"cli-{sys.platform}-{machine}" / "bin" / "steady"
+    if native.exists():
+        return native
+    if STEADY_JS.exists():
+        return STEADY_JS
+    raise RuntimeError(f"Steady is missing: run `npm ci` in {BENCH_DIR}")
+
+
+def steady_server(port: int, provider: str = "dodo") -> ServerProcess:
+    """Steady (@stdy/cli) serving one provider's contract, as `steady SPEC` runs it, plus `-q`.
+
+    -q: Steady prints a line per request by default (`--log-level summary`); like Prism's `warn`,
+    logging is turned off so the terminal does not slow it. Request validation stays as shipped
+    (`--reject-on-sdk-error`, on by default in 0.22: an invalid request gets 400), so every
+    prepared request must be one the contract accepts."""
+    probe = dodo_create("", 1)[0] if provider == "dodo" else waffo_create_session("", 1)[0]
+    return ServerProcess(f"steady-{provider}", [
+        str(steady_bin()), "-q", "--host", "127.0.0.1", "--port", str(port),
+        str(REPO / "contracts" / provider / "openapi.json")], port, probe)
 
 
 # -- wrk ---------------------------------------------------------------------------------------
