@@ -319,7 +319,8 @@ def steady_bin() -> Path:
 
     machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(
         _platform.machine().lower(), _platform.machine().lower())
-    native = BENCH_DIR / "node_modules" / "@stdy" / f"cli-{sys.platform}-{machine}" / "bin" / "steady"
+    package = BENCH_DIR / "node_modules" / "@stdy" / f"cli-{sys.platform}-{machine}"
+    native = package / "bin" / "steady"
     if native.exists():
         return native
     if STEADY_JS.exists():

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark paymock against Prism and Steady, side by side, with wrk; then paymock's memory under 100,000 sessions.
+"""Benchmark paymock against Prism and Steady with wrk; then paymock's memory with 100,000 sessions.
 
     python benchmarks/run.py                          # everything (see benchmarks/README.md)
     python benchmarks/run.py --rounds 1 --duration 2 --warmup 1 --skip-memory   # a quick look
@@ -133,7 +133,8 @@ def run_mix_scenario(server: h.ServerProcess, requests_file: Path, prefix: str, 
             paid += steps["paid"]
         before = h.send_json(sink.url, h.Request("GET", "/stats"))
         result, steps = h.run_mix(server.url, requests_file, args.duration, args.connections,
-                                  args.threads, prefix)
+                                  args.threads, prefix,
+                                  chains_per_thread=getattr(args, "chains_per_thread", 0))
         during = h.send_json(sink.url, h.Request("GET", "/stats"))
         paid += steps["paid"]
         # wrk stops with requests in flight: a payment whose answer it never read still counts.
@@ -298,7 +299,6 @@ def _ms(value) -> str | None:
 def report(servers: dict, memory: dict | None, args) -> tuple[str, list[tuple]]:
     """servers: {"paymock": {scenario: median-round result}, "prism": {...}, "steady": {...}}."""
     paymock = servers.get("paymock", {})
-    peers = [p for p in PEERS if servers.get(p)]
     headers = ["scenario", "server", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS MB",
                "cold start s", *(f"paymock/{PEERS[p][0].split()[0]}" for p in PEERS)]
     rows = []
@@ -345,10 +345,10 @@ def report(servers: dict, memory: dict | None, args) -> tuple[str, list[tuple]]:
               f"({mix['webhook_endpoints']} endpoints)", mix["deliveries_per_s"], mix["drain_s"],
               mix["webhooks_bad_signatures"],
               f"{mix['payments_paid']:,} ({mix['payments_succeeded']:,})"]])
-        text += ("\n\n(webhooks expected: the payments paymock reports succeeded times the endpoints; "
-                 "received: distinct (endpoint, webhook-id) pairs the sink got; payments paid: "
-                 "answers wrk read, in brackets paymock's count, which includes payments whose "
-                 "answer was in flight when wrk stopped)")
+        text += ("\n\n(webhooks expected: the payments paymock reports succeeded times the "
+                 "endpoints; received: distinct (endpoint, webhook-id) pairs the sink got; "
+                 "payments paid: answers wrk read, in brackets paymock's count, which includes "
+                 "payments whose answer was in flight when wrk stopped)")
     fair_rows = []
     for server in ("paymock", *PEERS):
         res = servers.get(server, {}).get(FAIRNESS)

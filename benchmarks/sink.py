@@ -20,7 +20,8 @@ import time
 
 class Sink:
     def __init__(self, secret: str = ""):
-        self.key = base64.b64decode(secret.split("_", 1)[1]) if secret.startswith("whsec_") else None
+        whsec = secret.startswith("whsec_")
+        self.key = base64.b64decode(secret.split("_", 1)[1]) if whsec else None
         self.lock = threading.Lock()
         self.reset()
 
