@@ -430,6 +430,7 @@ class StalledClients:
         self.failed = 0
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
+        self._closing = threading.Event()
 
     def heads(self) -> tuple[bytes, bytes]:
         head = (f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
@@ -442,8 +443,10 @@ class StalledClients:
     def _open(self) -> None:
         partial, whole = self.heads()
         for i in range(self.count):
+            if self._closing.is_set():
+                break
             try:
-                sock = socket.create_connection((self.host, self.port), timeout=5)
+                sock = socket.create_connection((self.host, self.port), timeout=2)
                 sock.sendall(partial if i % 2 == 0 else whole)
                 self.sockets.append(sock)
             except OSError:
@@ -474,6 +477,7 @@ class StalledClients:
         return closed
 
     def close(self) -> dict:
+        self._closing.set()
         if self._thread is not None:
             self._thread.join(30)
         closed = self.closed_by_server()
