@@ -353,7 +353,7 @@ def report(servers: dict, memory: dict | None, args) -> tuple[str, list[tuple]]:
     for server in ("paymock", *PEERS):
         res = servers.get(server, {}).get(FAIRNESS)
         if res:
-            fair_rows.append([FAIRNESS, _label(server, res), res["requests"], res["rps"],
+            fair_rows.append([FAIRNESS, _label(server, res), f"{res['requests']:,}", res["rps"],
                               res["p50_ms"],
                               res["p99_ms"], res["errors"],
                               f"{res['stalled']} ({res['stalled_ended_by_server']} ended by the "

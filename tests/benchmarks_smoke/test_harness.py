@@ -274,7 +274,7 @@ def test_report_mix_and_fairness_tables_and_their_checks():
     text, checks = bench_run.report(servers, None, args)
     assert "| mix.dodo_checkout_pay | paymock | 1,200 | 300 |" in text
     assert "12,008 / 12,008 (4 endpoints)" in text
-    assert "| fairness.stalled_clients | paymock | 40000 | 5,000 |" in text
+    assert "| fairness.stalled_clients | paymock | 40,000 | 5,000 |" in text
     assert "| fairness.stalled_clients | Prism 5.16 |" in text and "| n/a | n/a |" in text
     assert all(ok for _, _, ok in checks), checks
     names = [name for name, _, _ in checks]
