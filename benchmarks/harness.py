@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,10 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
 REPLAY_LUA = BENCH_DIR / "replay.lua"
 FILL_LUA = BENCH_DIR / "fill.lua"
+MIX_LUA = BENCH_DIR / "mix.lua"
+SINK_PY = BENCH_DIR / "sink.py"
 PRISM_BIN = BENCH_DIR / "node_modules" / ".bin" / "prism"
+STEADY_JS = BENCH_DIR / "node_modules" / ".bin" / "steady"
 
 DODO_KEY = "sk_test_paymock_benchmark"
 DODO_PRODUCT = "pdt_uGej5ygB4DvTZFDmnvmUM"  # ebook_guide, one-time, 25.99 USD
@@ -274,6 +278,29 @@ def paymock_server(port: int, extra: list[str] | None = None) -> ServerProcess:
                          probe)
 
 
+STARTUP_LINE = re.compile(r"listening on \S+ \((?P<server>[^)]*)\)")
+
+
+def server_label(log_text: str) -> str | None:
+    """The parenthesised part of paymock's startup line: "paymock 0.1.0 listening on
+    http://127.0.0.1:8787 (waitress, 16 threads)" -> "waitress, 16 threads"."""
+    match = STARTUP_LINE.search(log_text)
+    return match.group("server").strip() if match else None
+
+
+def paymock_label(server: ServerProcess, timeout: float = 3.0) -> str | None:
+    """What paymock says it runs on, from its startup line in its log (None if it never said)."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        try:
+            label = server_label(server.log.read_text(errors="replace"))
+        except OSError:
+            label = None
+        if label is not None or time.perf_counter() > deadline:
+            return label
+        time.sleep(0.05)
+
+
 def prism_server(port: int, provider: str = "dodo") -> ServerProcess:
     if not PRISM_BIN.exists():
         raise RuntimeError(f"{PRISM_BIN} is missing: run `npm ci` in {BENCH_DIR}")
@@ -282,6 +309,36 @@ def prism_server(port: int, provider: str = "dodo") -> ServerProcess:
     return ServerProcess(f"prism-{provider}", [
         str(PRISM_BIN), "mock", str(REPO / "contracts" / provider / "openapi.json"),
         "--host", "127.0.0.1", "--port", str(port), "--verboseLevel", "warn"], port, probe)
+
+
+def steady_bin() -> Path:
+    """Steady's native binary. `node_modules/.bin/steady` is a Node script that only finds the
+    binary of this platform's optional package (@stdy/cli-<os>-<arch>) and spawns it; starting
+    the binary itself leaves a 40 MB Node process out of Steady's RSS and cold start."""
+    import platform as _platform
+
+    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}.get(
+        _platform.machine().lower(), _platform.machine().lower())
+    package = BENCH_DIR / "node_modules" / "@stdy" / f"cli-{sys.platform}-{machine}"
+    native = package / "bin" / "steady"
+    if native.exists():
+        return native
+    if STEADY_JS.exists():
+        return STEADY_JS
+    raise RuntimeError(f"Steady is missing: run `npm ci` in {BENCH_DIR}")
+
+
+def steady_server(port: int, provider: str = "dodo") -> ServerProcess:
+    """Steady (@stdy/cli) serving one provider's contract, as `steady SPEC` runs it, plus `-q`.
+
+    -q: Steady prints a line per request by default (`--log-level summary`); like Prism's `warn`,
+    logging is turned off so the terminal does not slow it. Request validation stays as shipped
+    (`--reject-on-sdk-error`, on by default in 0.22: an invalid request gets 400), so every
+    prepared request must be one the contract accepts."""
+    probe = dodo_create("", 1)[0] if provider == "dodo" else waffo_create_session("", 1)[0]
+    return ServerProcess(f"steady-{provider}", [
+        str(steady_bin()), "-q", "--host", "127.0.0.1", "--port", str(port),
+        str(REPO / "contracts" / provider / "openapi.json")], port, probe)
 
 
 # -- wrk ---------------------------------------------------------------------------------------
@@ -320,13 +377,159 @@ def wrk_path() -> str:
 
 
 def run_wrk(url: str, requests_file: Path, seconds: float, connections: int = 32,
-            threads: int = 2, timeout_s: int = 10) -> WrkResult:
+            threads: int = 2, timeout_s: int = 10, script: Path = REPLAY_LUA,
+            script_args: list[str] | None = None, raw: bool = False):
+    """wrk with a script (replay.lua by default); the parsed summary, or with raw=True the whole
+    WRK_JSON dict as well: (WrkResult, dict)."""
     argv = [wrk_path(), f"-t{threads}", f"-c{connections}", f"-d{max(1, int(round(seconds)))}s",
-            f"--timeout={timeout_s}s", "-s", str(REPLAY_LUA), url, "--", str(requests_file)]
+            f"--timeout={timeout_s}s", "-s", str(script), url, "--", str(requests_file),
+            *(script_args or [])]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 120)
     if done.returncode != 0:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr[-2000:]}")
-    return WrkResult.parse(done.stdout)
+    result = WrkResult.parse(done.stdout)
+    if raw:
+        return result, json.loads(re.search(r"^WRK_JSON (\{.*\})$", done.stdout, re.M).group(1))
+    return result
+
+
+def dodo_namespace(key: str = DODO_KEY) -> str:
+    """The control API's namespace of a Dodo API key (`dodo:<hash>`)."""
+    from mock_server.control.client import Client
+
+    return Client.namespace_for("dodo", key)
+
+
+def run_mix(url: str, requests_file: Path, seconds: float, connections: int = 32,
+            threads: int = 2, prefix: str = "/dodo", key: str = DODO_KEY,
+            chains_per_thread: int = 0) -> tuple[WrkResult, dict]:
+    """mix.lua: chains of create -> GET -> pay (control API) -> GET; (summary, step counts)."""
+    result, raw = run_wrk(url, requests_file, seconds, connections, threads, script=MIX_LUA,
+                          script_args=[prefix, key, dodo_namespace(key),
+                                       str(chains_per_thread)], raw=True)
+    steps = {k: raw[k] for k in ("created", "fetched", "paid", "completed", "broken")}
+    return result, steps
+
+
+def sink_server(port: int, secret: str = "") -> ServerProcess:
+    """The webhook receiver (sink.py, a WSGI app on waitress) in its own process."""
+    return ServerProcess("sink", [sys.executable, str(SINK_PY), str(port), secret], port,
+                         Request("GET", "/stats"))
+
+
+# -- fairness: stalled clients and a probe -------------------------------------------------------
+class StalledClients:
+    """`count` connections that stall mid-request and never close until close() is called: half
+    send part of a request head and stop, half send a whole head with `Content-Length: 1000` and
+    100 bytes of body, then stop. Opened from a thread (start() returns at once; wait() until they
+    are all open). close() reports how many the server had ended by then (closed, or answered)."""
+
+    def __init__(self, host: str, port: int, count: int = 200, path: str = "/dodo/checkouts"):
+        self.host, self.port, self.count, self.path = host, port, count, path
+        self.sockets: list[socket.socket] = []
+        self.failed = 0
+        self._thread: threading.Thread | None = None
+        self._done = threading.Event()
+        self._closing = threading.Event()
+
+    def heads(self) -> tuple[bytes, bytes]:
+        head = (f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+                f"Authorization: Bearer {DODO_KEY}\r\nContent-Type: application/json\r\n")
+        partial = head[: len(head) - 20].encode()  # cut inside a header line
+        body = compact(DODO_CREATE_BODY).ljust(1000)
+        whole = (head + "Content-Length: 1000\r\n\r\n").encode() + body[:100]
+        return partial, whole
+
+    def _open(self) -> None:
+        partial, whole = self.heads()
+        for i in range(self.count):
+            if self._closing.is_set():
+                break
+            try:
+                sock = socket.create_connection((self.host, self.port), timeout=2)
+                sock.sendall(partial if i % 2 == 0 else whole)
+                self.sockets.append(sock)
+            except OSError:
+                self.failed += 1
+        self._done.set()
+
+    def start(self) -> StalledClients:
+        self._thread = threading.Thread(target=self._open, name="stalled-clients", daemon=True)
+        self._thread.start()
+        return self
+
+    def wait(self, timeout: float = 30.0) -> int:
+        """Block until every connection was tried; how many are open."""
+        self._done.wait(timeout)
+        return len(self.sockets)
+
+    def closed_by_server(self) -> int:
+        closed = 0
+        for sock in self.sockets:
+            try:
+                sock.setblocking(False)
+                sock.recv(65536, socket.MSG_PEEK)  # b"": closed; bytes: it answered (408...)
+                closed += 1
+            except BlockingIOError:  # nothing to read: still waiting for the rest
+                pass
+            except OSError:
+                closed += 1
+        return closed
+
+    def close(self) -> dict:
+        self._closing.set()
+        if self._thread is not None:
+            self._thread.join(30)
+        closed = self.closed_by_server()
+        for sock in self.sockets:
+            try:
+                sock.close()
+            except OSError:
+                pass
+        out = {"stalled": len(self.sockets), "stalled_failed": self.failed,
+               "stalled_ended_by_server": closed}
+        self.sockets = []
+        return out
+
+
+class Probe:
+    """Times one request every `interval` seconds from a thread, on a fresh connection each time
+    (a client that was not already connected); max and count of the timings, and failures (an
+    exception or a non-2xx answer; its time counts too)."""
+
+    def __init__(self, url: str, req: Request, interval: float = 0.1, timeout: float = 10.0):
+        self.url, self.req, self.interval, self.timeout = url, req, interval, timeout
+        self.times: list[float] = []
+        self.failures = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.perf_counter()
+            try:
+                status, _ = send(self.url, self.req, timeout=self.timeout)
+                ok = 200 <= status < 300
+            except OSError:
+                ok = False
+            elapsed = time.perf_counter() - started
+            self.times.append(elapsed)
+            self.failures += not ok
+            self._stop.wait(max(0.0, self.interval - elapsed))
+
+    def start(self) -> Probe:
+        self._thread = threading.Thread(target=self._run, name="probe", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.timeout + 5)
+        times = sorted(self.times)
+        return {"probe_samples": len(times), "probe_failures": self.failures,
+                "probe_max_ms": times[-1] * 1000 if times else None,
+                "probe_p50_ms": times[(len(times) - 1) // 2] * 1000 if times else None}
 
 
 def fill(url: str, requests_file: Path, target: int, count, connections: int = 32,
