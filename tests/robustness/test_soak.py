@@ -1,13 +1,16 @@
 """Soak (bounded to about 30 s): threads create Dodo sessions and Waffo orders while fault rules
-and clock jumps are injected. Afterwards every acknowledged object exists exactly once, every
-idempotency key replays its first answer, no 5xx came that was not injected, and once everything
-expired and was evicted, memory is back near where it started."""
+and clock jumps are injected, and hostile clients stall half-way through their requests, send
+oversized heads and endless chunked bodies. Afterwards every acknowledged object exists exactly
+once, every idempotency key replays its first answer, no 5xx came that was not injected, every
+hostile request met its limit, and once everything expired and was evicted, memory is back near
+where it started."""
 from __future__ import annotations
 
 import collections
 import gc
 import itertools
 import random
+import socket
 import threading
 import time
 import tracemalloc
@@ -52,6 +55,7 @@ class Tally:
         self.injected = collections.Counter()
         self.connection_errors = 0
         self.replays = 0
+        self.hostile = collections.Counter()  # what each hostile request met
 
     def bad(self, what, response):
         with self.lock:
@@ -159,9 +163,48 @@ def chaos(url, stop: threading.Event):
             http.post(f"{url}/_mock/clock/advance", json={"seconds": 30}, timeout=10).raise_for_status()
 
 
+def hostile(url, deadline, tally: Tally, read_timeout: float):
+    """Clients that break the rules, next to the well-behaved ones: each kind must meet its
+    limit (431, 413, or a cut connection once read_timeout has passed)."""
+    host, port = url.rsplit("/", 1)[1].split(":")
+    stalled = []  # (socket, when it stopped sending)
+    auth = b"Authorization: Bearer sk_test_soak_hostile\r\n"
+    while time.time() < deadline:
+        # Half-way through a head or a body, then silent.
+        sock = socket.create_connection((host, int(port)), timeout=5)
+        if len(stalled) % 2:
+            sock.sendall(b"POST /dodo/checkouts HTTP/1.1\r\nHost: x\r\n" + auth +
+                         b"Content-Type: application/json\r\nContent-Length: 500\r\n\r\n{")
+        else:
+            sock.sendall(b"GET /dodo/products HTTP/1.1\r\nHost: x\r\nX-Slow")
+        stalled.append((sock, time.time()))
+        big_head = requests.get(f"{url}/dodo/products", timeout=10, headers={
+            "Authorization": "Bearer sk_test_soak_hostile", "X-Padding": "p" * 70000})
+        tally.hostile[f"head {big_head.status_code}"] += 1
+        endless = iter([b'{"product_cart": ['] + [b" " * 65536] * 20)  # 1.3 MB, chunked
+        big_body = requests.post(f"{url}/dodo/checkouts", data=endless, timeout=10, headers={
+            "Authorization": "Bearer sk_test_soak_hostile", "Content-Type": "application/json"})
+        tally.hostile[f"chunked {big_body.status_code}"] += 1
+        time.sleep(0.2)
+    # Every stalled client was cut off once its time was up (the maintenance runs every second).
+    for sock, began in stalled:
+        sock.settimeout(max(0.1, began + read_timeout + 5 - time.time()))
+        try:
+            answer = sock.recv(4096)
+            tally.hostile["stalled cut" if answer == b"" else "stalled answered"] += 1
+        except TimeoutError:
+            tally.hostile["stalled still open"] += 1
+        except ConnectionResetError:
+            tally.hostile["stalled cut"] += 1
+        sock.close()
+
+
+READ_TIMEOUT = 3.0
+
+
 @pytest.fixture(scope="module")
 def soak_server():
-    app = create_app(Settings(port=0))
+    app = create_app(Settings(port=0, read_timeout_seconds=READ_TIMEOUT))
     server = Server(app, "127.0.0.1", 0, threads=16).start()
     yield server
     server.stop()
@@ -187,14 +230,18 @@ def test_soak(soak_server):
     workers = [threading.Thread(target=dodo_worker, args=(url, k, deadline, tally, seq)) for k in keys]
     workers += [threading.Thread(target=waffo_worker, args=(url, deadline, tally, seq)) for _ in range(2)]
     chaos_thread = threading.Thread(target=chaos, args=(url, stop))
-    for t in [*workers, chaos_thread]:
+    hostile_thread = threading.Thread(target=hostile, args=(url, deadline, tally, READ_TIMEOUT))
+    for t in [*workers, chaos_thread, hostile_thread]:
         t.start()
-    for t in workers:
+    for t in [*workers, hostile_thread]:
         t.join(LOAD_SECONDS + 60)
     stop.set()
     chaos_thread.join(30)
     requests.delete(f"{url}/_mock/faults", timeout=10)
-    assert not any(t.is_alive() for t in workers), "a worker hung"
+    assert not any(t.is_alive() for t in [*workers, hostile_thread]), "a worker hung"
+    # Every hostile request met its limit, and none held the others back (the counts above).
+    assert set(tally.hostile) == {"head 431", "chunked 413", "stalled cut"}, tally.hostile
+    assert min(tally.hostile.values()) >= 5, tally.hostile
 
     # No 5xx that was not injected; faults did fire.
     assert not tally.unexpected, tally.unexpected[:5]
