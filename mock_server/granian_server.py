@@ -4,8 +4,8 @@ Why granian: it parses and writes HTTP in Rust (tokio and hyper), so the one Pyt
 its time on paymock itself; waitress parses HTTP in Python and tops out at about 3,400 requests/s
 on a 2-core machine for an app that does nothing (benchmarks/README.md has the comparison).
 
-How: one process, one worker, granian's RSGI interface with one event-loop thread (uvloop when
-installed) that runs the app for every request in turn (rsgi_bridge.py). A request reaches the
+How: one process, one worker, granian's RSGI interface with one event-loop thread (rloop, a
+Rust loop, when installed) that runs the app for every request in turn (rsgi_bridge.py). A request reaches the
 app only once its head and body have arrived, so slow or stalled clients cost a coroutine, never
 the thread; injected waits are awaited on the loop, and connection faults cut the socket from
 outside granian (connection_cut.py). The app and its in-memory state stay in this process, so
