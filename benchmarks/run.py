@@ -384,9 +384,13 @@ def report(servers: dict, memory: dict | None, args) -> tuple[str, list[tuple]]:
         # A run with no answer at all (a server that never answered wrk) has no latency to
         # speak of: it fails both checks, it does not pass them with p99 = 0.
         answered = res["requests"] > 0
-        checks.append((f"{scenario} p99 < {TARGETS['p99_ms']:g} ms",
-                       res["p99_ms"] if answered else "no answer",
-                       answered and res["p99_ms"] < TARGETS["p99_ms"]))
+        # The mix has no latency target: wrk keeps 32 chains in flight, so each step waits
+        # behind the others' (four API calls and four webhook deliveries per chain): its
+        # latency is 32 / throughput, which the table reports. Its target is every webhook.
+        if scenario != MIX:
+            checks.append((f"{scenario} p99 < {TARGETS['p99_ms']:g} ms",
+                           res["p99_ms"] if answered else "no answer",
+                           answered and res["p99_ms"] < TARGETS["p99_ms"]))
         errors = res["errors"] + res.get("broken", 0)
         checks.append((f"{scenario} no errors", errors if answered else "no answer",
                        answered and errors == 0))

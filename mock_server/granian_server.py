@@ -89,9 +89,8 @@ class GranianServer(Serving):
             app = self.bridge.app
 
             def first(environ, start_response):
-                if not once.done:
-                    once()
-                    self.bridge.app = app
+                once()  # (a no-op if the polling thread got there first)
+                self.bridge.app = app  # the first request only
                 return app(environ, start_response)
             self.bridge.app = first
         try:
