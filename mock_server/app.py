@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import time
 
 from flask import Flask, g, request
 
@@ -15,7 +14,7 @@ from .control.payments import bp as control_payments_bp
 from .control.routes import bp as control_bp
 from .control.webhooks import bp as control_webhooks_bp
 from . import guards
-from .http import routes
+from .http import dispatch, pipeline, routes
 from .core import fault_http, psp
 from .core.clock import Clock
 from .core.http import json_response
@@ -69,6 +68,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     if settings.webhook_url:
         app.extensions["paymock.webhooks"].add_endpoint(settings.webhook_url)
     _install_hooks(app, core)
+    app.api_dispatch = dispatch.ApiDispatcher(app, core, app.extensions["paymock.providers"],
+                                              settings.max_body_bytes)
     core.scheduler.start()
     return app
 
@@ -105,19 +106,9 @@ def _install_hooks(app: Flask, core: Core) -> None:
 
     @app.after_request
     def _record(response):
-        state = vars(g._get_current_object())  # one context lookup instead of one per name
-        fault = state.get("fault")
-        if fault is not None:
-            response = fault_http.after_request(response, fault)
-        namespace = state.get("namespace")
-        if namespace is not None:
-            req = request._get_current_object()
-            core.journal.record(
-                namespace, core.clock.now(), state.get("provider"), state.get("operation_id"),
-                req.method, req.path, response.status_code,
-                round((time.perf_counter() - req.environ[STARTED_ENV]) * 1000, 3), req.environ,
-                req.get_data(), None if response.direct_passthrough else response.get_data())
-        return response
+        req = request._get_current_object()
+        return pipeline.finish(core, req, g._get_current_object(), response,
+                               req.environ[STARTED_ENV])
 
     @app.errorhandler(404)
     def _not_found(_exc):

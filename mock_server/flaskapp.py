@@ -73,6 +73,9 @@ class PaymockFlask(Flask):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # http/dispatch.py's ApiDispatcher, set by create_app: provider operations skip Flask's
+        # request machinery. None: every request takes Flask's path.
+        self.api_dispatch = None
         self._sync: dict = {}
         self._bound: dict = {}  # what werkzeug works out from a request's host, by that host
 
@@ -103,7 +106,15 @@ class PaymockFlask(Flask):
                           None if query is None else _wsgi_text(query))
 
     def wsgi_app(self, environ, start_response):
-        environ[STARTED_ENV] = time.perf_counter()  # the journal's duration_ms
+        started = environ[STARTED_ENV] = time.perf_counter()  # the journal's duration_ms
+        dispatch = self.api_dispatch
+        if (dispatch is not None and self.config["SERVER_NAME"] is None
+                and not self.url_map.host_matching and not self.subdomain_matching
+                and self.config["TRUSTED_HOSTS"] is None and "HTTP_UPGRADE" not in environ):
+            path = environ.get("PATH_INFO") or "/"
+            response = dispatch(environ, path if path.isascii() else _wsgi_text(path), started)
+            if response is not None:
+                return response(environ, start_response)
         return super().wsgi_app(environ, start_response)
 
     def ensure_sync(self, func):

@@ -46,9 +46,9 @@ def install(app, core, settings) -> None:
         # A body with its length (waitress de-chunks first) is refused before it is read.
         length = environ.get("CONTENT_LENGTH", "")
         if limit and length.isdigit() and int(length) > limit:
-            return too_large(limit)
+            return too_large(limit, _provider_of(req.path))
         if INCOMPLETE_BODY_ENV in environ:
-            return too_slow(environ[INCOMPLETE_BODY_ENV])
+            return too_slow(environ[INCOMPLETE_BODY_ENV], _provider_of(req.path))
         path = req.path
         # (slices, not str.startswith: that parses its arguments, on every request)
         if path[:6] == CONTROL_PREFIX and (len(path) == 6 or path[6] == "/"):
@@ -69,28 +69,30 @@ def install(app, core, settings) -> None:
 
     @app.errorhandler(413)
     def _too_large(_exc):
-        return too_large(limit)
+        return too_large(limit, _provider_of(request.path))
 
 
-def too_large(limit: int):
-    """413 in the envelope of the provider the path belongs to."""
-    from .core.fault_http import default_code
+def _provider_of(path: str):
     from .providers.base import for_path
 
+    return for_path(current_app.extensions["paymock.providers"], path)
+
+
+def too_large(limit: int, provider=None):
+    """413 in the envelope of `provider` (the one the path belongs to; None: paymock's own)."""
+    from .core.fault_http import default_code
+
     message = f"Request body is larger than the limit of {limit} bytes"
-    provider = for_path(current_app.extensions["paymock.providers"], request.path)
     if provider is not None:
         return provider.render_error(413, default_code(413), message)
     return json_response({"error": message}, 413)
 
 
-def too_slow(seconds: float):
+def too_slow(seconds: float, provider=None):
     """408 in the provider's envelope: the body did not arrive within the server's read timeout."""
     from .core.fault_http import default_code
-    from .providers.base import for_path
 
     message = f"Request body not received within {seconds:g} seconds"
-    provider = for_path(current_app.extensions["paymock.providers"], request.path)
     if provider is not None:
         response = provider.render_error(408, default_code(408), message)
     else:

@@ -133,10 +133,14 @@ def namespaces():
 
 @bp.get("/operations")
 def list_operations():
-    """Every documented operation of every provider, and whether paymock emulates it."""
-    from ..http.routes import describe
-
-    return json_response(describe(current_app.extensions["paymock.operations"]))
+    """Every documented operation of every provider, and whether paymock emulates it (what the
+    app's routes listed when they were mounted, http/routes.py)."""
+    listed = current_app.extensions["paymock.operations"]
+    providers: dict[str, list[dict]] = {}
+    for item in listed:
+        providers.setdefault(item.provider, []).append(item.to_dict())
+    return json_response({"total": len(listed), "emulated": sum(item.emulated for item in listed),
+                          "providers": providers})
 
 
 @bp.get("/clock")

@@ -1,7 +1,7 @@
-"""Carrying out fault actions on a Flask request.
+"""Carrying out fault actions on an API request.
 
-The request pipeline calls `intercept(provider, namespace, operation)` once it knows who is
-calling; the engine decides, and this module sleeps, answers with the documented body, arms a post-action ("commit then fail",
+The request pipeline calls `intercept(core, provider, namespace, operation, req, state)` once it
+knows who is calling; the engine decides, and this module sleeps, answers with the documented body, arms a post-action ("commit then fail",
 mangled bodies) for `after_request`, or asks the server to reset or drop the connection.
 Documented bodies come from the contract: the `example` of the operation's response for that
 status. Undocumented statuses get the provider's envelope with the HTTP reason phrase.
@@ -13,7 +13,7 @@ import threading
 from http import HTTPStatus
 
 import orjson
-from flask import Response, current_app, g, request
+from flask import Response
 
 from .fault_actions import Action, FaultRuleError
 from .faults import RequestInfo, set_pointer
@@ -45,8 +45,7 @@ def default_code(status: int) -> str:
     return _reason(status).upper().replace(" ", "_").replace("-", "_")
 
 
-def render(provider, operation: str | None, action: Action) -> Response:
-    core = current_app.extensions["paymock"]
+def render(core, provider, operation: str | None, action: Action) -> Response:
     status = action.status
     if action.body is not None:
         response = Response(orjson.dumps(action.body), status=status, mimetype="application/json")
@@ -77,43 +76,42 @@ def mangle(response: Response, action: Action) -> Response:
     return response
 
 
-def intercept(provider, namespace: str | None, operation: str | None, body=None) -> None:
-    """Apply the fault that fires for this request of `operation`, if any. Called by the request
-    pipeline after authentication."""
-    core = current_app._get_current_object().extensions["paymock"]
-    header = core.fault_header and "HTTP_X_PAYMOCK_FAULT" in request._get_current_object().environ
+def intercept(core, provider, namespace: str | None, operation: str | None, req, state) -> None:
+    """Apply the fault that fires for this request (`req`, a werkzeug request) of `operation`, if
+    any, noting it on `state` (the request's pipeline state) for `after_request`. Called by the
+    request pipeline after authentication."""
+    header = core.fault_header and "HTTP_X_PAYMOCK_FAULT" in req.environ
     if not core.faults and not header:
         return  # the common case: no rules and no header, nothing to match the request against
-    subpath = request.path[len(provider.mount):] or "/"
-    action = _header_action(provider) if header else None
+    subpath = req.path[len(provider.mount):] or "/"
+    action = _header_action(core, provider, req) if header else None
     if action is None and core.faults:
-        if body is None and core.faults.needs_body:
-            body = _lenient_json()
-        decided = core.faults.decide(RequestInfo(provider.name, operation, request.method, subpath,
+        body = _lenient_json(req) if core.faults.needs_body else None
+        decided = core.faults.decide(RequestInfo(provider.name, operation, req.method, subpath,
                                                  namespace, body))
         action = decided[1] if decided else None
     if action is None:
         return
-    g.fault = (provider, operation, action)
+    state.fault = (provider, operation, action)
     with _rng_lock:
         delay = action.delay_seconds(_rng)
     hang = action.hang_seconds if action.connection == "hang" else 0
     if delay or hang:
-        _wait(core, provider, delay, hang)
+        _wait(core, provider, delay, hang, state)
     if action.connection is not None:
-        request.environ[CONNECTION_ENV] = "drop" if action.connection == "hang" else action.connection
+        req.environ[CONNECTION_ENV] = "drop" if action.connection == "hang" else action.connection
         raise InjectedResponse(Response(b"", status=200, headers={"X-Paymock-Connection": action.connection}))
     if action.status is not None and not action.commit:
-        raise InjectedResponse(render(provider, operation, action))
+        raise InjectedResponse(render(core, provider, operation, action))
     # otherwise the real request runs; after_request applies the rest
 
 
-def _wait(core, provider, delay: float, hang: float) -> None:
+def _wait(core, provider, delay: float, hang: float, state) -> None:
     """Sleep an injected latency and hang, unless the requests already sleeping in one hold every
     thread but the control API's: then answer 503 at once."""
     waits = core.waits
     if not waits.begin():
-        g.fault = None
+        state.fault = None
         response = provider.render_error(
             503, default_code(503),
             f"paymock: {waits.limit} requests are already held by injected latency "
@@ -128,13 +126,14 @@ def _wait(core, provider, delay: float, hang: float) -> None:
         waits.end()
 
 
-def after_request(response: Response, fault: tuple | None) -> Response:
-    """Apply what the request's fault (`g.fault`, set by `intercept`) does to the real answer."""
-    if fault is None or request.environ.get(CONNECTION_ENV):
+def after_request(core, response: Response, fault: tuple | None, environ) -> Response:
+    """Apply what the request's fault (`state.fault`, set by `intercept`) does to the real
+    answer."""
+    if fault is None or environ.get(CONNECTION_ENV):
         return response
     provider, operation, action = fault
     if action.commit and action.status >= 300:
-        return render(provider, operation, action)
+        return render(core, provider, operation, action)
     if action.commit:  # a success status: keep the real answer, then mangle it
         response.status_code = action.status
     if action.status is None or action.commit:
@@ -158,11 +157,10 @@ def _patch(response: Response, patch: dict) -> None:
     response.headers["X-Paymock-Injected"] = "true"
 
 
-def _header_action(provider) -> Action | None:
-    core = current_app.extensions["paymock"]
+def _header_action(core, provider, req) -> Action | None:
     if not core.fault_header:
         return None  # strict mode or fault_header=false: no test back doors
-    raw = request.headers[FAULT_HEADER].strip()
+    raw = req.headers[FAULT_HEADER].strip()
     try:
         action = Action.parse(int(raw) if raw.isdigit() else raw, FAULT_HEADER)
         core.faults.check_supported(action)
@@ -171,8 +169,8 @@ def _header_action(provider) -> Action | None:
         raise InjectedResponse(provider.render_error(400, default_code(400), str(exc))) from None
 
 
-def _lenient_json():
+def _lenient_json(req):
     try:
-        return orjson.loads(request.get_data(cache=True))
+        return orjson.loads(req.get_data(cache=True))
     except orjson.JSONDecodeError:
         return None

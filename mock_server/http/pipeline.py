@@ -2,7 +2,11 @@
 
 authenticate (provider) -> namespace -> fault interception -> idempotency (where the provider
 declares it) -> body parse -> contract validation -> handler -> render (provider envelope) ->
-journal (the app's after_request, from what this sets on `g`).
+journal (`finish`, from what the pipeline noted on the request's state).
+
+An API request reaches it straight from the WSGI call (http/dispatch.py), without Flask's request
+and application contexts; the Flask view below is the same pipeline for a request that takes
+Flask's path (a test's Flask client with dispatch off, say).
 
 What differs between APIs is asked of the provider (providers/base.py); everything else is the
 same code for all of them, so a fault, an idempotent replay or a validation error means the same
@@ -10,6 +14,8 @@ thing for every provider, a test's toy one included. Handlers get a plain core.r
 never see Flask; the Flask speed tricks (one context lookup per request, flaskapp.py) stay here.
 """
 from __future__ import annotations
+
+import time
 
 from flask import Response, g, request
 
@@ -58,9 +64,11 @@ class Operation:
         self.mount_length = len(provider.mount)
 
     def __call__(self, **path_params):
-        """The Flask view."""
-        req = request._get_current_object()
-        state = g._get_current_object()
+        """The Flask view (the app's after_request then calls `finish`)."""
+        return self.respond(request._get_current_object(), g._get_current_object(), path_params)
+
+    def respond(self, req, state, path_params):
+        """The answer to `req` (a werkzeug request), noting on `state` what `finish` journals."""
         provider = self.provider
         state.provider = provider.name
         state.operation_id = self.operation_id
@@ -75,7 +83,7 @@ class Operation:
             Incoming(req, req.path[self.mount_length:] or "/", self.operation_id))
         state.namespace = namespace = caller.namespace
         if core.faults or "HTTP_X_PAYMOCK_FAULT" in req.environ:  # else nothing can fire
-            fault_http.intercept(provider, namespace, self.operation_id)
+            fault_http.intercept(core, provider, namespace, self.operation_id, req, state)
         if self.handler is None:  # documented, not built yet (a fault rule may target it)
             raise ApiError(501, f"not emulated by paymock: {self.operation_id}", NOT_EMULATED_CODE)
         policy = provider.idempotency if self.idempotent else None
@@ -124,3 +132,28 @@ class Operation:
         if isinstance(result, Reply):
             return json_response(provider.envelope(result.data), result.status, result.headers)
         return json_response(provider.envelope(result))
+
+
+class RequestState:
+    """What the pipeline notes about one request for `finish` (Flask's `g` on Flask's path)."""
+
+    __slots__ = ("provider", "operation_id", "namespace", "fault")
+
+    def __init__(self):
+        self.provider = self.operation_id = self.namespace = self.fault = None
+
+
+def finish(core, req, state, response, started: float):
+    """Apply the request's fault to its answer and journal it (in its namespace, once known)."""
+    fault = getattr(state, "fault", None)
+    if fault is not None:
+        response = fault_http.after_request(core, response, fault, req.environ)
+    namespace = getattr(state, "namespace", None)
+    if namespace is not None:
+        core.journal.record(
+            namespace, core.clock.now(), getattr(state, "provider", None),
+            getattr(state, "operation_id", None), req.method, req.path, response.status_code,
+            round((time.perf_counter() - started) * 1000, 3), req.environ, req.get_data(),
+            None if response.direct_passthrough else response.get_data())
+    return response
+

@@ -105,11 +105,3 @@ def mount(app, core, provider) -> list[Listed]:
                              handler is not None))
     return listed
 
-
-def describe(listed: list[Listed]) -> dict:
-    """The body of GET /_mock/operations."""
-    providers: dict[str, list[dict]] = {}
-    for item in listed:
-        providers.setdefault(item.provider, []).append(item.to_dict())
-    return {"total": len(listed), "emulated": sum(item.emulated for item in listed),
-            "providers": providers}

@@ -143,7 +143,10 @@ class Provider(abc.ABC):
     @abc.abstractmethod
     def render_error(self, status: int, code: str | None, message: str, headers: dict | None = None):
         """An error answer in the provider's own envelope (a Flask response): faults, 404, 405,
-        413 and 500 use it for any path under the mount."""
+        413 and 500 use it for any path under the mount. Like `authenticate`, `envelope` and the
+        handlers, it may run outside any Flask context (an API request skips Flask's request
+        machinery, http/dispatch.py): build the response with core.http.json_response, not
+        flask.jsonify or current_app."""
 
     def envelope(self, data):
         """A handler's result as the API sends it (default: as is)."""

@@ -16,6 +16,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify
 
 from mock_server.core.contracts import Contract
+from mock_server.core.http import json_response
 from mock_server.core.errors import ApiError
 from mock_server.core.request import KeyCaller, Request
 from mock_server.providers.base import IdempotencyPolicy, Provider, handler, handlers_of
@@ -82,7 +83,6 @@ class Toy(Provider):
         return KeyCaller("toy:" + hashlib.sha256(token.encode()).hexdigest()[:16], "token")
 
     def render_error(self, status, code, message, headers=None):
-        response = jsonify(toy_error={"status": status, "code": code or "ERROR", "message": message})
-        response.status_code = status
-        response.headers.update(headers or {})
-        return response
+        # json_response, not flask.jsonify: this may run outside any Flask context.
+        return json_response({"toy_error": {"status": status, "code": code or "ERROR",
+                                            "message": message}}, status, headers)
