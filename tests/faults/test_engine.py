@@ -90,7 +90,7 @@ def test_presets_and_delete_and_reset(engine):
     ({"action": 500, "sequence": [500]}, "exactly one of action or sequence"),
     ({"action": 500, "times": 0}, "times must be an integer >= 1"),
     ({"action": 500, "probability": 2}, "probability must be a number from 0 to 1"),
-    ({"action": 500, "path": "("}, "not a valid regular expression"),
+    ({"action": 500, "path": "("}, "not a regular expression RE2 accepts"),
     ({"action": 500, "body_equals": {"no-slash": 1}}, "JSON pointers"),
     ({"action": 500, "colour": "red"}, "unknown field(s) ['colour']"),
     ({"sequence": []}, "non-empty list"),

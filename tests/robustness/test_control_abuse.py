@@ -260,3 +260,26 @@ def test_a_delayed_psp_call_counts_against_the_same_share():
     finally:
         waits.end()
     assert psp.create_checkout({})["checkoutUrl"]
+
+
+def test_a_path_pattern_cannot_stall_the_server():
+    """`(a+)+$` takes a backtracking engine minutes on a path of 40 a's and a '!'; RE2 matches in
+    linear time. A pattern RE2 does not accept (a backreference) is refused whole, with the
+    reason, and nothing is stored."""
+    import time
+
+    app = create_app(Settings(port=0))
+    client = app.test_client()
+    made = client.post("/_mock/faults", json={"provider": "dodo", "path": "(a+)+$",
+                                              "action": {"status": 503}})
+    assert made.status_code == 201, made.get_json()
+    started = time.monotonic()
+    answer = client.get("/dodo/checkouts/" + "a" * 40 + "!", headers=DODO)
+    assert answer.status_code == 404  # no session of that id; the rule did not match
+    assert time.monotonic() - started < 5  # a backtracking engine would still be at it
+    assert client.get("/dodo/checkouts/" + "a" * 40, headers=DODO).status_code == 503
+    refused = client.post("/_mock/faults", json={"provider": "dodo", "path": r"(a)\1",
+                                                 "action": {"status": 503}})
+    assert refused.status_code == 400
+    assert "RE2" in refused.get_json()["error"] and "backreferences" in refused.get_json()["error"]
+    assert len(client.get("/_mock/faults").get_json()["rules"]) == 1
