@@ -29,6 +29,9 @@ class ApiDispatcher:
         # No host or subdomain matching (PaymockFlask checks that before using this): one
         # binding of the URL map serves every request.
         self.adapter = app.url_map.bind("paymock.invalid")
+        # (method, path) -> endpoint for the rules without parameters (create, list): matching
+        # the URL map is a twentieth of such a request. Bounded by the number of such rules.
+        self._static: dict[tuple[str, str], str] = {}
 
     def __call__(self, environ, path: str, started: float):
         """The answer to an API request (a werkzeug Response), or None for Flask's path."""
@@ -42,10 +45,16 @@ class ApiDispatcher:
                 break
         if provider is None:
             return None
-        try:
-            endpoint, args = self.adapter.match(path, method)
-        except HTTPException:  # 404, 405, a redirect: Flask's path says it the usual way
-            return None
+        endpoint = self._static.get((method, path))
+        if endpoint is not None:
+            args = {}
+        else:
+            try:
+                endpoint, args = self.adapter.match(path, method)
+            except HTTPException:  # 404, 405, a redirect: Flask's path says it the usual way
+                return None
+            if not args:
+                self._static[(method, path)] = endpoint
         operation = self.view_functions.get(endpoint)
         if not isinstance(operation, Operation):
             return None
