@@ -16,7 +16,9 @@ from mock_server.server import Server
 
 API_KEY = "sk_test_paymock_suite"
 OTHER_API_KEY = "sk_test_paymock_other"
-VENDOR_SPEC = Path(__file__).resolve().parents[2] / "shared" / "reference" / "dodo-openapi-1.112.2.json"
+SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared, beside the checkout
+# The vendor's current Dodo spec, which contracts/dodo is derived from.
+VENDOR_SPEC = SHARED / "reference" / "dodo-current" / "dodo-openapi-1.113.0.json"
 
 
 class Catalog:
@@ -71,7 +73,7 @@ def beside_the_repo(*parts: str) -> Path:
     """A file of ../shared (the vendor's specs, the seeds), which a clone alone does not have:
     a test that reads one skips, with the reason, in a user's clone, and fails in CI, which sets
     PAYMOCK_REQUIRE_VENDOR_SPEC=1 and has ../shared beside the checkout."""
-    path = VENDOR_SPEC.parent.parent.joinpath(*parts)
+    path = SHARED.joinpath(*parts)
     if not path.exists():
         if os.environ.get("PAYMOCK_REQUIRE_VENDOR_SPEC") == "1":
             pytest.fail(f"{path} not found beside the repository")

@@ -1,7 +1,7 @@
 """Regenerate contracts/dodo/openapi.json (the source the package data is built from) from the
 vendor's published spec, with paymock's overlay (mock_server/providers/dodo/contract_derivation.py).
 
-    python tools/derive_dodo_contract.py ../shared/reference/dodo-openapi-1.112.2.json
+    python tools/derive_dodo_contract.py ../shared/reference/dodo-current/dodo-openapi-1.113.0.json
 """
 import json
 import sys

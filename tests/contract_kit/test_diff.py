@@ -1,5 +1,5 @@
 """`paymock contract diff dodo --vendor-spec PATH`: our contract against the vendor's document.
-The vendor spec is ../shared/reference/dodo-openapi-1.112.2.json (the `vendor_spec` fixture
+The vendor spec is ../shared/reference/dodo-current/dodo-openapi-1.113.0.json (the `vendor_spec` fixture
 fails in CI when it is missing)."""
 from __future__ import annotations
 

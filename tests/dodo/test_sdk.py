@@ -127,6 +127,26 @@ def test_guide_example_creates_a_session_the_sdk_can_read_back(sdk, live_server,
     assert stored["request"].get("metadata") == params.get("metadata")
 
 
+def test_the_current_sdks_checkout_flags_are_taken_and_kept(sdk, live_server, catalog):
+    """SDK 1.123.0's feature flags: single_page (spec 1.113.0) and require_tax_id /
+    require_cardholder_name (the SDK's types only; the contract's overlay declares them)."""
+    flags = {"single_page": True, "require_tax_id": True, "allow_tax_id": True,
+             "require_cardholder_name": True}
+    session = sdk.checkout_sessions.create(
+        product_cart=[{"product_id": catalog.dodo_id("ebook_guide"), "quantity": 1}],
+        feature_flags=flags)
+    state = requests.get(f"{live_server.url}/_mock/state", timeout=5,
+                         params={"namespace": credential_namespace("dodo", API_KEY)}).json()
+    stored = state["namespaces"][credential_namespace("dodo", API_KEY)]["session"][session.session_id]
+    assert stored["request"]["feature_flags"] == flags
+    refused = requests.post(f"{live_server.url}/dodo/checkouts", timeout=5,
+                            headers={"Authorization": f"Bearer {API_KEY}"},
+                            json={"product_cart": [{"product_id": catalog.dodo_id("ebook_guide"),
+                                                    "quantity": 1}],
+                                  "feature_flags": {"require_tax_id": "yes"}})
+    assert refused.status_code == 422 and "require_tax_id" in refused.text
+
+
 def test_preview_through_the_sdk(sdk, catalog):
     preview = sdk.checkout_sessions.preview(
         product_cart=[{"product_id": catalog.dodo_id("gaming_chair"), "quantity": 1}],

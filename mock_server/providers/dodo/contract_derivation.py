@@ -78,6 +78,27 @@ def _tighten(schemas: dict) -> None:
     trial.update(minimum=0, maximum=10000)
 
 
+# Fields the current Python SDK (1.123.0) sends that the current spec (1.113.0) does not declare
+# yet: the SDK's types (dodopayments/types/checkout_session_flags_param.py) are the source, their
+# descriptions are the SDK's. Declared so that validation and Schemathesis know them.
+SDK_FLAGS = {
+    "require_cardholder_name": "If true, the customer must give the name on the card to pay by "
+    "card. Apple Pay and Google Pay also collect the payer name, and the payment stores it as the "
+    "card holder name. The checkout page enforces this. Other payment methods ignore it.\n\n"
+    "Default is false (SDK 1.123.0; not in spec 1.113.0)",
+    "require_tax_id": "If true, the customer must give a tax id to check out as a business. A tax "
+    "id is the GST number in India, or the VAT number in the EU. You must also set `allow_tax_id` "
+    "to true.\n\nA `confirm: true` request skips the checkout page. The request must contain "
+    "`tax_id`.\n\nDefault is false (SDK 1.123.0; not in spec 1.113.0)",
+}
+
+
+def _sdk_fields(schemas: dict) -> None:
+    flags = schemas["CheckoutSessionFlags"]["properties"]
+    for name, description in SDK_FLAGS.items():
+        flags.setdefault(name, {"type": "boolean", "description": description})
+
+
 def _refs(node, found: set[str], schemas: dict) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -116,6 +137,7 @@ def derive(vendor: dict) -> dict:
     schemas = {name: copy.deepcopy(vendor_schemas[name]) for name in sorted(used)}
     schemas["Error"] = ERROR_SCHEMA
     _tighten(schemas)
+    _sdk_fields(schemas)
     return {
         "openapi": "3.1.0",
         "info": {
