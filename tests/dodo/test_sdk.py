@@ -156,6 +156,15 @@ def test_preview_through_the_sdk(sdk, catalog):
     assert preview.total_price == preview.current_breakup.total_amount
 
 
+def test_a_subscription_preview_dates_its_first_renewal_for_the_sdk(sdk, live_server, catalog):
+    preview = sdk.checkout_sessions.preview(
+        product_cart=[{"product_id": catalog.dodo_id("monthly_plan"), "quantity": 1}])
+    now = requests.get(f"{live_server.url}/_mock/clock", timeout=5).json()["epoch"]
+    days = (preview.next_billing_date.timestamp() - now) / 86400
+    assert 28 <= days <= 31  # one calendar month from the mock clock's now
+    assert preview.recurring_breakup is not None
+
+
 def test_products_through_the_sdk(sdk, catalog):
     page = sdk.products.list(page_size=100)
     assert [p.product_id for p in page.items] == [p["product_id"] for p in catalog.data["dodo"]["products"]]

@@ -235,6 +235,37 @@ def test_preview_trial_subscription_charges_nothing_now(env, catalog):
     assert out["trial_period_days"] == 14
 
 
+def test_preview_dates_the_first_renewal_from_the_clock(env, catalog):
+    """As the vendor describes next_billing_date: now + the trial, else now + one payment cycle
+    (a calendar month or year); none for a one-time cart."""
+    clock, ns, backend = env
+    clock.freeze(1_738_281_600.0)  # 2025-01-31T00:00:00Z: a month later is February's last day
+    monthly = backend.preview_session(ns, {"product_cart": cart(catalog, "monthly_plan")})
+    assert monthly["next_billing_date"] == "2025-02-28T00:00:00.000Z"
+    trial = backend.preview_session(ns, {"product_cart": cart(catalog, "monthly_plan"),
+                                         "subscription_data": {"trial_period_days": 14}})
+    assert trial["next_billing_date"] == "2025-02-14T00:00:00.000Z"
+    yearly = backend.preview_session(ns, {"product_cart": cart(catalog, "yearly_plan")})
+    assert yearly["next_billing_date"] == "2025-02-07T00:00:00.000Z"  # its 7-day trial
+    assert backend.preview_session(ns, {"product_cart": cart(catalog, "ebook_guide")})[
+        "next_billing_date"] is None
+
+
+def test_billing_cycles_follow_the_calendar():
+    from mock_server.core.billing_cycles import after
+    from mock_server.core.clock import iso
+
+    jan31 = 1_738_281_600.0  # 2025-01-31T00:00:00Z
+    assert iso(after(jan31, 1, "Month")) == "2025-02-28T00:00:00.000Z"
+    assert iso(after(jan31, 13, "Month")) == "2026-02-28T00:00:00.000Z"
+    assert iso(after(1_706_659_200.0, 1, "Month")) == "2024-02-29T00:00:00.000Z"  # leap year
+    assert iso(after(jan31, 1, "Year")) == "2026-01-31T00:00:00.000Z"
+    assert iso(after(jan31, 2, "Week")) == "2025-02-14T00:00:00.000Z"
+    assert iso(after(jan31, 1, "Day")) == "2025-02-01T00:00:00.000Z"
+    with pytest.raises(ValueError, match="unknown billing interval 'Fortnight'"):
+        after(jan31, 1, "Fortnight")
+
+
 def test_flat_discount_and_minimum_amount(env, catalog):
     _, ns, backend = env
     tip = cart(catalog, "tip_jar")[0]

@@ -154,7 +154,8 @@ class DodoBackend:
         trial = (body.get("subscription_data") or {}).get("trial_period_days")
         if trial is None and cart[0]["product"]["is_recurring"]:
             trial = cart[0]["product"]["price"].get("trial_period_days") or None
-        quote = pricing.calculate(cart, discounts, billing, body.get("tax_id"), trial)
+        quote = pricing.calculate(cart, discounts, billing, body.get("tax_id"), trial,
+                                  self.clock.now())
         if 0 < quote["total_price"] < MIN_TOTAL:
             raise invalid("Total payment amount is below the minimum amount of 0.50",
                           "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT")

@@ -5,7 +5,8 @@ a flat discount's is minor units of the cart currency, as in Dodo's discount obj
 """
 from __future__ import annotations
 
-from ...core import tax
+from ...core import billing_cycles, tax
+from ...core.clock import iso
 
 DEFAULT_BILLING_COUNTRY = "US"  # the real API geolocates the buyer; the mock assumes the US
 
@@ -24,8 +25,9 @@ def _line_discount(unit_total: int, discounts: list[dict], product_id: str) -> i
 
 
 def calculate(cart: list[dict], discounts: list[dict], billing: dict | None, tax_id: str | None,
-              trial_days: int | None) -> dict:
-    """`cart` holds resolved items: {product, quantity, amount}. Returns the preview body."""
+              trial_days: int | None, now: float | None = None) -> dict:
+    """`cart` holds resolved items: {product, quantity, amount}. Returns the preview body;
+    `now` (the mock clock) dates a subscription's first renewal."""
     billing = billing or {}
     country = billing.get("country") or DEFAULT_BILLING_COUNTRY
     quote = tax.quote(country, billing.get("state"), tax_id)
@@ -68,5 +70,18 @@ def calculate(cart: list[dict], discounts: list[dict], billing: dict | None, tax
         "trial_period_days": trial_days if recurring else None,
         "trial_amount": 0 if recurring and trial_days else None,
         "tax_id_business_name": None, "tax_id_err_msg": None, "tax_id_format_name": None,
-        "next_billing_date": None,
+        "next_billing_date": _next_billing_date(cart, trial_days, now) if recurring else None,
     }
+
+
+def _next_billing_date(cart: list[dict], trial_days: int | None, now: float | None) -> str | None:
+    """As the vendor describes the estimate: with a trial, now + trial_period_days; otherwise now
+    plus the price's payment frequency (the earliest of the cart's subscriptions)."""
+    if now is None:
+        return None
+    if trial_days:
+        return iso(now + trial_days * 86400)
+    return iso(min(billing_cycles.after(now, price.get("payment_frequency_count") or 1,
+                                        price.get("payment_frequency_interval") or "Month")
+                   for price in (entry["product"]["price"] for entry in cart
+                                 if entry["product"]["is_recurring"])))
