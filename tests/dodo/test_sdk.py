@@ -165,6 +165,16 @@ def test_a_subscription_preview_dates_its_first_renewal_for_the_sdk(sdk, live_se
     assert preview.recurring_breakup is not None
 
 
+def test_discounts_through_the_sdk(sdk):
+    listed = sdk.discounts.list(code="welcome")
+    assert [d.code for d in listed.items] == ["WELCOME5"]
+    again = sdk.discounts.retrieve(listed.items[0].discount_id)
+    assert (again.code, again.type, again.amount) == ("WELCOME5", "flat", 500)
+    assert {d.code for d in sdk.discounts.list(active=False).items} == {"EXPIRED2023"}
+    with pytest.raises(dodopayments.NotFoundError):
+        sdk.discounts.retrieve("dsc_unknown")
+
+
 def test_products_through_the_sdk(sdk, catalog):
     page = sdk.products.list(page_size=100)
     assert [p.product_id for p in page.items] == [p["product_id"] for p in catalog.data["dodo"]["products"]]

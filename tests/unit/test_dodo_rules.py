@@ -307,3 +307,31 @@ def test_a_stored_session_reads_back_whole_and_old_state_files_upgrade(env, cata
     old = dict(stored, **{name: orjson.dumps(stored[name]).decode()
                           for name in ("request", "pricing", "customer")})
     assert models.upgrade_session(old) == stored
+
+def test_discounts_list_pages_and_filters_as_the_spec_documents(env, catalog):
+    clock, ns, backend = env  # NOW is 2026-09: EXPIRED2023 expired on 2025-01-01
+
+    def codes(**query):
+        return [d["code"] for d in backend.list_discounts(ns, query)["items"]]
+
+    assert codes() == ["BLACKFRIDAY2024", "WELCOME5", "LAPTOP10", "EXPIRED2023"]  # oldest first
+    assert codes(page_size=2, page_number=1) == ["LAPTOP10", "EXPIRED2023"]
+    assert codes(code="friday") == ["BLACKFRIDAY2024"]  # partial, case-insensitive
+    assert codes(discount_type="flat") == ["WELCOME5"]
+    assert codes(active=False) == ["EXPIRED2023"]
+    assert codes(active=True) == ["BLACKFRIDAY2024", "WELCOME5", "LAPTOP10"]
+    laptop = catalog.dodo_id("laptop")
+    assert "LAPTOP10" in codes(product_id=laptop)
+    assert "LAPTOP10" not in codes(product_id=catalog.dodo_id("ebook_guide"))
+    assert "WELCOME5" in codes(product_id=laptop)  # restricted to nothing: applies to it too
+    clock.freeze(1_700_000_000.0)  # 2023-11: before the expiry, EXPIRED2023 was redeemable
+    assert "EXPIRED2023" in codes(active=True)
+
+
+def test_a_discount_is_read_by_its_id(env):
+    _, ns, backend = env
+    first = backend.list_discounts(ns, {})["items"][0]
+    assert backend.get_discount(ns, first["discount_id"]) == first
+    with pytest.raises(ApiError) as info:
+        backend.get_discount(ns, "dsc_unknown")
+    assert (info.value.status, info.value.message) == (404, "Discount not found")

@@ -23,6 +23,8 @@ OPERATIONS = {
     ("/products/{id}", "get"): ["401", "404"],
     ("/customers", "post"): ["401", "422"],
     ("/customers/{customer_id}", "get"): ["401", "404"],
+    ("/discounts", "get"): ["401", "422"],
+    ("/discounts/{discount_id}", "get"): ["401", "404"],
     ("/discounts/code/{code}", "get"): ["401", "404"],
     ("/payments", "get"): ["401", "422"],
     ("/payments/{payment_id}", "get"): ["401", "404"],
@@ -46,6 +48,7 @@ EXAMPLES = {
 }
 NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{customer_id}": "Customer not found",
                       "/discounts/code/{code}": "Discount not found",
+                      "/discounts/{discount_id}": "Discount not found",
                       "/payments/{payment_id}": "Payment not found"}
 
 ERROR_SCHEMA = {

@@ -46,6 +46,14 @@ class DodoHandlers:
     def get_customer(self, req: Request):
         return self.backend.get_customer(req.ns, req.path["customer_id"])
 
+    @handler("list_discounts_handler")
+    def list_discounts(self, req: Request):
+        return self.backend.list_discounts(req.ns, req.query)
+
+    @handler("get_discount_handler")
+    def get_discount(self, req: Request):
+        return self.backend.get_discount(req.ns, req.path["discount_id"])
+
     @handler("get_discount_by_code_handler")
     def get_discount_by_code(self, req: Request):
         return self.backend.get_discount_by_code(req.ns, req.path["code"])

@@ -217,7 +217,7 @@ class DodoBackend:
             if discount is None:
                 raise invalid(f"Discount code {code} is invalid", "INVALID_DISCOUNT_CODE")
             expires = discount.get("expires_at")
-            if expires and datetime.fromisoformat(expires.replace("Z", "+00:00")).timestamp() <= now:
+            if expires and _epoch(expires) <= now:
                 raise invalid(f"Discount code {code} has expired", "DISCOUNT_CODE_EXPIRED")
             if discount["restricted_to"] and not product_ids & set(discount["restricted_to"]):
                 raise invalid(f"Discount code {code} does not apply to any product in the cart",
@@ -269,11 +269,55 @@ class DodoBackend:
             raise not_found("Customer not found")
         return customer
 
+    def list_discounts(self, ns: Namespace, query: dict) -> dict:
+        """GET /discounts, filtered as the spec documents each parameter: `code` a partial,
+        case-insensitive match; `active` true for a discount redeemable now (started, not
+        expired, not used up), false for the others; `product_id` the discounts that apply to
+        that product (restricted to it, or restricted to nothing: paymock's reading of "apply")."""
+        page_size = min(max(query.get("page_size", 10), 0), 100) or 10
+        page_number = query.get("page_number", 0)
+        discounts = sorted(ns.values(DISCOUNT), key=lambda d: d["created_at"])  # as products
+        code = query.get("code")
+        if code is not None:
+            discounts = [d for d in discounts if code.upper() in d["code"].upper()]
+        if query.get("discount_type") is not None:
+            discounts = [d for d in discounts if d["type"] == query["discount_type"]]
+        if query.get("active") is not None:
+            now = self.clock.now()
+            discounts = [d for d in discounts if _redeemable(d, now) == query["active"]]
+        product = query.get("product_id")
+        if product is not None:
+            discounts = [d for d in discounts
+                         if not d["restricted_to"] or product in d["restricted_to"]]
+        return {"items": discounts[page_number * page_size:(page_number + 1) * page_size]}
+
+    def get_discount(self, ns: Namespace, discount_id: str) -> dict:
+        for discount in ns.values(DISCOUNT):
+            if discount["discount_id"] == discount_id:
+                return discount
+        raise not_found("Discount not found")
+
     def get_discount_by_code(self, ns: Namespace, code: str) -> dict:
         discount = ns.get(DISCOUNT, code.upper())
         if discount is None:
             raise not_found("Discount not found")
         return discount
+
+
+def _epoch(text: str) -> float:
+    """An ISO 8601 timestamp of the catalog's (`...Z`) as epoch seconds."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _redeemable(discount: dict, now: float) -> bool:
+    """Started, not expired, not used up (the spec's `active`)."""
+    starts, expires = discount.get("starts_at"), discount.get("expires_at")
+    if starts is not None and _epoch(starts) > now:
+        return False
+    if expires is not None and _epoch(expires) <= now:
+        return False
+    limit = discount.get("usage_limit")
+    return limit is None or discount.get("times_used", 0) < limit
 
 
 def _list_item(product: dict) -> dict:
