@@ -175,6 +175,16 @@ def test_discounts_through_the_sdk(sdk):
         sdk.discounts.retrieve("dsc_unknown")
 
 
+def test_customers_through_the_sdk(sdk):
+    made = sdk.customers.create(email="grace@example.com", name="Grace Hopper")
+    assert [c.customer_id for c in sdk.customers.list(email="grace@example.com").items] == [
+        made.customer_id]
+    updated = sdk.customers.update(made.customer_id, name="Rear Admiral Hopper",
+                                   metadata={"navy": "yes"})
+    assert (updated.name, updated.metadata) == ("Rear Admiral Hopper", {"navy": "yes"})
+    assert sdk.customers.retrieve(made.customer_id).name == "Rear Admiral Hopper"
+
+
 def test_products_through_the_sdk(sdk, catalog):
     page = sdk.products.list(page_size=100)
     assert [p.product_id for p in page.items] == [p["product_id"] for p in catalog.data["dodo"]["products"]]

@@ -335,3 +335,29 @@ def test_a_discount_is_read_by_its_id(env):
     with pytest.raises(ApiError) as info:
         backend.get_discount(ns, "dsc_unknown")
     assert (info.value.status, info.value.message) == (404, "Discount not found")
+
+
+def test_customers_list_and_patch(env, catalog):
+    clock, ns, backend = env
+    seeded = backend.list_customers(ns, {})["items"]
+    assert len(seeded) == len(catalog.data["dodo"]["customers"])
+    clock.freeze(NOW + 3600)
+    made = backend.create_customer(ns, {"email": "Ada@Example.com", "name": "Ada Lovelace"})
+
+    def emails(**query):
+        return [c["email"] for c in backend.list_customers(ns, query)["items"]]
+
+    assert emails(email="ada@example.COM") == ["Ada@Example.com"]  # the address, any case
+    assert emails(name="LOVEL") == ["Ada@Example.com"]  # partial, case-insensitive
+    assert emails(created_at_gte=made["created_at"]) == ["Ada@Example.com"]
+    assert "Ada@Example.com" not in emails(created_at_lte="2026-01-01T00:00:00Z")
+    assert emails(page_size=1, page_number=len(seeded)) == ["Ada@Example.com"]  # oldest first
+
+    patched = backend.patch_customer(ns, made["customer_id"], {
+        "name": "Augusta Ada King", "metadata": {"tier": "gold"}, "phone_number": None})
+    assert (patched["name"], patched["metadata"], patched["email"]) == (
+        "Augusta Ada King", {"tier": "gold"}, "Ada@Example.com")
+    assert backend.get_customer(ns, made["customer_id"]) == patched  # stored
+    with pytest.raises(ApiError) as info:
+        backend.patch_customer(ns, "cus_unknown", {"name": "x"})
+    assert (info.value.status, info.value.message) == (404, "Customer not found")

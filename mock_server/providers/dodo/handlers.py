@@ -42,6 +42,14 @@ class DodoHandlers:
     def create_customer(self, req: Request):
         return self.backend.create_customer(req.ns, req.body)
 
+    @handler("list_customers")
+    def list_customers(self, req: Request):
+        return self.backend.list_customers(req.ns, req.query)
+
+    @handler("patch_customer")
+    def patch_customer(self, req: Request):
+        return self.backend.patch_customer(req.ns, req.path["customer_id"], req.body)
+
     @handler("get_customer_handler")
     def get_customer(self, req: Request):
         return self.backend.get_customer(req.ns, req.path["customer_id"])

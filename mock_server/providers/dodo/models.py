@@ -263,6 +263,42 @@ class DodoBackend:
         }
         return ns.put(CUSTOMER, customer["customer_id"], customer)
 
+    def list_customers(self, ns: Namespace, query: dict) -> dict:
+        """GET /customers, oldest first, paged like products: `email` (whole address, any case),
+        `name` (partial, case-insensitive), `created_at_gte` / `created_at_lte`."""
+        page_size = min(max(query.get("page_size", 10), 0), 100) or 10
+        page_number = query.get("page_number", 0)
+        customers = sorted(ns.values(CUSTOMER), key=lambda c: c["created_at"])
+        if query.get("email") is not None:
+            email = query["email"].lower()
+            customers = [c for c in customers if (c.get("email") or "").lower() == email]
+        if query.get("name") is not None:
+            name = query["name"].lower()
+            customers = [c for c in customers if name in (c.get("name") or "").lower()]
+        for bound, keep in (("created_at_gte", lambda at, limit: at >= limit),
+                            ("created_at_lte", lambda at, limit: at <= limit)):
+            if query.get(bound) is not None:
+                try:
+                    limit = _epoch(query[bound])
+                except ValueError:
+                    raise invalid(f"{bound} must be an RFC 3339 date-time, got "
+                                  f"{query[bound][:64]!r}") from None
+                customers = [c for c in customers if keep(_epoch(c["created_at"]), limit)]
+        return {"items": customers[page_number * page_size:(page_number + 1) * page_size]}
+
+    def patch_customer(self, ns: Namespace, customer_id: str, body: dict) -> dict:
+        """PATCH /customers/{id}: each field given (not null) replaces the stored one, metadata
+        included (as a whole, as PATCH does to a field); absent or null leaves it as it is."""
+        customer = ns.get(CUSTOMER, customer_id)
+        if customer is None:
+            raise not_found("Customer not found")
+        for field in ("email", "name", "phone_number", "metadata"):
+            if body.get(field) is not None:
+                customer[field] = body[field]
+        if not ns.save(CUSTOMER, customer_id, customer):
+            raise not_found("Customer not found")
+        return customer
+
     def get_customer(self, ns: Namespace, customer_id: str) -> dict:
         customer = ns.get(CUSTOMER, customer_id)
         if customer is None:
