@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from .. import resources
 
@@ -151,8 +151,11 @@ class Contract:
     def _fast_validator(self, pointer: str):
         if self._fast_document is None:
             return None
+        # A JSON pointer in a URI fragment is percent-encoded (RFC 6901, section 6): a path
+        # parameter's braces (`/customers/{customer_id}`) are not URI characters.
+        fragment = quote(pointer, safe="/~!$&'()*+,;=:@")
         try:
-            return jsonschema_rs.Draft202012Validator({**self._fast_document, "$ref": "#" + pointer},
+            return jsonschema_rs.Draft202012Validator({**self._fast_document, "$ref": "#" + fragment},
                                                       validate_formats=False)
         except Exception:  # a construct it cannot compile: jsonschema alone validates
             return None

@@ -23,8 +23,9 @@ def call(client, op, auth, headers=None):
     path = op.path
     for name, value in SAMPLE_PATH_VALUES.items():
         path = path.replace("{" + name + "}", value)
-    body = CART if op.operation_id != "create_customer" else {"name": "A", "email": "a@example.com"}
-    kwargs = {"json": body} if op.method == "POST" else {}
+    body = {"create_customer": {"name": "A", "email": "a@example.com"},
+            "patch_customer": {"name": "A"}}.get(op.operation_id, CART)
+    kwargs = {"json": body} if op.method in ("POST", "PATCH") else {}
     return client.open(f"/dodo{path}", method=op.method, headers={**auth, **(headers or {})}, **kwargs)
 
 
