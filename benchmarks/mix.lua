@@ -17,6 +17,9 @@
 -- the thread has connections. done() prints replay.lua's WRK_JSON line plus the steps counted
 -- over all threads.
 
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "wrk_io.lua")
+
 local creates = {}
 local index = 0
 local queue, head, tail = {}, 1, 0
@@ -33,19 +36,6 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
-local function split(line)
-  local fields, start = {}, 1
-  while true do
-    local stop = string.find(line, "\t", start, true)
-    if stop == nil then
-      fields[#fields + 1] = string.sub(line, start)
-      return fields
-    end
-    fields[#fields + 1] = string.sub(line, start, stop - 1)
-    start = stop + 1
-  end
-end
-
 function init(args)
   local file = args[1]
   api, key, namespace = args[2], args[3], args[4]
@@ -53,20 +43,7 @@ function init(args)
     error("usage: wrk -s mix.lua URL -- CREATE_FILE API_PREFIX API_KEY NAMESPACE [CHAINS]")
   end
   stop_after = tonumber(args[5] or "0") or 0
-  for line in io.lines(file) do
-    if #line > 0 then
-      local f = split(line)
-      local headers = {}
-      for i = 4, #f do
-        local name, value = string.match(f[i], "^([^:]+):%s*(.*)$")
-        if name ~= nil then headers[name] = value end
-      end
-      creates[#creates + 1] = wrk.format(f[1], f[2], headers, f[3])
-    end
-  end
-  if #creates == 0 then
-    error("no requests in " .. file)
-  end
+  creates = read_requests(file)
   index = math.random(0, #creates - 1)
   get_headers = {["Authorization"] = "Bearer " .. key}
   pay_headers = {["Content-Type"] = "application/json"}
@@ -137,14 +114,7 @@ function done(summary, latency, requests)
       totals[name] = totals[name] + (thread:get(name) or 0)
     end
   end
-  local e = summary.errors
-  io.write(string.format(
-    'WRK_JSON {"requests": %d, "duration_us": %d, "bytes": %d, "connect_errors": %d, ' ..
-    '"read_errors": %d, "write_errors": %d, "timeout_errors": %d, "status_errors": %d, ' ..
-    '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %.1f, ' ..
-    '"created": %d, "fetched": %d, "paid": %d, "completed": %d, "broken": %d}\n',
-    summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.timeout,
-    e.status, latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.max, latency.mean, totals.created, totals.fetched, totals.paid, totals.completed,
-    totals.broken))
+  write_summary(summary, latency, string.format(
+    ', "created": %d, "fetched": %d, "paid": %d, "completed": %d, "broken": %d',
+    totals.created, totals.fetched, totals.paid, totals.completed, totals.broken))
 end

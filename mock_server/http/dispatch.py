@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..core.fault_http import InjectedResponse, default_code
 from ..guards import INCOMPLETE_BODY_ENV, too_large, too_slow
+from ..providers.base import for_path
 from .pipeline import Operation, RequestState, finish
 
 
@@ -38,11 +39,7 @@ class ApiDispatcher:
         method = environ["REQUEST_METHOD"]
         if method == "OPTIONS":
             return None  # Flask's automatic answer (Allow)
-        provider = None
-        for candidate in self.providers:
-            if candidate.owns(path):
-                provider = candidate
-                break
+        provider = for_path(self.providers, path)
         if provider is None:
             return None
         endpoint = self._static.get((method, path))
