@@ -12,6 +12,7 @@ from .control.faults import bp as control_faults_bp
 from .control.routes import ControlError, render_control_error
 from .control.payments import bp as control_payments_bp
 from .control.routes import bp as control_bp
+from .control.triggers import bp as control_triggers_bp
 from .control.webhooks import bp as control_webhooks_bp
 from . import guards
 from .http import dispatch, pipeline, routes
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.register_blueprint(control_faults_bp, url_prefix="/_mock")
     app.register_blueprint(control_payments_bp, url_prefix="/_mock")
     app.register_blueprint(control_webhooks_bp, url_prefix="/_mock")
+    app.register_blueprint(control_triggers_bp, url_prefix="/_mock")
     app.register_blueprint(hosted_bp)
     _declare_fault_targets(core, app.extensions["paymock.webhooks"])
     if settings.webhook_url:

@@ -1,8 +1,10 @@
-"""`paymock serve | contract | fixtures generate`."""
+"""`paymock serve | contract | trigger | fixtures generate`."""
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -93,6 +95,32 @@ def _server_class(name: str):
     return Server
 
 
+def _trigger(args) -> int:
+    from .control.client import Client, ControlAPIError
+
+    client = Client(args.url)
+    try:
+        if args.event == "list":
+            print(json.dumps(client.triggers(), indent=2))
+            return 0
+        params = {}
+        for item in args.set:
+            name, sep, raw = item.partition("=")
+            if not sep or not name:
+                print(f"paymock trigger: --set wants NAME=VALUE, got {item!r}", file=sys.stderr)
+                return 2
+            try:
+                params[name] = json.loads(raw)
+            except ValueError:
+                params[name] = raw
+        made = client.trigger(args.event, args.provider, args.namespace, **params)
+    except (ControlAPIError, OSError) as exc:
+        print(f"paymock trigger: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(made, indent=2))
+    return 0
+
+
 def _fixtures_generate(args) -> int:
     try:
         catalog = fixtures.generate(args.seed)
@@ -155,6 +183,20 @@ def build_parser(prog: str = "paymock") -> argparse.ArgumentParser:
                        help="time a client has to send its request head, and then its body "
                        "(default 30)")
     serve.set_defaults(func=_serve)
+
+    trig = sub.add_parser("trigger", help="make an event happen on a running server, with "
+                          "consistent state (like `stripe trigger`)")
+    trig.add_argument("event", help="event type, e.g. dispute.opened; `paymock trigger list` "
+                      "lists what each provider can trigger")
+    trig.add_argument("--provider", help="whose event (default: the one provider that has it)")
+    trig.add_argument("--namespace", help="where (\"<provider>:<hash>\"; default: the namespace "
+                      "of an object a --set names)")
+    trig.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                      help="a trigger parameter, e.g. --set payment_id=pay_... (repeatable; "
+                      "VALUE is JSON when it parses as JSON)")
+    trig.add_argument("--url", default=os.environ.get("PAYMOCK_URL", "http://127.0.0.1:8787"),
+                      help="the server (default $PAYMOCK_URL or http://127.0.0.1:8787)")
+    trig.set_defaults(func=_trigger)
 
     fix = sub.add_parser("fixtures", help="generate the seeded catalog")
     fix_sub = fix.add_subparsers(dest="fixtures_command", required=True)

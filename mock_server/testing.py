@@ -97,6 +97,13 @@ class Paymock:
         (a checkout session, an order)."""
         return self.control.pay(obj_id, outcome, reason, **kwargs)
 
+    def trigger(self, event: str, namespace: str | None = None, **params) -> dict:
+        """Make `event` happen in this test's namespace (`trigger("dispute.opened")`; params
+        name the object to act on, e.g. `payment_id=`)."""
+        namespace = namespace or self.namespace
+        provider = namespace.split(":", 1)[0] if namespace else None  # "<provider>:<hash>"
+        return self.control.trigger(event, provider, namespace, **params)
+
     def webhook_endpoint(self, url: str, namespace: str | None = None, **fields) -> dict:
         """Deliver this test's webhooks (its `namespace` unless told otherwise) to `url`; the
         endpoint is removed after the test."""

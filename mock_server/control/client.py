@@ -229,5 +229,26 @@ class Client:
         """Shortcut for `payments.outcome`: `mock.pay(session_id, "declined", "insufficient_funds")`."""
         return self.payments.outcome(obj_id, outcome, reason, **kwargs)
 
+    def triggers(self) -> dict[str, list[str]]:
+        """{provider: [event types it can trigger]}."""
+        return self._call("GET", "/trigger")["providers"]
+
+    def trigger(self, event: str, provider: str | None = None, namespace: str | None = None,
+                **params) -> dict:
+        """Make `event` happen with consistent state (POST /_mock/trigger): `trigger(
+        "dispute.opened", namespace=ns, payment_id=...)`. The provider is the event's own when
+        one provider alone triggers it."""
+        if provider is None:
+            providers = self.triggers()
+            owners = [name for name, events in providers.items() if event in events]
+            if len(owners) != 1:
+                raise ControlAPIError(f"say which provider triggers {event!r}: "
+                                      f"{owners or sorted(providers)}")
+            provider = owners[0]
+        body = {"provider": provider, "event": event, **params}
+        if namespace is not None:
+            body["namespace"] = namespace
+        return self._call("POST", "/trigger", body)
+
     def load_scenario(self, scenario: dict) -> list[dict]:
         return self._call("POST", "/scenario", scenario)["rules"]

@@ -11,6 +11,7 @@ from .idempotency import Idempotency
 from .journal import Journal
 from .scheduler import Scheduler
 from .store import Store
+from .triggers import Triggers
 from .waits import Waits
 
 STORE_SWEEP_EVERY = 5.0  # mock seconds between evictions of what outlived its retention
@@ -42,6 +43,8 @@ class Core:
     scheduler: Scheduler | None = None
     # Injected latency and hangs: slept by a request's thread, or owed to an event-loop server.
     waits: Waits | None = None
+    # Events on demand: what each provider registered per event type (POST /_mock/trigger).
+    triggers: Triggers = field(default_factory=Triggers)
 
     def limit_injected_waits(self, threads: int) -> None:
         """Injected waits (latency, hangs; at an API answer or in the PSP call a request makes)

@@ -281,14 +281,14 @@ def test_flat_discount_and_minimum_amount(env, catalog):
 def test_products_list_pages_and_filters(env, catalog):
     _, ns, backend = env
     total = len(catalog.data["dodo"]["products"])
-    first = backend.list_products(ns, page_size=5, page_number=0)["items"]
+    first = backend.list_products(ns, {"page_size": 5, "page_number": 0})["items"]
     assert len(first) == 5
-    everything = backend.list_products(ns, page_size=100)["items"]
+    everything = backend.list_products(ns, {"page_size": 100})["items"]
     assert len(everything) == total
     assert [p["product_id"] for p in first] == [p["product_id"] for p in everything[:5]]
-    recurring = backend.list_products(ns, page_size=100, recurring=True)["items"]
+    recurring = backend.list_products(ns, {"page_size": 100, "recurring": True})["items"]
     assert recurring and all(p["is_recurring"] for p in recurring)
-    assert backend.list_products(ns, page_number=99)["items"] == []
+    assert backend.list_products(ns, {"page_number": 99})["items"] == []
 
 
 def test_a_stored_session_reads_back_whole_and_old_state_files_upgrade(env, catalog):

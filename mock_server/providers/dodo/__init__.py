@@ -16,8 +16,10 @@ from .contract_support import DodoContractSupport
 from . import webhooks
 from .errors import render_error
 from .handlers import DodoHandlers
-from .payments import EVENTS, DodoPayments
+from .events import EVENT_TYPES, DodoEvents
+from .payments import DodoPayments
 from .settings import DodoSettings
+from .triggers import CheckoutTriggers
 
 NAME = "dodo"
 MOUNT = "/dodo"
@@ -40,7 +42,12 @@ class Dodo(Provider):
         settings = app.extensions["paymock.settings"].for_provider(self)
         backend = _register(app, core, catalog, settings)
         self._keys = settings.accepted_keys()
-        self._handlers = handlers_of(DodoHandlers(backend))
+        self._handlers = {}
+        for handlers in _handler_objects(backend):
+            overlap = self._handlers.keys() & handlers_of(handlers).keys()
+            if overlap:
+                raise ValueError(f"two Dodo handlers for {sorted(overlap)}")
+            self._handlers.update(handlers_of(handlers))
 
     def handlers(self):
         return self._handlers
@@ -71,6 +78,11 @@ class Dodo(Provider):
                               credential_namespace(NAME, key))
 
 
+def _handler_objects(backend):
+    """Every object whose `@handler` methods serve Dodo operations, one per area."""
+    return [DodoHandlers(backend)]
+
+
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
     core.store.add_seeder(f"{NAME}:", lambda _ns: models.seed(catalog))
     core.store.add_upgrade(f"{NAME}:", models.SESSION, models.upgrade_session)
@@ -96,8 +108,11 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
                   core.waits)
     secret = webhooks.Secret(settings.webhook_secret or webhooks.DEFAULT_SECRET)
     if outbox is not None:
-        outbox.channels[NAME] = webhooks.channel(secret, EVENTS.values())
-    backend.payments = DodoPayments(backend, payments, psp, outbox)
+        outbox.channels[NAME] = webhooks.channel(secret, EVENT_TYPES)
+    backend.events = DodoEvents(outbox, core.clock, backend.business_id)
+    backend.payments = DodoPayments(backend, payments, psp, backend.events)
+    backend.triggers = CheckoutTriggers(backend)
+    backend.triggers.register(core.triggers)
 
 
 register_provider(Dodo())

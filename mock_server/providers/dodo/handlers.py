@@ -29,10 +29,7 @@ class DodoHandlers:
 
     @handler("list_products_handler")
     def list_products(self, req: Request):
-        query = req.query
-        return self.backend.list_products(
-            req.ns, page_size=query.get("page_size", 10), page_number=query.get("page_number", 0),
-            recurring=query.get("recurring"), archived=query.get("archived"))
+        return self.backend.list_products(req.ns, req.query)
 
     @handler("get_product_handler")
     def get_product(self, req: Request):

@@ -15,7 +15,7 @@ from ...core.clock import Clock, iso
 from ...core.errors import ApiError
 from ...core.store import Namespace
 from ...core.urls import return_url_problem
-from . import pricing
+from . import paging, pricing
 
 SESSION_TTL = 24 * 3600
 CONFIRMED_SESSION_TTL = 15 * 60
@@ -237,16 +237,14 @@ class DodoBackend:
                 "phone_number": customer.get("phone_number")}
 
     # -- catalog ----------------------------------------------------------------------------
-    def list_products(self, ns: Namespace, page_size: int = 10, page_number: int = 0,
-                      recurring: bool | None = None, archived: bool | None = None) -> dict:
-        page_size = min(max(page_size, 0), 100) or 10
+    def list_products(self, ns: Namespace, query: dict) -> dict:
+        recurring, archived = query.get("recurring"), query.get("archived")
         products = sorted(ns.values(PRODUCT), key=lambda p: p["created_at"])
         if recurring is not None:
             products = [p for p in products if p["is_recurring"] == recurring]
         if archived:
             products = []  # fixture products are never archived
-        page = products[page_number * page_size:(page_number + 1) * page_size]
-        return {"items": [_list_item(p) for p in page]}
+        return {"items": [_list_item(p) for p in paging.page(products, query)]}
 
     def get_product(self, ns: Namespace, product_id: str) -> dict:
         product = ns.get(PRODUCT, product_id)
@@ -266,8 +264,6 @@ class DodoBackend:
     def list_customers(self, ns: Namespace, query: dict) -> dict:
         """GET /customers, oldest first, paged like products: `email` (whole address, any case),
         `name` (partial, case-insensitive), `created_at_gte` / `created_at_lte`."""
-        page_size = min(max(query.get("page_size", 10), 0), 100) or 10
-        page_number = query.get("page_number", 0)
         customers = sorted(ns.values(CUSTOMER), key=lambda c: c["created_at"])
         if query.get("email") is not None:
             email = query["email"].lower()
@@ -284,7 +280,7 @@ class DodoBackend:
                     raise invalid(f"{bound} must be an RFC 3339 date-time, got "
                                   f"{query[bound][:64]!r}") from None
                 customers = [c for c in customers if keep(_epoch(c["created_at"]), limit)]
-        return {"items": customers[page_number * page_size:(page_number + 1) * page_size]}
+        return {"items": paging.page(customers, query)}
 
     def patch_customer(self, ns: Namespace, customer_id: str, body: dict) -> dict:
         """PATCH /customers/{id}: each field given (not null) replaces the stored one, metadata
@@ -310,8 +306,6 @@ class DodoBackend:
         case-insensitive match; `active` true for a discount redeemable now (started, not
         expired, not used up), false for the others; `product_id` the discounts that apply to
         that product (restricted to it, or restricted to nothing: paymock's reading of "apply")."""
-        page_size = min(max(query.get("page_size", 10), 0), 100) or 10
-        page_number = query.get("page_number", 0)
         discounts = sorted(ns.values(DISCOUNT), key=lambda d: d["created_at"])  # as products
         code = query.get("code")
         if code is not None:
@@ -325,7 +319,7 @@ class DodoBackend:
         if product is not None:
             discounts = [d for d in discounts
                          if not d["restricted_to"] or product in d["restricted_to"]]
-        return {"items": discounts[page_number * page_size:(page_number + 1) * page_size]}
+        return {"items": paging.page(discounts, query)}
 
     def get_discount(self, ns: Namespace, discount_id: str) -> dict:
         for discount in ns.values(DISCOUNT):

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
+from typing import Callable
 
 from ...core import ids
 from ...core import payments as core_payments
-from ...core.clock import iso
 from ...core.errors import ApiError
 from ...core.store import Namespace
+from . import paging
+from .events import DodoEvents
 from .models import CUSTOMER, SESSION, invalid, not_found
 
 # core status -> Dodo IntentStatus
@@ -27,11 +29,17 @@ DEFAULT_BUYER = {"email": "buyer@example.com", "name": "Test Buyer"}  # headless
 
 
 class DodoPayments:
-    def __init__(self, backend, payments: core_payments.Payments, psp, webhooks=None):
+    def __init__(self, backend, payments: core_payments.Payments, psp, events: DodoEvents):
         self.backend = backend
         self.payments = payments
         self.psp = psp              # core.psp.MockPsp whose pages live under /psp/dodo/
-        self.webhooks = webhooks    # core.webhooks.Outbox, or None
+        self.events = events
+        # What else a payment's move sets off, each `(ns, payment, previous_status)` under
+        # ns.lock: `before_emit` may still change the payment (a subscription names itself on it
+        # before payment.succeeded goes out), `after_emit` follows the payment's own event
+        # (license keys are issued once the payment is told).
+        self.before_emit: list[Callable] = []
+        self.after_emit: list[Callable] = []
         payments.on("dodo", self.on_event, self.expired)
         payments.add_resolver(self.resolve)
 
@@ -150,12 +158,13 @@ class DodoPayments:
             session["payment_status"] = STATUS[payment["status"]]
             session["subscription_id"] = payment["data"].get("subscription_id")
             ns.save(SESSION, session["id"], session)
+        for hook in self.before_emit:
+            hook(ns, payment, previous)
         event = EVENTS.get(payment["status"])
-        if event and self.webhooks is not None:
-            data = dict(self.render(ns, payment), payload_type="Payment")
-            self.webhooks.emit(ns.name, "dodo", event, {
-                "business_id": self.backend.business_id, "type": event,
-                "timestamp": iso(self.backend.clock.now()), "data": data})
+        if event:
+            self.events.emit(ns, event, "Payment", self.render(ns, payment))
+        for hook in self.after_emit:
+            hook(ns, payment, previous)
 
     def expired(self, ns: Namespace, payment: dict) -> bool:
         session_id = payment["ref"]["id"]
@@ -169,8 +178,6 @@ class DodoPayments:
         return self.render(ns, payment)
 
     def list(self, ns: Namespace, query: dict) -> dict:
-        page_size = min(max(query.get("page_size", 10), 0), 100) or 10
-        page_number = query.get("page_number", 0)
         after = _when(query, "created_at_gte")
         before = _when(query, "created_at_lte")
         rows = []
@@ -189,8 +196,7 @@ class DodoPayments:
                 continue
             rows.append(payment)
         rows.sort(key=lambda p: (p["created_at"], p["id"]), reverse=True)
-        page = rows[page_number * page_size:(page_number + 1) * page_size]
-        return {"items": [self._list_item(ns, p) for p in page]}
+        return {"items": [self._list_item(ns, p) for p in paging.page(rows, query)]}
 
     def render(self, ns: Namespace, payment: dict) -> dict:
         data, card = payment["data"], payment.get("card") or {}
