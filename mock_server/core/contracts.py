@@ -241,6 +241,15 @@ class Contract:
             return []
         return [f"{_field(e)}: {_describe(e)}" for e in self._validator(pointer).iter_errors(body)]
 
+    def webhook_errors(self, event_type: str, body) -> list[str]:
+        """Ways a webhook's body breaks the schema the contract's `webhooks` section gives its
+        event type (OpenAPI 3.1); an event type it does not document is itself the error."""
+        webhook = self.document.get("webhooks", {}).get(event_type)
+        if webhook is None:
+            return [f"event type {event_type} is not documented"]
+        pointer = "/webhooks/" + _escape(event_type) + "/post/requestBody/content/application~1json/schema"
+        return [f"{_field(e)}: {_describe(e)}" for e in self._validator(pointer).iter_errors(body)]
+
 
 _INVALID = object()
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}

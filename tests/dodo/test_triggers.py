@@ -8,8 +8,11 @@ import pytest
 from dodopayments import DodoPayments
 
 from mock_server.control.client import Client, ControlAPIError
+from mock_server.core.contracts import Contract
 from mock_server.core.http import credential_namespace
 from tests.conftest import API_KEY
+
+CONTRACT = Contract.load("dodo")  # derived from spec 1.113.0, webhooks included
 
 
 @pytest.fixture
@@ -34,6 +37,7 @@ def test_the_payment_triggers_leave_a_payment_the_sdk_reads(live_server, control
         sent = [e for e in control.webhooks.events(ns) if e["type"] == event
                 and e["payload"]["data"]["payment_id"] == payment.payment_id]
         assert len(sent) == 1
+        assert CONTRACT.webhook_errors(event, sent[0]["payload"]) == []
 
 
 def test_a_decline_reason_and_a_product_can_be_chosen(live_server, control, key, catalog):

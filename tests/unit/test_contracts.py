@@ -91,3 +91,13 @@ def test_contract_keeps_every_field_of_the_vendor_request(dodo, vendor_spec):
     theirs = vendor_spec["components"]["schemas"]["CreateCheckoutSessionRequest"]
     assert set(theirs["properties"]) == set(ours["properties"])
     assert theirs["required"] == ours["required"]
+
+
+def test_webhook_checking_uses_the_vendors_event_schemas(dodo):
+    assert dodo.webhook_errors("payment.succeeded", {"business_id": "bus_1"})  # no type, data
+    errors = dodo.webhook_errors("refund.succeeded", {
+        "business_id": "bus_1", "type": "refund.succeeded", "timestamp": "2026-01-01T00:00:00Z",
+        "data": {"payload_type": "Refund", "refund_id": 5}})
+    assert any("refund_id" in e for e in errors)
+    assert dodo.webhook_errors("nope.nothing", {}) == ["event type nope.nothing is not documented"]
+    assert "subscription.past_due" in dodo.document["webhooks"]  # SDK 1.123.0's, overlaid

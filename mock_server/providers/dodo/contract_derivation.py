@@ -104,6 +104,29 @@ def _sdk_fields(schemas: dict) -> None:
         flags.setdefault(name, {"type": "boolean", "description": description})
 
 
+# Event types SDK 1.123.0 sends that spec 1.113.0 does not document yet, with the payload of an
+# event they are siblings of (dodopayments/types/subscription_past_due_webhook_event.py: data is a
+# Subscription, like every subscription.* event).
+SDK_EVENTS = {"subscription.past_due": "subscription.on_hold"}
+
+
+def _webhooks(vendor: dict) -> dict:
+    """Every event the vendor documents (OpenAPI 3.1 `webhooks`), so that tests check the data
+    the mock sends against the vendor's schema for that event, plus the SDK's newer ones."""
+    webhooks = copy.deepcopy(vendor.get("webhooks", {}))
+    for event, like in SDK_EVENTS.items():
+        if event not in webhooks and like in webhooks:
+            item = copy.deepcopy(webhooks[like])
+            body = item["post"]["requestBody"]["content"]["application/json"]
+            body.pop("example", None)
+            body["schema"]["properties"]["type"]["enum"] = [event]
+            body["schema"]["title"] = "SubscriptionPastDuePayload"
+            item["post"]["description"] = "Sent when a subscription's renewal fails during its " \
+                "grace period (SDK 1.123.0; not in spec 1.113.0)"
+            webhooks[event] = item
+    return dict(sorted(webhooks.items()))
+
+
 def _refs(node, found: set[str], schemas: dict) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -137,8 +160,10 @@ def derive(vendor: dict) -> dict:
             }
         paths.setdefault(path, {})[method] = op
     _add_links(paths)
+    webhooks = _webhooks(vendor)
     used: set[str] = set()
     _refs(paths, used, vendor_schemas)
+    _refs(webhooks, used, vendor_schemas)
     schemas = {name: copy.deepcopy(vendor_schemas[name]) for name in sorted(used)}
     schemas["Error"] = ERROR_SCHEMA
     _tighten(schemas)
@@ -154,6 +179,7 @@ def derive(vendor: dict) -> dict:
         "servers": [{"url": "http://127.0.0.1:8787/dodo", "description": "paymock"}],
         "security": [{"API_KEY": []}],
         "paths": paths,
+        "webhooks": webhooks,
         "components": {
             "schemas": schemas,
             "securitySchemes": {"API_KEY": {"type": "http", "scheme": "bearer"}},
