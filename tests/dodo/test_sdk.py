@@ -165,6 +165,20 @@ def test_a_subscription_preview_dates_its_first_renewal_for_the_sdk(sdk, live_se
     assert preview.recurring_breakup is not None
 
 
+def test_a_mixed_cart_of_one_time_and_subscriptions_for_the_current_sdk(sdk, catalog):
+    """SDK 1.123.0 sends carts that mix one-time products and subscriptions; its preview type
+    reads `payment_method_required` and one `subscriptions` entry per subscription."""
+    cart = [{"product_id": catalog.dodo_id(slug), "quantity": 1}
+            for slug in ("ebook_guide", "monthly_plan", "yearly_plan")]
+    preview = sdk.checkout_sessions.preview(product_cart=cart)
+    assert preview.payment_method_required is True
+    assert [s.product_id for s in preview.subscriptions] == [cart[1]["product_id"], cart[2]["product_id"]]
+    assert preview.subscriptions[1].trial_period_days == 7 and preview.subscriptions[1].amount_due_now == 0
+    assert preview.product_cart[0].monthly_equivalent is None
+    session = sdk.checkout_sessions.create(product_cart=cart, customer={"email": "mix@example.com"})
+    assert session.session_id.startswith("cks_")
+
+
 def test_discounts_through_the_sdk(sdk):
     listed = sdk.discounts.list(code="welcome")
     assert [d.code for d in listed.items] == ["WELCOME5"]

@@ -86,14 +86,60 @@ def test_quantity_below_one(env, catalog):
     assert error.message == "product_cart[0].quantity must be at least 1"
 
 
-def test_subscription_and_one_time_products_cannot_mix(env, catalog):
+def test_a_cart_may_mix_one_time_and_subscription_products(env, catalog):
+    """SDK 1.123.0: one-time products and subscriptions share a cart; today's charge is the
+    one-time lines plus what each subscription charges now (nothing in a free trial)."""
     _, ns, backend = env
-    error = rejected(backend, ns, {"product_cart": cart(catalog, "ebook_guide", "monthly_plan")})
-    assert "Subscription products cannot be mixed" in error.message
-    # two subscriptions are a multi-item cart too
-    rejected(backend, ns, {"product_cart": cart(catalog, "monthly_plan", "yearly_plan")})
-    # one-time products can share a cart
-    backend.create_session(ns, {"product_cart": cart(catalog, "laptop", "mouse", "warranty")})
+    book, monthly, yearly = (catalog.dodo_product(s) for s in ("ebook_guide", "monthly_plan", "yearly_plan"))
+    out = backend.preview_session(ns, {"product_cart": cart(catalog, "ebook_guide", "monthly_plan", "yearly_plan")})
+    # the yearly plan's 7-day trial: nothing for it today, the month's plan charged at once
+    assert out["current_breakup"]["subtotal"] == book["price"]["price"] + monthly["price"]["price"]
+    assert out["recurring_breakup"]["subtotal"] == monthly["price"]["price"] + yearly["price"]["price"]
+    assert out["total_price"] == out["current_breakup"]["total_amount"]
+    subs = {s["product_id"]: s for s in out["subscriptions"]}
+    assert subs.keys() == {monthly["product_id"], yearly["product_id"]}
+    assert subs[yearly["product_id"]]["amount_due_now"] == 0
+    assert subs[yearly["product_id"]]["trial_period_days"] == 7
+    assert subs[monthly["product_id"]]["amount_due_now"] == subs[monthly["product_id"]]["recurring_amount"]
+    assert subs[monthly["product_id"]]["trial_period_days"] is None
+    # more than one subscription: the cart-level trial fields are null, the date the earliest
+    assert out["trial_period_days"] is None and out["trial_amount"] is None
+    assert out["next_billing_date"] == subs[yearly["product_id"]]["next_billing_date"]
+    assert out["payment_method_required"] is True
+    session = backend.create_session(ns, {"product_cart": cart(catalog, "ebook_guide", "monthly_plan")})
+    assert session["session_id"].startswith("cks_")
+    # one subscription alone: no per-subscription list, the cart-level fields say it
+    alone = backend.preview_session(ns, {"product_cart": cart(catalog, "yearly_plan")})
+    assert alone["subscriptions"] is None and alone["trial_period_days"] == 7
+
+
+def test_a_card_is_optional_only_where_the_price_says_so(env, catalog):
+    _, ns, backend = env
+    plan = catalog.dodo_product("yearly_plan")
+    body = {"product_cart": cart(catalog, "yearly_plan")}
+    assert backend.preview_session(ns, body)["payment_method_required"] is True
+    with ns.lock:
+        stored = ns.get("product", plan["product_id"])
+        stored["price"]["trial_payment_method_optional"] = True
+        ns.save("product", plan["product_id"], stored)
+    assert backend.preview_session(ns, body)["payment_method_required"] is False
+    # a one-time line is due today: a card again
+    mixed = {"product_cart": cart(catalog, "ebook_guide", "yearly_plan")}
+    assert backend.preview_session(ns, mixed)["payment_method_required"] is True
+
+
+def test_a_paid_trial_charges_its_trial_amount_today(env, catalog):
+    _, ns, backend = env
+    plan = catalog.dodo_product("yearly_plan")
+    with ns.lock:
+        stored = ns.get("product", plan["product_id"])
+        stored["price"]["trial_amount"] = 500
+        ns.save("product", plan["product_id"], stored)
+    out = backend.preview_session(ns, {"product_cart": cart(catalog, "yearly_plan"),
+                                       "billing_address": {"country": "US", "state": "OR"}})
+    assert out["trial_amount"] == 500
+    assert out["current_breakup"]["subtotal"] == 500
+    assert out["recurring_breakup"]["subtotal"] == plan["price"]["price"]
 
 
 def test_discount_code_and_discount_codes_are_exclusive(env, catalog):

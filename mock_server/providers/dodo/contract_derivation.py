@@ -98,10 +98,53 @@ SDK_FLAGS = {
 }
 
 
+# The preview's fields SDK 1.123.0 reads (types/checkout_session_preview_response.py), for carts
+# that mix one-time products and subscriptions; descriptions are the SDK's.
+SDK_PREVIEW = {
+    "payment_method_required": {
+        "type": "boolean",
+        "description": "False when the customer can confirm this session with no card. True for "
+        "every other cart, including a one-time cart. (SDK 1.123.0; not in spec 1.113.0)"},
+    "subscriptions": {
+        "type": ["array", "null"],
+        "description": "One entry for each subscription of a cart that holds more than one. Each "
+        "subscription renews on its own schedule. (SDK 1.123.0; not in spec 1.113.0)",
+        "items": {
+            "type": "object", "title": "CalculatedSubscription",
+            "required": ["amount_due_now", "product_id", "recurring_amount"],
+            "properties": {
+                "amount_due_now": {"type": "integer", "description": "The amount this "
+                                   "subscription charges today, including tax."},
+                "product_id": {"type": "string", "description": "The subscription product."},
+                "recurring_amount": {"type": "integer", "description": "The amount of each "
+                                     "renewal, including tax."},
+                "next_billing_date": {"type": ["string", "null"], "format": "date-time",
+                                      "description": "A preview of the first renewal date."},
+                "recurring_tax": {"type": ["integer", "null"]},
+                "tax_due_now": {"type": ["integer", "null"]},
+                "trial_period_days": {"type": ["integer", "null"]},
+            }}},
+}
+SDK_PREVIEW_ITEM = {
+    "monthly_equivalent": {
+        "type": ["integer", "null"],
+        "description": "The monthly equivalent of the yearly unit price after discounts; only "
+        "the hosted checkout sets it, for display. (SDK 1.123.0; not in spec 1.113.0)"},
+}
+
+
 def _sdk_fields(schemas: dict) -> None:
     flags = schemas["CheckoutSessionFlags"]["properties"]
     for name, description in SDK_FLAGS.items():
         flags.setdefault(name, {"type": "boolean", "description": description})
+    preview = schemas["CalculateSessionResponse"]
+    for name, schema in SDK_PREVIEW.items():
+        preview["properties"].setdefault(name, copy.deepcopy(schema))
+    if "payment_method_required" not in preview["required"]:
+        preview["required"].append("payment_method_required")
+    item = schemas["CalculatedProductCartItem"]["properties"]
+    for name, schema in SDK_PREVIEW_ITEM.items():
+        item.setdefault(name, copy.deepcopy(schema))
 
 
 # Event types SDK 1.123.0 sends that spec 1.113.0 does not document yet, with the payload of an

@@ -152,8 +152,6 @@ class DodoBackend:
             self._check_confirmable(customer, billing, bool(body.get("minimal_address")))
         discounts = self._resolve_discounts(ns, body, cart)
         trial = (body.get("subscription_data") or {}).get("trial_period_days")
-        if trial is None and cart[0]["product"]["is_recurring"]:
-            trial = cart[0]["product"]["price"].get("trial_period_days") or None
         quote = pricing.calculate(cart, discounts, billing, body.get("tax_id"), trial,
                                   self.clock.now())
         if 0 < quote["total_price"] < MIN_TOTAL:
@@ -183,9 +181,6 @@ class DodoBackend:
             elif amount is not None:
                 raise invalid(f"product_cart[{index}].amount is only allowed for pay-what-you-want products")
             cart.append({"product": product, "quantity": item["quantity"], "amount": amount})
-        if len(cart) > 1 and any(entry["product"]["is_recurring"] for entry in cart):
-            raise invalid("Subscription products cannot be mixed with other products: a cart with "
-                          "more than one item may hold one-time products only")
         currencies = {entry["product"]["price"]["currency"] for entry in cart}
         if len(currencies) > 1:
             raise invalid(f"All products in a cart must share one currency, got {sorted(currencies)}")

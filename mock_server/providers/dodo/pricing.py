@@ -26,62 +26,131 @@ def _line_discount(unit_total: int, discounts: list[dict], product_id: str) -> i
 
 def calculate(cart: list[dict], discounts: list[dict], billing: dict | None, tax_id: str | None,
               trial_days: int | None, now: float | None = None) -> dict:
-    """`cart` holds resolved items: {product, quantity, amount}. Returns the preview body;
-    `now` (the mock clock) dates a subscription's first renewal."""
+    """`cart` holds resolved items: {product, quantity, amount}; one-time and subscription
+    products may mix (SDK 1.123.0). `trial_days` is the checkout's `subscription_data` override;
+    without one, each subscription has its price's own trial. Returns the preview body; `now`
+    (the mock clock) dates each subscription's first renewal."""
     billing = billing or {}
     country = billing.get("country") or DEFAULT_BILLING_COUNTRY
     quote = tax.quote(country, billing.get("state"), tax_id)
-    items, subtotal, discount_total, tax_total, total = [], 0, 0, 0, 0
     currency = cart[0]["product"]["price"]["currency"]
+    items, due_now, recurring, subscriptions = [], _Breakup(), _Breakup(), []
     for entry in cart:
         product, quantity = entry["product"], entry["quantity"]
         price = product["price"]
         unit = entry.get("amount") if entry.get("amount") is not None else price["price"]
-        gross = unit * quantity
-        cut = _line_discount(gross, discounts, product["product_id"])
-        net = gross - cut
-        inclusive = bool(price.get("tax_inclusive"))
-        line_tax = tax.split(net, quote.rate_bp, inclusive)
-        subtotal += gross
-        discount_total += cut
-        tax_total += line_tax
-        total += net if inclusive else net + line_tax
+        line = _Line(unit * quantity, _line_discount(unit * quantity, discounts, product["product_id"]),
+                     quote.rate_bp, bool(price.get("tax_inclusive")))
         items.append({
             "product_id": product["product_id"], "name": product.get("name"),
             "quantity": quantity, "og_price": unit, "og_currency": price["currency"],
             "currency": price["currency"],
-            "discounted_price": (net // quantity) if quantity else 0,
-            "discount_amount": cut or None, "discount_cycle": None,
-            "tax": line_tax, "tax_rate": quote.rate_bp, "tax_inclusive": inclusive,
+            "discounted_price": (line.net // quantity) if quantity else 0,
+            "discount_amount": line.cut or None, "discount_cycle": None,
+            "tax": line.tax, "tax_rate": quote.rate_bp, "tax_inclusive": line.inclusive,
             "tax_category": product["tax_category"], "is_subscription": product["is_recurring"],
             "is_usage_based": False, "meters": [], "credit_entitlements": [], "addons": None,
+            # The hosted checkout alone sets it (SDK 1.123.0: "only for display"); the API's
+            # preview, which the mock answers, leaves it null.
+            "monthly_equivalent": None,
         })
-    breakup = {"subtotal": subtotal, "discount": discount_total, "tax": tax_total,
-               "total_amount": total}
-    recurring = any(entry["product"]["is_recurring"] for entry in cart)
-    current = breakup
-    if recurring and trial_days:
-        current = {"subtotal": 0, "discount": 0, "tax": 0, "total_amount": 0}
+        if not product["is_recurring"]:
+            due_now.add(line)
+            continue
+        recurring.add(line)
+        days = trial_days if trial_days is not None else (price.get("trial_period_days") or 0)
+        now_line = line if not days else _trial_line(price, quantity, discounts, product, quote)
+        due_now.add(now_line)
+        subscriptions.append({
+            "product_id": product["product_id"], "amount_due_now": now_line.total,
+            "tax_due_now": now_line.tax, "recurring_amount": line.total,
+            "recurring_tax": line.tax, "trial_period_days": days or None,
+            "next_billing_date": _next_billing_date(price, days, now),
+            "_no_card": _card_optional(price, days, now_line.total)})
+    single = subscriptions[0] if len(subscriptions) == 1 else None
+    trial_amount = None
+    if single and single["trial_period_days"] and cart_price(cart, single["product_id"]).get("trial_amount"):
+        trial_amount = _trial_unit(cart_price(cart, single["product_id"]), discounts, single["product_id"])
+    current = due_now.as_dict()
     return {
         "billing_country": country.upper(), "currency": currency, "is_byop": False,
         "product_cart": items, "current_breakup": current,
-        "recurring_breakup": breakup if recurring else None,
+        "recurring_breakup": recurring.as_dict() if subscriptions else None,
         "total_price": current["total_amount"], "total_tax": current["tax"],
-        "trial_period_days": trial_days if recurring else None,
-        "trial_amount": 0 if recurring and trial_days else None,
+        # With more than one subscription each has its own trial and date: see `subscriptions`.
+        "trial_period_days": single["trial_period_days"] if single else None,
+        "trial_amount": trial_amount,
         "tax_id_business_name": None, "tax_id_err_msg": None, "tax_id_format_name": None,
-        "next_billing_date": _next_billing_date(cart, trial_days, now) if recurring else None,
+        "next_billing_date": min((s["next_billing_date"] for s in subscriptions
+                                  if s["next_billing_date"]), default=None),
+        "subscriptions": [{k: v for k, v in s.items() if not k.startswith("_")}
+                          for s in subscriptions] if len(subscriptions) > 1 else None,
+        # A card is needed unless every subscription may start without one and nothing else
+        # is due (SDK 1.123.0: "True for every other cart, including a one-time cart").
+        "payment_method_required": not (subscriptions and len(subscriptions) == len(cart)
+                                        and all(s["_no_card"] for s in subscriptions)),
     }
 
 
-def _next_billing_date(cart: list[dict], trial_days: int | None, now: float | None) -> str | None:
+class _Line:
+    """One cart line's money: gross, the discount cut from it, its tax and what is charged."""
+
+    def __init__(self, gross: int, cut: int, rate_bp: int, inclusive: bool):
+        self.gross, self.cut, self.inclusive = gross, cut, inclusive
+        self.net = gross - cut
+        self.tax = tax.split(self.net, rate_bp, inclusive)
+        self.total = self.net if inclusive else self.net + self.tax
+
+
+class _Breakup:
+    def __init__(self):
+        self.subtotal = self.discount = self.tax = self.total = 0
+
+    def add(self, line: _Line) -> None:
+        self.subtotal += line.gross
+        self.discount += line.cut
+        self.tax += line.tax
+        self.total += line.total
+
+    def as_dict(self) -> dict:
+        return {"subtotal": self.subtotal, "discount": self.discount, "tax": self.tax,
+                "total_amount": self.total}
+
+
+def cart_price(cart: list[dict], product_id: str) -> dict:
+    return next(e["product"]["price"] for e in cart if e["product"]["product_id"] == product_id)
+
+
+def _trial_unit(price: dict, discounts: list[dict], product_id: str) -> int:
+    """A paid trial's per-unit charge: the price's `trial_amount`, cut by discounts only when
+    `trial_apply_discounts` says so (default false)."""
+    amount = price.get("trial_amount") or 0
+    if price.get("trial_apply_discounts"):
+        amount -= _line_discount(amount, discounts, product_id)
+    return amount
+
+
+def _trial_line(price: dict, quantity: int, discounts: list[dict], product: dict, quote) -> _Line:
+    """What a subscription in trial charges today: nothing for a free trial, the trial amount
+    for a paid one."""
+    unit = _trial_unit(price, discounts, product["product_id"])
+    return _Line(unit * quantity, 0, quote.rate_bp, bool(price.get("tax_inclusive")))
+
+
+def _card_optional(price: dict, days: int, due_now: int) -> bool:
+    if due_now:
+        return False
+    if days and price.get("trial_payment_method_optional"):
+        return True
+    return bool(price.get("zero_amount_payment_method_optional"))
+
+
+def _next_billing_date(price: dict, trial_days: int, now: float | None) -> str | None:
     """As the vendor describes the estimate: with a trial, now + trial_period_days; otherwise now
-    plus the price's payment frequency (the earliest of the cart's subscriptions)."""
+    plus the price's payment frequency."""
     if now is None:
         return None
     if trial_days:
         return iso(now + trial_days * 86400)
-    return iso(min(billing_cycles.after(now, price.get("payment_frequency_count") or 1,
-                                        price.get("payment_frequency_interval") or "Month")
-                   for price in (entry["product"]["price"] for entry in cart
-                                 if entry["product"]["is_recurring"])))
+    return iso(billing_cycles.after(now, price.get("payment_frequency_count") or 1,
+                                    price.get("payment_frequency_interval") or "Month"))
