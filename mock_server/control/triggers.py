@@ -63,4 +63,4 @@ def _namespace(core, provider: str, body: dict) -> str:
             if held:
                 return held[0]
     raise ControlError("namespace is required unless a parameter names an object the server "
-                       f"holds (e.g. \"payment_id\"); GET /_mock/namespaces lists them")
+                       "holds (e.g. \"payment_id\"); GET /_mock/namespaces lists them")

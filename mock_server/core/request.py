@@ -68,7 +68,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Reply:
-    """A handler's answer when 200 with the provider's envelope is not what the API gives."""
+    """A handler's answer when 200 with the provider's envelope is not what the API gives.
+    `data` None sends no body at all (204 No Content, or a documented 200 without content)."""
 
     data: Any
     status: int = 200

@@ -19,7 +19,7 @@ from schemathesis.specs.openapi.checks import status_code_conformance
 
 from mock_server.core.contracts import document_file
 from mock_server import fixtures
-from tests.conftest import API_KEY
+from tests.conftest import FUZZ_API_KEY
 
 PRODUCT_IDS = [p["product_id"] for p in fixtures.load()["dodo"]["products"]]
 ACCEPTED = ["2xx", "401", "403", "404", "409", "422", "429"]
@@ -44,7 +44,7 @@ def load(path, base_url: str):
     schema.config.update(base_url=base_url)
     # Credentials through Schemathesis' own auth (the contract kit's, OpenAPI-aware bearer), so
     # its auth checks know what was sent.
-    paymock.contract_auth("dodo", schema, base_url, paymock.contract_credentials("dodo", api_key=API_KEY))
+    paymock.contract_auth("dodo", schema, base_url, paymock.contract_credentials("dodo", api_key=FUZZ_API_KEY))
     return schema
 
 
@@ -85,7 +85,7 @@ def vendor_status_conformance(ctx, response, case):
     sent = response.request.headers.get("Authorization")
     if str(response.status_code) in documented:
         return None
-    if response.status_code == 401 and sent != f"Bearer {API_KEY}":
+    if response.status_code == 401 and sent != f"Bearer {FUZZ_API_KEY}":
         return None
     raise AssertionError(f"status {response.status_code} is not documented by the vendor for "
                          f"{case.operation.label} (documented: {sorted(documented)})")

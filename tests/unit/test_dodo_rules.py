@@ -327,14 +327,14 @@ def test_flat_discount_and_minimum_amount(env, catalog):
 def test_products_list_pages_and_filters(env, catalog):
     _, ns, backend = env
     total = len(catalog.data["dodo"]["products"])
-    first = backend.list_products(ns, {"page_size": 5, "page_number": 0})["items"]
+    first = backend.products.list(ns, {"page_size": 5, "page_number": 0})["items"]
     assert len(first) == 5
-    everything = backend.list_products(ns, {"page_size": 100})["items"]
+    everything = backend.products.list(ns, {"page_size": 100})["items"]
     assert len(everything) == total
     assert [p["product_id"] for p in first] == [p["product_id"] for p in everything[:5]]
-    recurring = backend.list_products(ns, {"page_size": 100, "recurring": True})["items"]
+    recurring = backend.products.list(ns, {"page_size": 100, "recurring": True})["items"]
     assert recurring and all(p["is_recurring"] for p in recurring)
-    assert backend.list_products(ns, {"page_number": 99})["items"] == []
+    assert backend.products.list(ns, {"page_number": 99})["items"] == []
 
 
 def test_a_stored_session_reads_back_whole_and_old_state_files_upgrade(env, catalog):
@@ -358,7 +358,7 @@ def test_discounts_list_pages_and_filters_as_the_spec_documents(env, catalog):
     clock, ns, backend = env  # NOW is 2026-09: EXPIRED2023 expired on 2025-01-01
 
     def codes(**query):
-        return [d["code"] for d in backend.list_discounts(ns, query)["items"]]
+        return [d["code"] for d in backend.discounts.list(ns, query)["items"]]
 
     assert codes() == ["BLACKFRIDAY2024", "WELCOME5", "LAPTOP10", "EXPIRED2023"]  # oldest first
     assert codes(page_size=2, page_number=1) == ["LAPTOP10", "EXPIRED2023"]
@@ -376,10 +376,10 @@ def test_discounts_list_pages_and_filters_as_the_spec_documents(env, catalog):
 
 def test_a_discount_is_read_by_its_id(env):
     _, ns, backend = env
-    first = backend.list_discounts(ns, {})["items"][0]
-    assert backend.get_discount(ns, first["discount_id"]) == first
+    first = backend.discounts.list(ns, {})["items"][0]
+    assert backend.discounts.get(ns, first["discount_id"]) == first
     with pytest.raises(ApiError) as info:
-        backend.get_discount(ns, "dsc_unknown")
+        backend.discounts.get(ns, "dsc_unknown")
     assert (info.value.status, info.value.message) == (404, "Discount not found")
 
 

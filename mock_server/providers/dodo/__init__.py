@@ -111,6 +111,7 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
         outbox.channels[NAME] = webhooks.channel(secret, EVENT_TYPES)
     backend.events = DodoEvents(outbox, core.clock, backend.business_id)
     backend.payments = DodoPayments(backend, payments, psp, backend.events)
+    backend.payments.before_emit.append(backend.count_discount_use)
     backend.triggers = CheckoutTriggers(backend)
     backend.triggers.register(core.triggers)
 

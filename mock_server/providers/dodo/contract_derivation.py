@@ -20,20 +20,31 @@ OPERATIONS = {
     ("/checkouts/preview", "post"): ["401", "422"],
     ("/checkouts/{id}", "get"): ["401", "404"],
     ("/products", "get"): ["401", "422"],
+    ("/products", "post"): ["401", "422"],
     ("/products/{id}", "get"): ["401", "404"],
+    ("/products/{id}", "patch"): ["401", "404", "422"],
+    ("/products/{id}", "delete"): ["401", "404", "410"],
+    ("/products/{id}/unarchive", "post"): ["401", "404"],
     ("/customers", "get"): ["401", "422"],
     ("/customers", "post"): ["401", "422"],
     ("/customers/{customer_id}", "get"): ["401", "404"],
     ("/customers/{customer_id}", "patch"): ["401", "404", "422"],
     ("/discounts", "get"): ["401", "422"],
+    ("/discounts", "post"): ["401", "409", "422"],
     ("/discounts/{discount_id}", "get"): ["401", "404"],
+    ("/discounts/{discount_id}", "patch"): ["401", "404", "409", "422"],
+    ("/discounts/{discount_id}", "delete"): ["401", "404"],
     ("/discounts/code/{code}", "get"): ["401", "404"],
     ("/payments", "get"): ["401", "422"],
     ("/payments/{payment_id}", "get"): ["401", "404"],
 }
 
 DESCRIPTIONS = {
+    "400": "Bad Request",
     "401": "Missing or invalid API key",
+    "403": "Forbidden",
+    "409": "Conflict with the resource's current state",
+    "410": "Gone",
     "404": "Resource not found",
     "422": "Invalid Request Object or Parameters",
     "500": "Something went wrong :(",
@@ -44,11 +55,16 @@ DESCRIPTIONS = {
 EXAMPLES = {
     "401": {"code": "UNAUTHORIZED",
             "message": "Missing or invalid API key: send `Authorization: Bearer <API key>`"},
+    "400": {"code": "BAD_REQUEST", "message": "Bad request"},
+    "403": {"code": "FORBIDDEN", "message": "Forbidden"},
     "404": {"code": "NOT_FOUND", "message": "Checkout session not found"},
+    "409": {"code": "CONFLICT", "message": "Conflict with the resource's current state"},
+    "410": {"code": "GONE", "message": "The resource is gone"},
     "422": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Object or Parameters"},
     "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
 }
-NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{customer_id}": "Customer not found",
+NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found",
+                      "/products/{id}/unarchive": "Product not found", "/customers/{customer_id}": "Customer not found",
                       "/discounts/code/{code}": "Discount not found",
                       "/discounts/{discount_id}": "Discount not found",
                       "/payments/{payment_id}": "Payment not found"}
@@ -192,7 +208,7 @@ def derive(vendor: dict) -> dict:
         op = copy.deepcopy(vendor["paths"][path][method])
         op["security"] = [{"API_KEY": []}]
         responses = op["responses"]
-        for status in sorted(set(extra) | {s for s in responses if s != "200"}):
+        for status in sorted(set(extra) | {s for s in responses if not s.startswith("2")}):
             example = dict(EXAMPLES[status])
             if status == "404" and path in NOT_FOUND_MESSAGES:
                 example["message"] = NOT_FOUND_MESSAGES[path]

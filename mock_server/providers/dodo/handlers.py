@@ -6,7 +6,7 @@ the contract already validated) and returns the answer's data; the rules live in
 """
 from __future__ import annotations
 
-from ...core.request import Request
+from ...core.request import Reply, Request
 from ..base import handler
 from .models import DodoBackend
 
@@ -29,11 +29,29 @@ class DodoHandlers:
 
     @handler("list_products_handler")
     def list_products(self, req: Request):
-        return self.backend.list_products(req.ns, req.query)
+        return self.backend.products.list(req.ns, req.query)
 
     @handler("get_product_handler")
     def get_product(self, req: Request):
-        return self.backend.get_product(req.ns, req.path["id"])
+        return self.backend.products.get(req.ns, req.path["id"])
+
+    @handler("create_product")
+    def create_product(self, req: Request):
+        return self.backend.products.create(req.ns, req.body)
+
+    @handler("patch_product")
+    def patch_product(self, req: Request):
+        return self.backend.products.patch(req.ns, req.path["id"], req.body)
+
+    @handler("delete_product")
+    def archive_product(self, req: Request):
+        self.backend.products.archive(req.ns, req.path["id"])
+        return Reply(None, 200)
+
+    @handler("undelete_product")
+    def unarchive_product(self, req: Request):
+        self.backend.products.unarchive(req.ns, req.path["id"])
+        return Reply(None, 200)
 
     @handler("create_customer")
     def create_customer(self, req: Request):
@@ -53,15 +71,28 @@ class DodoHandlers:
 
     @handler("list_discounts_handler")
     def list_discounts(self, req: Request):
-        return self.backend.list_discounts(req.ns, req.query)
+        return self.backend.discounts.list(req.ns, req.query)
 
     @handler("get_discount_handler")
     def get_discount(self, req: Request):
-        return self.backend.get_discount(req.ns, req.path["discount_id"])
+        return self.backend.discounts.get(req.ns, req.path["discount_id"])
 
     @handler("get_discount_by_code_handler")
     def get_discount_by_code(self, req: Request):
-        return self.backend.get_discount_by_code(req.ns, req.path["code"])
+        return self.backend.discounts.by_code(req.ns, req.path["code"])
+
+    @handler("create_discount_handler")
+    def create_discount(self, req: Request):
+        return self.backend.discounts.create(req.ns, req.body)
+
+    @handler("patch_discount_handler")
+    def patch_discount(self, req: Request):
+        return self.backend.discounts.patch(req.ns, req.path["discount_id"], req.body)
+
+    @handler("delete_discount_handler")
+    def delete_discount(self, req: Request):
+        self.backend.discounts.delete(req.ns, req.path["discount_id"])
+        return Reply(None, 204)
 
     @handler("list_payments_handler")
     def list_payments(self, req: Request):

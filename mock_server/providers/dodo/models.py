@@ -12,10 +12,12 @@ import orjson
 
 from ...core import ids
 from ...core.clock import Clock, iso
-from ...core.errors import ApiError
 from ...core.store import Namespace
 from ...core.urls import return_url_problem
 from . import paging, pricing
+from .discounts import DISCOUNT, Discounts
+from .products import PRODUCT, Products, archived
+from .errors import invalid, not_found
 
 SESSION_TTL = 24 * 3600
 CONFIRMED_SESSION_TTL = 15 * 60
@@ -25,21 +27,13 @@ UNSUPPORTED_COUNTRIES = frozenset({"CU", "IR", "KP", "RU", "SY"})
 FULL_ADDRESS = ("street", "city", "state", "zipcode")
 PUBLISHABLE_KEY = "pk_test_paymock_TEST_ONLY"
 
-SESSION, PRODUCT, CUSTOMER, DISCOUNT, PAYMENT = "session", "product", "customer", "discount", "payment"
+SESSION, CUSTOMER, PAYMENT = "session", "customer", "payment"
 
 
 def upgrade_session(session: dict) -> dict:
     """A session from a state file of 0.1.0, which kept its nested parts as JSON text."""
     return {key: orjson.loads(value) if key in ("request", "pricing", "customer", "billing_address")
             and isinstance(value, str) else value for key, value in session.items()}
-
-
-def invalid(message: str, code: str = "INVALID_REQUEST_BODY") -> ApiError:
-    return ApiError(422, message, code)
-
-
-def not_found(message: str) -> ApiError:
-    return ApiError(404, message, "NOT_FOUND")
 
 
 def seed(catalog: dict):
@@ -53,9 +47,18 @@ def seed(catalog: dict):
         yield DISCOUNT, discount["code"].upper(), discount
 
 
+def discount_codes(request: dict) -> list[str]:
+    """The codes a checkout request redeems (`discount_code` is the deprecated single form)."""
+    if request.get("discount_codes") is not None:
+        return list(request["discount_codes"])
+    return [request["discount_code"]] if request.get("discount_code") is not None else []
+
+
 class DodoBackend:
     def __init__(self, clock: Clock, checkout_url, business_id: str = "bus_paymock", payments=None):
         self.clock = clock
+        self.discounts = Discounts(clock, business_id)
+        self.products = Products(clock, business_id)
         self._checkout_url = checkout_url  # session id -> hosted page URL
         self.business_id = business_id
         self.payments = payments  # payments.DodoPayments once the app wires the core payments in
@@ -97,6 +100,15 @@ class DodoBackend:
             "client_secret": client_secret, "payment_id": payment_id,
             "publishable_key": PUBLISHABLE_KEY,
         }
+
+    def count_discount_use(self, ns: Namespace, payment: dict, previous: str) -> None:
+        """DodoPayments hook: a checkout's payment succeeded, so each code it redeemed counts a
+        use (`times_used`, which `usage_limit` caps)."""
+        if payment["status"] != "succeeded" or payment["ref"].get("kind") != SESSION:
+            return
+        session = ns.get(SESSION, payment["ref"]["id"], include_expired=True)
+        if session is not None:
+            self.discounts.used(ns, discount_codes(session["request"]))
 
     def preview_session(self, ns: Namespace, body: dict) -> dict:
         return self._check(ns, body)
@@ -167,6 +179,9 @@ class DodoBackend:
             product = ns.read(PRODUCT, item["product_id"])  # priced, never changed here
             if product is None:
                 raise invalid("Product does not exist", "NOT_FOUND")
+            if archived(product):
+                raise invalid(f"Product {item['product_id']} is archived and cannot be bought",
+                              "PRODUCT_IS_DELETED")
             price = product["price"]
             if item.get("addons") and not product["is_recurring"]:
                 raise invalid(f"product_cart[{index}].addons are only allowed on subscription products")
@@ -201,24 +216,7 @@ class DodoBackend:
             raise invalid(f"{', '.join(missing)} required when confirm is true{hint}")
 
     def _resolve_discounts(self, ns: Namespace, body: dict, cart: list[dict]) -> list[dict]:
-        codes = body.get("discount_codes")
-        if codes is None:
-            codes = [body["discount_code"]] if body.get("discount_code") is not None else []
-        product_ids = {entry["product"]["product_id"] for entry in cart}
-        now = self.clock.now()
-        discounts = []
-        for code in codes:
-            discount = ns.read(DISCOUNT, code.upper())  # priced, never changed here
-            if discount is None:
-                raise invalid(f"Discount code {code} is invalid", "INVALID_DISCOUNT_CODE")
-            expires = discount.get("expires_at")
-            if expires and _epoch(expires) <= now:
-                raise invalid(f"Discount code {code} has expired", "DISCOUNT_CODE_EXPIRED")
-            if discount["restricted_to"] and not product_ids & set(discount["restricted_to"]):
-                raise invalid(f"Discount code {code} does not apply to any product in the cart",
-                              "INVALID_DISCOUNT_CODE")
-            discounts.append(discount)
-        return discounts
+        return self.discounts.redeem(ns, discount_codes(body), cart)
 
     @staticmethod
     def _customer_details(ns: Namespace, customer: dict | None) -> dict | None:
@@ -231,22 +229,7 @@ class DodoBackend:
         return {"customer_id": None, "email": customer["email"], "name": customer.get("name"),
                 "phone_number": customer.get("phone_number")}
 
-    # -- catalog ----------------------------------------------------------------------------
-    def list_products(self, ns: Namespace, query: dict) -> dict:
-        recurring, archived = query.get("recurring"), query.get("archived")
-        products = sorted(ns.values(PRODUCT), key=lambda p: p["created_at"])
-        if recurring is not None:
-            products = [p for p in products if p["is_recurring"] == recurring]
-        if archived:
-            products = []  # fixture products are never archived
-        return {"items": [_list_item(p) for p in paging.page(products, query)]}
-
-    def get_product(self, ns: Namespace, product_id: str) -> dict:
-        product = ns.get(PRODUCT, product_id)
-        if product is None:
-            raise not_found("Product not found")
-        return product
-
+    # -- customers --------------------------------------------------------------------------
     def create_customer(self, ns: Namespace, body: dict) -> dict:
         customer = {
             "customer_id": ids.prefixed("cus", 21), "business_id": self.business_id,
@@ -296,63 +279,7 @@ class DodoBackend:
             raise not_found("Customer not found")
         return customer
 
-    def list_discounts(self, ns: Namespace, query: dict) -> dict:
-        """GET /discounts, filtered as the spec documents each parameter: `code` a partial,
-        case-insensitive match; `active` true for a discount redeemable now (started, not
-        expired, not used up), false for the others; `product_id` the discounts that apply to
-        that product (restricted to it, or restricted to nothing: paymock's reading of "apply")."""
-        discounts = sorted(ns.values(DISCOUNT), key=lambda d: d["created_at"])  # as products
-        code = query.get("code")
-        if code is not None:
-            discounts = [d for d in discounts if code.upper() in d["code"].upper()]
-        if query.get("discount_type") is not None:
-            discounts = [d for d in discounts if d["type"] == query["discount_type"]]
-        if query.get("active") is not None:
-            now = self.clock.now()
-            discounts = [d for d in discounts if _redeemable(d, now) == query["active"]]
-        product = query.get("product_id")
-        if product is not None:
-            discounts = [d for d in discounts
-                         if not d["restricted_to"] or product in d["restricted_to"]]
-        return {"items": paging.page(discounts, query)}
-
-    def get_discount(self, ns: Namespace, discount_id: str) -> dict:
-        for discount in ns.values(DISCOUNT):
-            if discount["discount_id"] == discount_id:
-                return discount
-        raise not_found("Discount not found")
-
-    def get_discount_by_code(self, ns: Namespace, code: str) -> dict:
-        discount = ns.get(DISCOUNT, code.upper())
-        if discount is None:
-            raise not_found("Discount not found")
-        return discount
-
 
 def _epoch(text: str) -> float:
     """An ISO 8601 timestamp of the catalog's (`...Z`) as epoch seconds."""
     return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def _redeemable(discount: dict, now: float) -> bool:
-    """Started, not expired, not used up (the spec's `active`)."""
-    starts, expires = discount.get("starts_at"), discount.get("expires_at")
-    if starts is not None and _epoch(starts) > now:
-        return False
-    if expires is not None and _epoch(expires) <= now:
-        return False
-    limit = discount.get("usage_limit")
-    return limit is None or discount.get("times_used", 0) < limit
-
-
-def _list_item(product: dict) -> dict:
-    price = product["price"]
-    return {
-        "product_id": product["product_id"], "business_id": product["business_id"],
-        "name": product["name"], "description": product.get("description"),
-        "created_at": product["created_at"], "updated_at": product["updated_at"],
-        "is_recurring": product["is_recurring"], "tax_category": product["tax_category"],
-        "metadata": product["metadata"], "entitlements": product["entitlements"],
-        "image": product.get("image"), "price": price["price"], "currency": price["currency"],
-        "tax_inclusive": price.get("tax_inclusive"), "price_detail": price,
-    }

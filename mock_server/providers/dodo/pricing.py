@@ -11,15 +11,31 @@ from ...core.clock import iso
 DEFAULT_BILLING_COUNTRY = "US"  # the real API geolocates the buyer; the mock assumes the US
 
 
-def _line_discount(unit_total: int, discounts: list[dict], product_id: str) -> int:
+def flat_deduction(discount: dict, currency: str) -> int:
+    """A flat code's deduction in the cart's currency: its `currency_options` row for that
+    currency, else its default row (spec 1.113.0); a catalog discount without rows keeps the
+    older single `amount` in minor units."""
+    return _currency_row(discount, currency).get("max_amount_possible") or discount["amount"]
+
+
+def _currency_row(discount: dict, currency: str) -> dict:
+    rows = discount.get("currency_options") or []
+    return next((r for r in rows if r["currency"] == currency), None) \
+        or next((r for r in rows if r.get("is_default")), None) or {}
+
+
+def _line_discount(unit_total: int, discounts: list[dict], product_id: str, currency: str) -> int:
     remaining = unit_total
     for discount in discounts:
         if discount["restricted_to"] and product_id not in discount["restricted_to"]:
             continue
         if discount["type"] == "percentage":
             cut = round(remaining * discount["amount"] / 10000)
+            cap = _currency_row(discount, currency).get("max_amount_possible")
+            if cap:
+                cut = min(cut, cap)
         else:
-            cut = min(discount["amount"], remaining)
+            cut = min(flat_deduction(discount, currency), remaining)
         remaining -= cut
     return unit_total - remaining
 
@@ -38,8 +54,10 @@ def calculate(cart: list[dict], discounts: list[dict], billing: dict | None, tax
     for entry in cart:
         product, quantity = entry["product"], entry["quantity"]
         price = product["price"]
-        unit = entry.get("amount") if entry.get("amount") is not None else price["price"]
-        line = _Line(unit * quantity, _line_discount(unit * quantity, discounts, product["product_id"]),
+        # a usage-based price charges its fixed part per cycle; usage is billed in arrears
+        unit = entry.get("amount") if entry.get("amount") is not None \
+            else price.get("price", price.get("fixed_price", 0))
+        line = _Line(unit * quantity, _line_discount(unit * quantity, discounts, product["product_id"], price["currency"]),
                      quote.rate_bp, bool(price.get("tax_inclusive")))
         items.append({
             "product_id": product["product_id"], "name": product.get("name"),
@@ -126,7 +144,7 @@ def _trial_unit(price: dict, discounts: list[dict], product_id: str) -> int:
     `trial_apply_discounts` says so (default false)."""
     amount = price.get("trial_amount") or 0
     if price.get("trial_apply_discounts"):
-        amount -= _line_discount(amount, discounts, product_id)
+        amount -= _line_discount(amount, discounts, product_id, price["currency"])
     return amount
 
 

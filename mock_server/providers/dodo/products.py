@@ -1,0 +1,171 @@
+"""Dodo products: the merchant's catalog API (create, list, read, patch, archive, unarchive).
+
+A product is usable by checkouts the moment it is created; an archived one stays readable (and
+listed with `archived=true`) but a checkout naming it is refused. Entitlements, credit
+entitlements, files, images and localized prices are kept as given, not emulated further.
+"""
+from __future__ import annotations
+
+from ...core import ids
+from ...core.clock import iso
+from ...core.errors import ApiError
+from ...core.store import Namespace
+from . import paging
+from .errors import invalid, not_found
+
+PRODUCT = "product"
+ARCHIVED = "archived"  # kept on the stored product, never shown: the API has no such field
+LICENSE_FIELDS = ("license_key_enabled", "license_key_activations_limit", "license_key_duration",
+                  "license_key_activation_message")
+PATCHABLE = ("name", "description", "price", "tax_category", "metadata", "addons", "brand_id",
+             "entitlements", "credit_entitlements", "digital_product_delivery", "pricing_mode",
+             *LICENSE_FIELDS)
+
+
+def public(product: dict) -> dict:
+    """The product as the API shows it."""
+    return {k: v for k, v in product.items() if k != ARCHIVED}
+
+
+def archived(product: dict) -> bool:
+    return bool(product.get(ARCHIVED))
+
+
+class Products:
+    def __init__(self, clock, business_id: str):
+        self.clock = clock
+        self.business_id = business_id
+
+    def list(self, ns: Namespace, query: dict) -> dict:
+        """GET /products, oldest first: `recurring`, `archived` (true: only archived ones;
+        otherwise the live catalog), `brand_id`."""
+        products = sorted(ns.values(PRODUCT), key=lambda p: p["created_at"])
+        if query.get("recurring") is not None:
+            products = [p for p in products if p["is_recurring"] == query["recurring"]]
+        products = [p for p in products if archived(p) == bool(query.get("archived"))]
+        if query.get("brand_id") is not None:
+            products = [p for p in products if p.get("brand_id") == query["brand_id"]]
+        return {"items": [_list_item(p) for p in paging.page(products, query)]}
+
+    def get(self, ns: Namespace, product_id: str) -> dict:
+        product = ns.get(PRODUCT, product_id)
+        if product is None:
+            raise not_found("Product not found")
+        return public(product)
+
+    def create(self, ns: Namespace, body: dict) -> dict:
+        _check_price(body["price"])
+        _check_references(body)
+        now = iso(self.clock.now())
+        product = {
+            "product_id": ids.prefixed("pdt", 21), "business_id": self.business_id,
+            "brand_id": body.get("brand_id") or self._primary_brand(ns),
+            "name": body["name"], "description": body.get("description"),
+            "created_at": now, "updated_at": now,
+            "is_recurring": body["price"]["type"] != "one_time_price",
+            "tax_category": body["tax_category"], "price": body["price"],
+            "license_key_enabled": bool(body.get("license_key_enabled")),
+            "license_key_activations_limit": body.get("license_key_activations_limit"),
+            "license_key_duration": body.get("license_key_duration"),
+            "license_key_activation_message": body.get("license_key_activation_message"),
+            "metadata": body.get("metadata") or {},
+            "credit_entitlements": body.get("credit_entitlements") or [],
+            "entitlements": body.get("entitlements") or [], "addons": body.get("addons") or [],
+            "image": None, "digital_product_delivery": _delivery(body.get("digital_product_delivery")),
+            "pricing_mode": body.get("pricing_mode"),
+        }
+        ns.put(PRODUCT, product["product_id"], product)
+        return product
+
+    def patch(self, ns: Namespace, product_id: str, body: dict) -> dict:
+        """A field given (not null) replaces the stored one; the price keeps its kind (a one-time
+        product cannot become a subscription, as on the dashboard)."""
+        with ns.lock:
+            product = ns.get(PRODUCT, product_id)
+            if product is None:
+                raise not_found("Product not found")
+            changes = {k: v for k, v in body.items() if k in PATCHABLE and v is not None}
+            _check_references(changes)
+            if "digital_product_delivery" in changes:
+                changes["digital_product_delivery"] = _delivery(changes["digital_product_delivery"])
+            if "price" in changes:
+                _check_price(changes["price"])
+                if (changes["price"]["type"] == "one_time_price") != (not product["is_recurring"]):
+                    raise invalid("price.type cannot change between one-time and recurring: "
+                                  "create a new product instead")
+            product.update(changes, updated_at=iso(self.clock.now()))
+            ns.save(PRODUCT, product_id, product)
+            return public(product)
+
+    def archive(self, ns: Namespace, product_id: str) -> None:
+        self._set_archived(ns, product_id, True)
+
+    def unarchive(self, ns: Namespace, product_id: str) -> None:
+        self._set_archived(ns, product_id, False)
+
+    def _set_archived(self, ns: Namespace, product_id: str, value: bool) -> None:
+        with ns.lock:
+            product = ns.get(PRODUCT, product_id)
+            if product is None:
+                raise not_found("Product not found")
+            if value and archived(product):  # spec: 410 "Product is deleted"
+                raise ApiError(410, f"Product {product_id} is already archived",
+                               "PRODUCT_IS_DELETED")
+            product[ARCHIVED] = value
+            product["updated_at"] = iso(self.clock.now())
+            ns.save(PRODUCT, product_id, product)
+
+    @staticmethod
+    def _primary_brand(ns: Namespace) -> str | None:
+        """The brand the catalog's products share (the business's primary brand)."""
+        for product in ns.values(PRODUCT):
+            if product.get("brand_id"):
+                return product["brand_id"]
+        return None
+
+
+def _check_references(body: dict) -> None:
+    """Entitlements, credit entitlements and addons are objects of their own APIs, which paymock
+    does not emulate yet: none exists, so naming one is naming an unknown id."""
+    for entitlement in body.get("entitlements") or []:
+        raise invalid(f"Entitlement {entitlement['entitlement_id']} not found", "NOT_FOUND")
+    for credit in body.get("credit_entitlements") or []:
+        raise invalid(f"Credit entitlement {credit['credit_entitlement_id']} not found", "NOT_FOUND")
+    if body.get("addons"):
+        raise invalid(f"One or more product IDs do not exist: {', '.join(body['addons'])}",
+                      "MISSING_ADDON_IDS")
+
+
+def _delivery(request: dict | None) -> dict | None:
+    """A delivery as the product shows it (the request's two fields, and no files uploaded)."""
+    if request is None:
+        return None
+    return {"external_url": request.get("external_url"), "instructions": request.get("instructions"),
+            "files": []}
+
+
+def _check_price(price: dict) -> None:
+    if price["type"] == "usage_based_price":
+        return
+    if price.get("pay_what_you_want") and price.get("suggested_price") is not None \
+            and price["suggested_price"] < price["price"]:
+        raise invalid("Suggested Price cannot be lower than minimum price. In case of pay what "
+                      "you want, price is considered as minimum accepted amount",
+                      "INVALID_SUGGESTED_PRICE")
+    if price["type"] == "recurring_price" and price.get("trial_amount") \
+            and not price.get("trial_period_days"):
+        raise invalid("price.trial_amount needs price.trial_period_days > 0 (a paid trial)")
+
+
+def _list_item(product: dict) -> dict:
+    price = product["price"]
+    return {
+        "product_id": product["product_id"], "business_id": product["business_id"],
+        "name": product["name"], "description": product.get("description"),
+        "created_at": product["created_at"], "updated_at": product["updated_at"],
+        "is_recurring": product["is_recurring"], "tax_category": product["tax_category"],
+        "metadata": product["metadata"], "entitlements": product["entitlements"],
+        "image": product.get("image"), "price": price.get("price", price.get("fixed_price")),
+        "currency": price["currency"], "tax_inclusive": price.get("tax_inclusive"),
+        "price_detail": price,
+    }
