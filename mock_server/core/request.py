@@ -73,3 +73,6 @@ class Reply:
     data: Any
     status: int = 200
     headers: dict = field(default_factory=dict)
+    # No body at all, not even the provider's envelope (a 200 the API documents without
+    # content, such as Dodo's DELETE /webhooks/{id}); `data` is then ignored.
+    no_body: bool = False

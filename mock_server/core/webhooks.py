@@ -14,6 +14,7 @@ request sent), so the provider's retry schedule takes over.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import random
 import threading
@@ -31,6 +32,8 @@ from .webhook_endpoints import Channel, Endpoint
 
 EXCERPT = 500
 MAX_FINISHED = 2000     # finished deliveries kept for the log (pending ones are never dropped)
+ROTATION_GRACE = 24 * 3600.0  # mock seconds a rotated-out secret still signs (Dodo's dashboard)
+FINISHED = ("delivered", "failed", "dropped", "cancelled")
 REORDER_HOLD = 30.0     # mock seconds a "reorder" delivery waits for a later one to overtake it
 
 log = logging.getLogger("paymock.webhooks")
@@ -64,19 +67,74 @@ class Outbox:
         # costs a tenth of paymock's start-up)
         self._ids = 0
         self._rng = random.Random()  # latency ranges of fault rules
+        self._slots: dict[str, float] = {}  # endpoint id -> its next free send time (rate_limit)
 
     # -- endpoints ---------------------------------------------------------------------------
-    def add_endpoint(self, url: str, namespace=None, provider=None, events=None, secret=None) -> Endpoint:
-        """Register a receiver; a URL the sender could not use is refused (ValueError)."""
+    def add_endpoint(self, url: str, namespace=None, provider=None, events=None, secret=None,
+                     endpoint_id: str | None = None, **details) -> Endpoint:
+        """Register a receiver; a URL the sender could not use is refused (ValueError).
+        `endpoint_id`: a provider's own id format (default `ep_...`); `details`: the other
+        fields of `Endpoint` (headers, disabled, description, metadata, rate_limit, keep_secret)."""
         problem = url_problem(url)
         if problem is not None:
             raise ValueError(f"webhook endpoint url {problem}")
         with self._lock:
             self._ids += 1
-            endpoint = Endpoint(f"ep_{self._ids}_{uuid.uuid4().hex[:8]}", url, namespace, provider,
-                                events, secret, iso(self.clock.now()))
+            now = iso(self.clock.now())
+            endpoint = Endpoint(endpoint_id or f"ep_{self._ids}_{uuid.uuid4().hex[:8]}", url,
+                                namespace, provider, events, secret, now, updated_at=now,
+                                seq=self._ids, **details)
             self.endpoints[endpoint.id] = endpoint
         return endpoint
+
+    def endpoint(self, endpoint_id: str) -> Endpoint | None:
+        with self._lock:
+            return self.endpoints.get(endpoint_id)
+
+    def endpoints_of(self, namespace: str) -> list[Endpoint]:
+        """The namespace's own endpoints (not those of every namespace), oldest first."""
+        with self._lock:
+            return [e for e in self.endpoints.values() if e.namespace == namespace]
+
+    def update_endpoint(self, endpoint_id: str, **changes) -> Endpoint:
+        """Change some of an endpoint's fields (LookupError if it is gone). Later deliveries
+        follow; pending ones of an endpoint now disabled are cancelled (nothing is sent while
+        disabled), and a new URL takes effect from the next event."""
+        if "url" in changes:
+            problem = url_problem(changes["url"])
+            if problem is not None:
+                raise ValueError(f"webhook endpoint url {problem}")
+        with self._lock:
+            current = self.endpoints.get(endpoint_id)
+            if current is None:
+                raise LookupError(f"no webhook endpoint {endpoint_id!r}")
+            changed = self._replace(current, **changes)
+            if changed.disabled:
+                self._cancel_pending({endpoint_id}, "endpoint disabled")
+            self._lock.notify_all()
+        return changed
+
+    def rotate_secret(self, endpoint_id: str, new_secret: str, shared_secret: str | None,
+                      grace: float = ROTATION_GRACE, keep_secret: bool | None = None) -> Endpoint:
+        """Give the endpoint `new_secret`; the one it signed with until now (its own, else
+        `shared_secret`, its channel's) still signs beside it for `grace` mock seconds, so that
+        receivers can switch without losing a delivery (Standard Webhooks verifiers accept a
+        message when any of its signatures matches)."""
+        with self._lock:
+            current = self.endpoints.get(endpoint_id)
+            if current is None:
+                raise LookupError(f"no webhook endpoint {endpoint_id!r}")
+            return self._replace(current, secret=new_secret,
+                                 previous_secret=current.secret or shared_secret,
+                                 previous_until=self.clock.now() + grace,
+                                 keep_secret=current.keep_secret if keep_secret is None
+                                 else keep_secret)
+
+    def _replace(self, current: Endpoint, **changes) -> Endpoint:
+        """The endpoint with `changes`, in place of `current` (lock held)."""
+        changed = dataclasses.replace(current, **changes, updated_at=iso(self.clock.now()))
+        self.endpoints[current.id] = changed
+        return changed
 
     def event_types(self) -> set[str]:
         """Every event type some provider emits."""
@@ -89,7 +147,19 @@ class Outbox:
                       and (namespace is None or e.namespace == namespace)]
             for eid in doomed:
                 del self.endpoints[eid]
+                self._slots.pop(eid, None)
+            self._cancel_pending(set(doomed), "endpoint deleted")
+            self._lock.notify_all()
         return len(doomed)
+
+    def _cancel_pending(self, endpoint_ids: set[str], why: str) -> None:
+        """Deliveries not yet made to these endpoints are never sent (lock held)."""
+        for delivery in self._deliveries.values():
+            if delivery["endpoint_id"] in endpoint_ids and delivery["status"] in ("pending", "held") \
+                    and delivery["id"] not in self._in_flight:
+                delivery["status"] = "cancelled"
+                delivery["cancelled"] = why
+                self._finish(delivery["id"])
 
     # -- emitting ----------------------------------------------------------------------------
     def emit(self, namespace: str, provider: str, event_type: str, payload: dict) -> list[dict]:
@@ -114,6 +184,8 @@ class Outbox:
             self._apply_fault(delivery, payload)
             created.append(delivery)
         with self._lock:
+            for delivery, endpoint in zip(created, targets):
+                self._pace(delivery, endpoint, now)
             for delivery in created:
                 self._deliveries[delivery["id"]] = delivery
                 if delivery["status"] != "pending":
@@ -122,6 +194,16 @@ class Outbox:
         if created:
             self.wake()
         return [self.describe(d) for d in created]
+
+    def _pace(self, delivery: dict, endpoint: Endpoint, now: float) -> None:
+        """An endpoint with a rate limit gets its first attempts at most `rate_limit` a second of
+        mock time: each new delivery takes the next free slot (lock held). Retries are not
+        paced; `flush()` makes everything due at once."""
+        if not endpoint.rate_limit or delivery["status"] != "pending":
+            return
+        slot = max(delivery["next_at"], self._slots.get(endpoint.id, now))
+        self._slots[endpoint.id] = slot + 1.0 / endpoint.rate_limit
+        delivery["next_at"] = slot
 
     def _apply_fault(self, delivery: dict, payload: dict) -> None:
         if not self.faults:
@@ -252,7 +334,7 @@ class Outbox:
         channel = self.channels[delivery["provider"]]
         endpoint = self.endpoints.get(delivery["endpoint_id"]) or Endpoint("gone", delivery["url"])
         headers = {"Content-Type": "application/json", "User-Agent": "paymock-webhooks",
-                   **channel.sign(delivery, endpoint)}
+                   **endpoint.headers, **channel.sign(delivery, endpoint)}
         import requests
 
         if self._http is None:
@@ -310,7 +392,7 @@ class Outbox:
         while len(self._finished) > MAX_FINISHED:
             old = self._finished.popleft()
             gone = self._deliveries.get(old)
-            if gone is not None and gone["status"] in ("delivered", "failed", "dropped"):
+            if gone is not None and gone["status"] in FINISHED:
                 del self._deliveries[old]
 
     # -- control -----------------------------------------------------------------------------
@@ -373,10 +455,13 @@ class Outbox:
 
     # -- persistence (core/persistence.py registers these when it exists) --------------------
     def dump(self) -> dict:
-        # Signing secrets never go into a state file: an endpoint registered with its own secret
-        # signs with the server's secret after a restore.
+        # Signing secrets a user brought never go into a state file: such an endpoint signs with
+        # the server's secret after a restore. A secret paymock made (keep_secret) is kept: its
+        # receiver was given it by the provider's API and still verifies with it.
         with self._lock:
-            return {"endpoints": [dict(e.__dict__, secret=None) for e in self.endpoints.values()],
+            return {"endpoints": [dataclasses.asdict(e) if e.keep_secret
+                                  else dict(dataclasses.asdict(e), secret=None, previous_secret=None)
+                                  for e in self.endpoints.values()],
                     "deliveries": copy.deepcopy(list(self._deliveries.values())),
                     "ids": self._ids}
 

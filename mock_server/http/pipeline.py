@@ -130,6 +130,10 @@ class Operation:
         result = self.handler(Request(caller, core.store.namespace(caller.namespace), operation_id,
                                       path, query, body, req.headers))
         if isinstance(result, Reply):
+            if result.no_body:
+                response = Response(status=result.status, headers=result.headers)
+                del response.headers["Content-Type"]  # nothing to type
+                return response
             return json_response(provider.envelope(result.data), result.status, result.headers)
         return json_response(provider.envelope(result))
 

@@ -30,6 +30,14 @@ OPERATIONS = {
     ("/discounts/code/{code}", "get"): ["401", "404"],
     ("/payments", "get"): ["401", "422"],
     ("/payments/{payment_id}", "get"): ["401", "404"],
+    ("/webhooks", "get"): ["401", "422"],
+    ("/webhooks", "post"): ["401", "422"],
+    ("/webhooks/{webhook_id}", "get"): ["401", "404"],
+    ("/webhooks/{webhook_id}", "patch"): ["401", "404", "422"],
+    ("/webhooks/{webhook_id}", "delete"): ["401", "404"],
+    ("/webhooks/{webhook_id}/headers", "get"): ["401", "404"],
+    ("/webhooks/{webhook_id}/headers", "patch"): ["401", "404", "422"],
+    ("/webhooks/{webhook_id}/secret", "get"): ["401", "404"],
 }
 
 DESCRIPTIONS = {
@@ -47,11 +55,17 @@ EXAMPLES = {
     "404": {"code": "NOT_FOUND", "message": "Checkout session not found"},
     "422": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Object or Parameters"},
     "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
+    # The webhook operations' documented 503 (paymock answers it only when a fault rule asks).
+    "503": {"code": "SERVICE_UNAVAILABLE",
+            "message": "Webhook configuration temporarily frozen during instance migration"},
 }
 NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{customer_id}": "Customer not found",
                       "/discounts/code/{code}": "Discount not found",
                       "/discounts/{discount_id}": "Discount not found",
-                      "/payments/{payment_id}": "Payment not found"}
+                      "/payments/{payment_id}": "Payment not found",
+                      "/webhooks/{webhook_id}": "Webhook not found",
+                      "/webhooks/{webhook_id}/headers": "Webhook not found",
+                      "/webhooks/{webhook_id}/secret": "Webhook not found"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -102,6 +116,11 @@ def _sdk_fields(schemas: dict) -> None:
     flags = schemas["CheckoutSessionFlags"]["properties"]
     for name, description in SDK_FLAGS.items():
         flags.setdefault(name, {"type": "boolean", "description": description})
+    # A webhook's filter_types take the SDK's event types (types/webhook_event_type.py), which
+    # include the events of SDK_EVENTS that the spec's EventType enum lacks.
+    event_type = schemas.get("EventType")
+    if event_type is not None:
+        event_type["enum"] += [e for e in SDK_EVENTS if e not in event_type["enum"]]
 
 
 # Event types SDK 1.123.0 sends that spec 1.113.0 does not document yet, with the payload of an
