@@ -51,7 +51,7 @@ def _events(filter_types: list | None) -> list | None:
 def _check_url(url: str) -> None:
     problem = url_problem(url)
     if problem is not None:
-        raise invalid(f"url {problem}: give an http or https URL such as https://example.com/webhooks")
+        raise invalid(f"url {problem}")
 
 
 def _check_headers(headers: dict) -> None:
