@@ -104,6 +104,11 @@ class _Webhooks:
     def delete_endpoint(self, endpoint_id: str) -> None:
         self._client._call("DELETE", f"/webhooks/endpoints/{endpoint_id}")
 
+    def delete_endpoints(self, namespace: str | None = None) -> int:
+        """Remove every endpoint (of `namespace`); how many went."""
+        return self._client._call("DELETE", "/webhooks/endpoints",
+                                  params={"namespace": namespace} if namespace else None)["deleted"]
+
     def rotate_secret(self, endpoint_id: str, secret: str | None = None,
                       grace_seconds: float | None = None) -> dict:
         """Give an endpoint a new signing secret (random unless given); the old one still signs
