@@ -19,7 +19,6 @@ import logging
 import random
 import threading
 import time
-import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,12 +26,12 @@ from typing import Callable
 
 from .clock import Clock, iso
 from .faults import RequestInfo
-from .urls import url_problem
-from .webhook_endpoints import Channel, Endpoint
+from .webhook_endpoints import ROTATION_GRACE, Channel, Endpoint, EndpointBook
+
+__all__ = ["Channel", "Endpoint", "Outbox", "ROTATION_GRACE"]
 
 EXCERPT = 500
 MAX_FINISHED = 2000     # finished deliveries kept for the log (pending ones are never dropped)
-ROTATION_GRACE = 24 * 3600.0  # mock seconds a rotated-out secret still signs (Dodo's dashboard)
 FINISHED = ("delivered", "failed", "dropped", "cancelled")
 REORDER_HOLD = 30.0     # mock seconds a "reorder" delivery waits for a later one to overtake it
 
@@ -44,7 +43,7 @@ def _error_text(exc: BaseException) -> str:
 
 
 @dataclass
-class Outbox:
+class Outbox(EndpointBook):
     clock: Clock
     faults: object = None
     timeout: float = 15.0
@@ -69,97 +68,9 @@ class Outbox:
         self._rng = random.Random()  # latency ranges of fault rules
         self._slots: dict[str, float] = {}  # endpoint id -> its next free send time (rate_limit)
 
-    # -- endpoints ---------------------------------------------------------------------------
-    def add_endpoint(self, url: str, namespace=None, provider=None, events=None, secret=None,
-                     endpoint_id: str | None = None, **details) -> Endpoint:
-        """Register a receiver; a URL the sender could not use is refused (ValueError).
-        `endpoint_id`: a provider's own id format (default `ep_...`); `details`: the other
-        fields of `Endpoint` (headers, disabled, description, metadata, rate_limit, keep_secret)."""
-        problem = url_problem(url)
-        if problem is not None:
-            raise ValueError(f"webhook endpoint url {problem}")
-        with self._lock:
-            self._ids += 1
-            now = iso(self.clock.now())
-            endpoint = Endpoint(endpoint_id or f"ep_{self._ids}_{uuid.uuid4().hex[:8]}", url,
-                                namespace, provider, events, secret, now, updated_at=now,
-                                seq=self._ids, **details)
-            self.endpoints[endpoint.id] = endpoint
-        return endpoint
-
-    def endpoint(self, endpoint_id: str) -> Endpoint | None:
-        with self._lock:
-            return self.endpoints.get(endpoint_id)
-
-    def endpoints_of(self, namespace: str) -> list[Endpoint]:
-        """The namespace's own endpoints (not those of every namespace), oldest first."""
-        with self._lock:
-            return [e for e in self.endpoints.values() if e.namespace == namespace]
-
-    def update_endpoint(self, endpoint_id: str, **changes) -> Endpoint:
-        """Change some of an endpoint's fields (LookupError if it is gone). Later deliveries
-        follow; pending ones of an endpoint now disabled are cancelled (nothing is sent while
-        disabled), and a new URL takes effect from the next event."""
-        if "url" in changes:
-            problem = url_problem(changes["url"])
-            if problem is not None:
-                raise ValueError(f"webhook endpoint url {problem}")
-        with self._lock:
-            current = self.endpoints.get(endpoint_id)
-            if current is None:
-                raise LookupError(f"no webhook endpoint {endpoint_id!r}")
-            changed = self._replace(current, **changes)
-            if changed.disabled:
-                self._cancel_pending({endpoint_id}, "endpoint disabled")
-            self._lock.notify_all()
-        return changed
-
-    def rotate_secret(self, endpoint_id: str, new_secret: str, shared_secret: str | None,
-                      grace: float = ROTATION_GRACE, keep_secret: bool | None = None) -> Endpoint:
-        """Give the endpoint `new_secret`; the one it signed with until now (its own, else
-        `shared_secret`, its channel's) still signs beside it for `grace` mock seconds, so that
-        receivers can switch without losing a delivery (Standard Webhooks verifiers accept a
-        message when any of its signatures matches)."""
-        with self._lock:
-            current = self.endpoints.get(endpoint_id)
-            if current is None:
-                raise LookupError(f"no webhook endpoint {endpoint_id!r}")
-            return self._replace(current, secret=new_secret,
-                                 previous_secret=current.secret or shared_secret,
-                                 previous_until=self.clock.now() + grace,
-                                 keep_secret=current.keep_secret if keep_secret is None
-                                 else keep_secret)
-
-    def _replace(self, current: Endpoint, **changes) -> Endpoint:
-        """The endpoint with `changes`, in place of `current` (lock held)."""
-        changed = dataclasses.replace(current, **changes, updated_at=iso(self.clock.now()))
-        self.endpoints[current.id] = changed
-        return changed
-
     def event_types(self) -> set[str]:
         """Every event type some provider emits."""
         return {event for channel in self.channels.values() for event in channel.events}
-
-    def remove_endpoints(self, endpoint_id: str | None = None, namespace: str | None = None) -> int:
-        with self._lock:
-            doomed = [e.id for e in self.endpoints.values()
-                      if (endpoint_id is None or e.id == endpoint_id)
-                      and (namespace is None or e.namespace == namespace)]
-            for eid in doomed:
-                del self.endpoints[eid]
-                self._slots.pop(eid, None)
-            self._cancel_pending(set(doomed), "endpoint deleted")
-            self._lock.notify_all()
-        return len(doomed)
-
-    def _cancel_pending(self, endpoint_ids: set[str], why: str) -> None:
-        """Deliveries not yet made to these endpoints are never sent (lock held)."""
-        for delivery in self._deliveries.values():
-            if delivery["endpoint_id"] in endpoint_ids and delivery["status"] in ("pending", "held") \
-                    and delivery["id"] not in self._in_flight:
-                delivery["status"] = "cancelled"
-                delivery["cancelled"] = why
-                self._finish(delivery["id"])
 
     # -- emitting ----------------------------------------------------------------------------
     def emit(self, namespace: str, provider: str, event_type: str, payload: dict) -> list[dict]:
@@ -194,16 +105,6 @@ class Outbox:
         if created:
             self.wake()
         return [self.describe(d) for d in created]
-
-    def _pace(self, delivery: dict, endpoint: Endpoint, now: float) -> None:
-        """An endpoint with a rate limit gets its first attempts at most `rate_limit` a second of
-        mock time: each new delivery takes the next free slot (lock held). Retries are not
-        paced; `flush()` makes everything due at once."""
-        if not endpoint.rate_limit or delivery["status"] != "pending":
-            return
-        slot = max(delivery["next_at"], self._slots.get(endpoint.id, now))
-        self._slots[endpoint.id] = slot + 1.0 / endpoint.rate_limit
-        delivery["next_at"] = slot
 
     def _apply_fault(self, delivery: dict, payload: dict) -> None:
         if not self.faults:
