@@ -104,6 +104,20 @@ class _Webhooks:
     def delete_endpoint(self, endpoint_id: str) -> None:
         self._client._call("DELETE", f"/webhooks/endpoints/{endpoint_id}")
 
+    def delete_endpoints(self, namespace: str | None = None) -> int:
+        """Remove every endpoint (of `namespace`); how many went."""
+        return self._client._call("DELETE", "/webhooks/endpoints",
+                                  params={"namespace": namespace} if namespace else None)["deleted"]
+
+    def rotate_secret(self, endpoint_id: str, secret: str | None = None,
+                      grace_seconds: float | None = None) -> dict:
+        """Give an endpoint a new signing secret (random unless given); the old one still signs
+        beside it for `grace_seconds` of mock time (default 24 h). Returns the endpoint with
+        its new `secret`."""
+        body = {k: v for k, v in (("secret", secret), ("grace_seconds", grace_seconds))
+                if v is not None}
+        return self._client._call("POST", f"/webhooks/endpoints/{endpoint_id}/rotate-secret", body)
+
     def deliveries(self, namespace: str | None = None, status: str | None = None,
                    type: str | None = None) -> list[dict]:
         params = {k: v for k, v in (("namespace", namespace), ("status", status), ("type", type)) if v}

@@ -4,6 +4,7 @@
     GET  /_mock/webhooks/deliveries?namespace=&status=&type=
     POST /_mock/webhooks/deliveries/{id}/redeliver
     POST /_mock/webhooks/flush            run every pending retry now (and wait for it)
+    POST /_mock/webhooks/endpoints/{id}/rotate-secret {"secret"?, "grace_seconds"?}
     GET  /_mock/webhooks/secret?provider=      the shared signing secret (POST changes it)
     GET  /_mock/webhooks/public-key?provider=  the public key (PEM)
 
@@ -16,6 +17,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ..core.http import json_response
 from ..core.urls import url_problem
+from ..core.webhooks import ROTATION_GRACE
 from .routes import ControlError, _json
 
 bp = Blueprint("control_webhooks", __name__)
@@ -72,6 +74,33 @@ def delete_endpoint(endpoint_id: str):
 @bp.delete("/webhooks/endpoints")
 def delete_endpoints():
     return json_response({"deleted": _outbox().remove_endpoints(namespace=request.args.get("namespace"))})
+
+
+@bp.post("/webhooks/endpoints/<endpoint_id>/rotate-secret")
+def rotate_secret(endpoint_id: str):
+    """A new secret for one endpoint (the given one, or a random one of its provider's kind);
+    for `grace_seconds` of mock time (default 24 h, as Dodo's dashboard keeps the old one) it
+    signs with both. Mock-only: Dodo's API has no rotate operation."""
+    body = _json()
+    outbox = _outbox()
+    endpoint = outbox.endpoint(endpoint_id)
+    if endpoint is None:
+        raise ControlError(f"no webhook endpoint {endpoint_id!r}", 404)
+    channel = _secret_channel(endpoint.provider)
+    secret = _optional_str(body, "secret")
+    if secret is not None:
+        _check(channel.secret, secret)
+    grace = body.get("grace_seconds", ROTATION_GRACE)
+    if isinstance(grace, bool) or not isinstance(grace, (int, float)) or grace < 0:
+        raise ControlError("grace_seconds must be a number of seconds, 0 or more")
+    try:
+        rotated = outbox.rotate_secret(
+            endpoint_id, secret or channel.secret.generate(), channel.secret.value, float(grace),
+            # A secret the user brings stays out of state files, like any the user brings.
+            keep_secret=endpoint.keep_secret and secret is None)
+    except LookupError as exc:  # deleted meanwhile
+        raise ControlError(str(exc), 404) from None
+    return json_response({**rotated.to_dict(), "secret": rotated.secret})
 
 
 @bp.get("/webhooks/deliveries")

@@ -68,9 +68,11 @@ class Request:
 
 @dataclass(frozen=True)
 class Reply:
-    """A handler's answer when 200 with the provider's envelope is not what the API gives.
-    `data` None sends no body at all (204 No Content, or a documented 200 without content)."""
+    """A handler's answer when 200 with the provider's envelope is not what the API gives."""
 
     data: Any
     status: int = 200
     headers: dict = field(default_factory=dict)
+    # No body at all, not even the provider's envelope (a 200 the API documents without
+    # content, such as Dodo's DELETE /webhooks/{id}); `data` is then ignored.
+    no_body: bool = False

@@ -14,11 +14,11 @@ request sent), so the provider's retry schedule takes over.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import random
 import threading
 import time
-import uuid
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -26,11 +26,13 @@ from typing import Callable
 
 from .clock import Clock, iso
 from .faults import RequestInfo
-from .urls import url_problem
-from .webhook_endpoints import Channel, Endpoint
+from .webhook_endpoints import ROTATION_GRACE, Channel, Endpoint, EndpointBook
+
+__all__ = ["Channel", "Endpoint", "Outbox", "ROTATION_GRACE"]
 
 EXCERPT = 500
 MAX_FINISHED = 2000     # finished deliveries kept for the log (pending ones are never dropped)
+FINISHED = ("delivered", "failed", "dropped", "cancelled")
 REORDER_HOLD = 30.0     # mock seconds a "reorder" delivery waits for a later one to overtake it
 
 log = logging.getLogger("paymock.webhooks")
@@ -41,7 +43,7 @@ def _error_text(exc: BaseException) -> str:
 
 
 @dataclass
-class Outbox:
+class Outbox(EndpointBook):
     clock: Clock
     faults: object = None
     timeout: float = 15.0
@@ -64,32 +66,11 @@ class Outbox:
         # costs a tenth of paymock's start-up)
         self._ids = 0
         self._rng = random.Random()  # latency ranges of fault rules
-
-    # -- endpoints ---------------------------------------------------------------------------
-    def add_endpoint(self, url: str, namespace=None, provider=None, events=None, secret=None) -> Endpoint:
-        """Register a receiver; a URL the sender could not use is refused (ValueError)."""
-        problem = url_problem(url)
-        if problem is not None:
-            raise ValueError(f"webhook endpoint url {problem}")
-        with self._lock:
-            self._ids += 1
-            endpoint = Endpoint(f"ep_{self._ids}_{uuid.uuid4().hex[:8]}", url, namespace, provider,
-                                events, secret, iso(self.clock.now()))
-            self.endpoints[endpoint.id] = endpoint
-        return endpoint
+        self._slots: dict[str, float] = {}  # endpoint id -> its next free send time (rate_limit)
 
     def event_types(self) -> set[str]:
         """Every event type some provider emits."""
         return {event for channel in self.channels.values() for event in channel.events}
-
-    def remove_endpoints(self, endpoint_id: str | None = None, namespace: str | None = None) -> int:
-        with self._lock:
-            doomed = [e.id for e in self.endpoints.values()
-                      if (endpoint_id is None or e.id == endpoint_id)
-                      and (namespace is None or e.namespace == namespace)]
-            for eid in doomed:
-                del self.endpoints[eid]
-        return len(doomed)
 
     # -- emitting ----------------------------------------------------------------------------
     def emit(self, namespace: str, provider: str, event_type: str, payload: dict) -> list[dict]:
@@ -114,6 +95,8 @@ class Outbox:
             self._apply_fault(delivery, payload)
             created.append(delivery)
         with self._lock:
+            for delivery, endpoint in zip(created, targets):
+                self._pace(delivery, endpoint, now)
             for delivery in created:
                 self._deliveries[delivery["id"]] = delivery
                 if delivery["status"] != "pending":
@@ -252,7 +235,7 @@ class Outbox:
         channel = self.channels[delivery["provider"]]
         endpoint = self.endpoints.get(delivery["endpoint_id"]) or Endpoint("gone", delivery["url"])
         headers = {"Content-Type": "application/json", "User-Agent": "paymock-webhooks",
-                   **channel.sign(delivery, endpoint)}
+                   **endpoint.headers, **channel.sign(delivery, endpoint)}
         import requests
 
         if self._http is None:
@@ -310,7 +293,7 @@ class Outbox:
         while len(self._finished) > MAX_FINISHED:
             old = self._finished.popleft()
             gone = self._deliveries.get(old)
-            if gone is not None and gone["status"] in ("delivered", "failed", "dropped"):
+            if gone is not None and gone["status"] in FINISHED:
                 del self._deliveries[old]
 
     # -- control -----------------------------------------------------------------------------
@@ -373,10 +356,13 @@ class Outbox:
 
     # -- persistence (core/persistence.py registers these when it exists) --------------------
     def dump(self) -> dict:
-        # Signing secrets never go into a state file: an endpoint registered with its own secret
-        # signs with the server's secret after a restore.
+        # Signing secrets a user brought never go into a state file: such an endpoint signs with
+        # the server's secret after a restore. A secret paymock made (keep_secret) is kept: its
+        # receiver was given it by the provider's API and still verifies with it.
         with self._lock:
-            return {"endpoints": [dict(e.__dict__, secret=None) for e in self.endpoints.values()],
+            return {"endpoints": [dataclasses.asdict(e) if e.keep_secret
+                                  else dict(dataclasses.asdict(e), secret=None, previous_secret=None)
+                                  for e in self.endpoints.values()],
                     "deliveries": copy.deepcopy(list(self._deliveries.values())),
                     "ids": self._ids}
 

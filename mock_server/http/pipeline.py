@@ -130,8 +130,10 @@ class Operation:
         result = self.handler(Request(caller, core.store.namespace(caller.namespace), operation_id,
                                       path, query, body, req.headers))
         if isinstance(result, Reply):
-            if result.data is None:  # 204, or a 200 the spec gives no content: no body at all
-                return Response(status=result.status, headers=result.headers)
+            if result.no_body:
+                response = Response(status=result.status, headers=result.headers)
+                del response.headers["Content-Type"]  # nothing to type
+                return response
             return json_response(provider.envelope(result.data), result.status, result.headers)
         return json_response(provider.envelope(result))
 

@@ -24,7 +24,15 @@ def call(client, op, auth, headers=None):
     for name, value in SAMPLE_PATH_VALUES.items():
         path = path.replace("{" + name + "}", value)
     body = {"create_customer": {"name": "A", "email": "a@example.com"},
-            "patch_customer": {"name": "A"}}.get(op.operation_id, CART)
+            "patch_customer": {"name": "A"}, "create_webhook": {"url": "http://127.0.0.1:1/x"},
+            "patch_webhook": {"description": "A"},
+            "patch_webhook_headers": {"headers": {"X-A": "1"}},
+            "create_product": {"name": "A", "tax_category": "saas", "price": {
+                "type": "one_time_price", "price": 100, "currency": "USD", "discount": 0,
+                "purchasing_power_parity": False}},
+            "patch_product": {"name": "A"},
+            "create_discount_handler": {"type": "percentage", "amount": 100},
+            "patch_discount_handler": {"amount": 100}}.get(op.operation_id, CART)
     kwargs = {"json": body} if op.method in ("POST", "PATCH") else {}
     return client.open(f"/dodo{path}", method=op.method, headers={**auth, **(headers or {})}, **kwargs)
 

@@ -20,6 +20,7 @@ from .events import EVENT_TYPES, DodoEvents
 from .payments import DodoPayments
 from .settings import DodoSettings
 from .triggers import CheckoutTriggers
+from .webhook_endpoints import DodoWebhookEndpoints, WebhookHandlers
 
 NAME = "dodo"
 MOUNT = "/dodo"
@@ -80,7 +81,7 @@ class Dodo(Provider):
 
 def _handler_objects(backend):
     """Every object whose `@handler` methods serve Dodo operations, one per area."""
-    return [DodoHandlers(backend)]
+    return [DodoHandlers(backend), WebhookHandlers(backend.webhook_endpoints)]
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
@@ -90,6 +91,8 @@ def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBa
     app.extensions["paymock.dodo"] = models.DodoBackend(
         core.clock, partial(_checkout_url, core), business_id
     )
+    # Without the outbox (no payments wired), /webhooks answers 501.
+    app.extensions["paymock.dodo"].webhook_endpoints = DodoWebhookEndpoints(None, None)
     _wire_payments(app, core, app.extensions["paymock.dodo"], settings)
     return app.extensions["paymock.dodo"]
 
@@ -108,7 +111,8 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
                   core.waits)
     secret = webhooks.Secret(settings.webhook_secret or webhooks.DEFAULT_SECRET)
     if outbox is not None:
-        outbox.channels[NAME] = webhooks.channel(secret, EVENT_TYPES)
+        outbox.channels[NAME] = webhooks.channel(secret, EVENT_TYPES, core.clock)
+    backend.webhook_endpoints = DodoWebhookEndpoints(outbox, secret)
     backend.events = DodoEvents(outbox, core.clock, backend.business_id)
     backend.payments = DodoPayments(backend, payments, psp, backend.events)
     backend.payments.before_emit.append(backend.count_discount_use)

@@ -37,6 +37,14 @@ OPERATIONS = {
     ("/discounts/code/{code}", "get"): ["401", "404"],
     ("/payments", "get"): ["401", "422"],
     ("/payments/{payment_id}", "get"): ["401", "404"],
+    ("/webhooks", "get"): ["401", "422"],
+    ("/webhooks", "post"): ["401", "422"],
+    ("/webhooks/{webhook_id}", "get"): ["401", "404"],
+    ("/webhooks/{webhook_id}", "patch"): ["401", "404", "422"],
+    ("/webhooks/{webhook_id}", "delete"): ["401", "404"],
+    ("/webhooks/{webhook_id}/headers", "get"): ["401", "404"],
+    ("/webhooks/{webhook_id}/headers", "patch"): ["401", "404", "422"],
+    ("/webhooks/{webhook_id}/secret", "get"): ["401", "404"],
 }
 
 DESCRIPTIONS = {
@@ -62,12 +70,18 @@ EXAMPLES = {
     "410": {"code": "GONE", "message": "The resource is gone"},
     "422": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Object or Parameters"},
     "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
+    # The webhook operations' documented 503 (paymock answers it only when a fault rule asks).
+    "503": {"code": "SERVICE_UNAVAILABLE",
+            "message": "Webhook configuration temporarily frozen during instance migration"},
 }
 NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found",
                       "/products/{id}/unarchive": "Product not found", "/customers/{customer_id}": "Customer not found",
                       "/discounts/code/{code}": "Discount not found",
                       "/discounts/{discount_id}": "Discount not found",
-                      "/payments/{payment_id}": "Payment not found"}
+                      "/payments/{payment_id}": "Payment not found",
+                      "/webhooks/{webhook_id}": "Webhook not found",
+                      "/webhooks/{webhook_id}/headers": "Webhook not found",
+                      "/webhooks/{webhook_id}/secret": "Webhook not found"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -161,6 +175,11 @@ def _sdk_fields(schemas: dict) -> None:
     item = schemas["CalculatedProductCartItem"]["properties"]
     for name, schema in SDK_PREVIEW_ITEM.items():
         item.setdefault(name, copy.deepcopy(schema))
+    # A webhook's filter_types take the SDK's event types (types/webhook_event_type.py), which
+    # include the events of SDK_EVENTS that the spec's EventType enum lacks.
+    event_type = schemas.get("EventType")
+    if event_type is not None:
+        event_type["enum"] += [e for e in SDK_EVENTS if e not in event_type["enum"]]
 
 
 # Event types SDK 1.123.0 sends that spec 1.113.0 does not document yet, with the payload of an

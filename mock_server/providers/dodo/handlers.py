@@ -46,12 +46,12 @@ class DodoHandlers:
     @handler("delete_product")
     def archive_product(self, req: Request):
         self.backend.products.archive(req.ns, req.path["id"])
-        return Reply(None, 200)
+        return Reply(None, no_body=True)
 
     @handler("undelete_product")
     def unarchive_product(self, req: Request):
         self.backend.products.unarchive(req.ns, req.path["id"])
-        return Reply(None, 200)
+        return Reply(None, no_body=True)
 
     @handler("create_customer")
     def create_customer(self, req: Request):
@@ -92,7 +92,7 @@ class DodoHandlers:
     @handler("delete_discount_handler")
     def delete_discount(self, req: Request):
         self.backend.discounts.delete(req.ns, req.path["discount_id"])
-        return Reply(None, 204)
+        return Reply(None, 204, no_body=True)
 
     @handler("list_payments_handler")
     def list_payments(self, req: Request):

@@ -1,11 +1,17 @@
 """Dodo webhooks on the wire: Standard Webhooks headers signed with a `whsec_` secret.
 
+An endpoint made through `POST /webhooks` signs with its own secret; during the grace period
+after a rotation (POST /_mock/webhooks/endpoints/{id}/rotate-secret) it signs with the new and the
+old one, two space-separated `v1,` signatures, either of which a Standard Webhooks verifier takes.
+
 Each attempt is signed afresh with the wall-clock time, as Standard Webhooks senders do: receivers
 (the `standardwebhooks` package, the SDK's `webhooks.unwrap`) refuse timestamps more than five
 minutes from *their* clock, so the mock clock, which tests move by hours, must not leak in here.
 """
 from __future__ import annotations
 
+import base64
+import os
 import uuid
 from datetime import datetime, timezone
 
@@ -35,11 +41,17 @@ class Secret(SigningSecret):
         if not value.startswith("whsec_"):
             raise ValueError("a Dodo webhook secret starts with whsec_ followed by base64")
 
+    def generate(self) -> str:
+        # Svix's (and so Dodo's) form: whsec_ and the base64 of 24 random bytes.
+        return "whsec_" + base64.b64encode(os.urandom(24)).decode()
 
-def channel(secret: Secret, events) -> Channel:
+
+def channel(secret: Secret, events, clock) -> Channel:
+    """`clock`: the mock clock, which says whether a rotated-out secret still signs."""
     def sign(delivery: dict, endpoint) -> dict:
         now = datetime.now(tz=timezone.utc)
-        signature = Webhook(endpoint.secret or secret.value).sign(delivery["id"], now, delivery["body"])
+        keys = endpoint.signing_secrets(clock.now()) or [secret.value]
+        signature = " ".join(Webhook(key).sign(delivery["id"], now, delivery["body"]) for key in keys)
         return {"webhook-id": delivery["id"], "webhook-timestamp": str(int(now.timestamp())),
                 "webhook-signature": signature}
 
