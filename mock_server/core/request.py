@@ -68,8 +68,10 @@ class Request:
 
 @dataclass(frozen=True)
 class Reply:
-    """A handler's answer when 200 with the provider's envelope is not what the API gives."""
+    """A handler's answer when 200 with the provider's envelope is not what the API gives.
+    `data` as bytes with a `content_type` is sent as is (a PDF invoice), outside the envelope."""
 
     data: Any
     status: int = 200
     headers: dict = field(default_factory=dict)
+    content_type: str | None = None

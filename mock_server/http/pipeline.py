@@ -130,6 +130,9 @@ class Operation:
         result = self.handler(Request(caller, core.store.namespace(caller.namespace), operation_id,
                                       path, query, body, req.headers))
         if isinstance(result, Reply):
+            if result.content_type is not None:  # not JSON: the bytes as they are
+                return Response(result.data, status=result.status, headers=result.headers,
+                                content_type=result.content_type)
             return json_response(provider.envelope(result.data), result.status, result.headers)
         return json_response(provider.envelope(result))
 

@@ -30,6 +30,13 @@ OPERATIONS = {
     ("/discounts/code/{code}", "get"): ["401", "404"],
     ("/payments", "get"): ["401", "422"],
     ("/payments/{payment_id}", "get"): ["401", "404"],
+    ("/refunds", "post"): ["401", "404", "422"],
+    ("/refunds", "get"): ["401", "422"],
+    ("/refunds/{refund_id}", "get"): ["401", "404"],
+    ("/disputes", "get"): ["401", "422"],
+    ("/disputes/{dispute_id}", "get"): ["401", "404"],
+    ("/invoices/payments/{payment_id}", "get"): ["401", "404"],
+    ("/invoices/refunds/{refund_id}", "get"): ["401", "404"],
 }
 
 DESCRIPTIONS = {
@@ -42,16 +49,22 @@ DESCRIPTIONS = {
 # The body paymock sends for each status when a fault rule asks for it (fault injection reads
 # these examples), matching what the server itself answers.
 EXAMPLES = {
+    "400": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Parameters"},
     "401": {"code": "UNAUTHORIZED",
             "message": "Missing or invalid API key: send `Authorization: Bearer <API key>`"},
     "404": {"code": "NOT_FOUND", "message": "Checkout session not found"},
     "422": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Object or Parameters"},
+    "429": {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"},
     "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
 }
 NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{customer_id}": "Customer not found",
                       "/discounts/code/{code}": "Discount not found",
                       "/discounts/{discount_id}": "Discount not found",
-                      "/payments/{payment_id}": "Payment not found"}
+                      "/payments/{payment_id}": "Payment not found",
+                      "/refunds": "Payment not found", "/refunds/{refund_id}": "Refund not found",
+                      "/disputes/{dispute_id}": "Dispute not found",
+                      "/invoices/payments/{payment_id}": "Payment not found",
+                      "/invoices/refunds/{refund_id}": "Refund not found"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -79,6 +92,9 @@ def _tighten(schemas: dict) -> None:
     meta["x-paymock-error"] = {
         "maxProperties": ["MAXIMUM_KEYS_REACHED", "metadata can hold at most 50 keys"],
     }
+    refund = schemas.get("CreateRefundRequest")
+    if refund is not None:  # "Maximum length is 3000 characters" (the field's description)
+        refund["properties"]["reason"]["maxLength"] = 3000
     trial = schemas["SubscriptionData"]["properties"]["trial_period_days"]
     trial.update(minimum=0, maximum=10000)
 
@@ -102,6 +118,14 @@ def _sdk_fields(schemas: dict) -> None:
     flags = schemas["CheckoutSessionFlags"]["properties"]
     for name, description in SDK_FLAGS.items():
         flags.setdefault(name, {"type": "boolean", "description": description})
+    # dodopayments/types/refund_create_params.py: `currency`, the currency of items[].amount.
+    refund = schemas.get("CreateRefundRequest")
+    if refund is not None:
+        refund["properties"].setdefault("currency", {"oneOf": [
+            {"type": "null"}, {"$ref": "#/components/schemas/Currency"}],
+            "description": "The currency of every `items[].amount`. It must be the currency the "
+            "customer paid in. Without it, the amounts are in the settlement currency (SDK "
+            "1.123.0; not in spec 1.113.0)"})
 
 
 # Event types SDK 1.123.0 sends that spec 1.113.0 does not document yet, with the payload of an
