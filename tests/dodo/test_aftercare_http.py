@@ -79,6 +79,15 @@ def test_refusals_in_dodos_envelope(client, auth, body, status, code, message):
     assert error["code"] == code and message in error["message"]
 
 
+@pytest.mark.parametrize("path, operation", [("/dodo/refunds", "list_refunds"),
+                                             ("/dodo/disputes", "list_disputes")])
+def test_lists_refuse_a_date_that_is_not_rfc_3339(client, auth, path, operation):
+    response = client.get(path, headers=auth, query_string={"created_at_lte": "yesterday"})
+    assert response.status_code == 422
+    assert conforms(response, operation)["code"] == "INVALID_REQUEST_BODY"
+    assert "created_at_lte" in response.json["message"]
+
+
 def test_a_declined_payment_is_refused_and_unknown_ids_are_404(client, auth):
     payment = paid(client, "payment.failed")
     response = client.post("/dodo/refunds", headers=auth, json={"payment_id": payment["payment_id"]})

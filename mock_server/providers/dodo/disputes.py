@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import heapq
 import threading
-from datetime import datetime
 
 from ...core import ids
 from ...core import payments as core_payments
 from ...core.clock import iso
 from ...core.store import Namespace
 from . import paging
-from .models import invalid, not_found
+from .models import not_found
 
 DISPUTE = "dispute"
 RESPONSE_DAYS = 10
@@ -166,16 +165,14 @@ class Disputes:
         return self.render(self._current(ns, dispute))
 
     def list(self, ns: Namespace, query: dict) -> dict:
-        after, before = _when(query, "created_at_gte"), _when(query, "created_at_lte")
+        created = paging.created_between(query)
         rows = []
         for dispute in ns.values(DISPUTE):
             dispute = self._current(ns, dispute)
-            created = _epoch(dispute["created_at"])
             if (query.get("dispute_status") not in (None, dispute["dispute_status"])
                     or query.get("dispute_stage") not in (None, dispute["dispute_stage"])
                     or query.get("customer_id") not in (None, dispute["customer"]["customer_id"])
-                    or (after is not None and created < after)
-                    or (before is not None and created > before)):
+                    or not created(dispute["created_at"])):
                 continue
             rows.append(dispute)
         rows.sort(key=lambda d: (d["created_at"], d["dispute_id"]), reverse=True)
@@ -211,17 +208,3 @@ def _list_item(dispute: dict) -> dict:
     return {key: dispute[key] for key in (
         "dispute_id", "payment_id", "business_id", "amount", "currency", "dispute_status",
         "dispute_stage", "created_at", "is_resolved_by_rdr", "payment_provider")}
-
-
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def _when(query: dict, name: str) -> float | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    try:
-        return _epoch(raw)
-    except ValueError:
-        raise invalid(f"query parameter {name}: {raw!r} is not an RFC 3339 date-time") from None

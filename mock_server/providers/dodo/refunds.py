@@ -14,8 +14,6 @@ API (/_mock/dodo/refunds/...) and the refund.* triggers use.
 """
 from __future__ import annotations
 
-from datetime import datetime
-
 from ...core import ids
 from ...core import payments as core_payments
 from ...core.clock import iso
@@ -138,7 +136,7 @@ class Refunds:
         left = payment["amount"] - sum(r["amount"] for r in counted)
         if left <= 0:
             raise refused("PAYMENT_ALREADY_REFUNDED", "This payment has already been refunded")
-        if self.backend.clock.now() - _epoch(payment["created_at"]) > WINDOW_DAYS * 86400:
+        if self.backend.clock.now() - paging.epoch(payment["created_at"]) > WINDOW_DAYS * 86400:
             raise refused("REFUND_WINDOW_EXPIRED", f"Refunds cannot be initiated {WINDOW_DAYS} "
                           "days after payment creation. Contact support@dodopayments.com.")
         currency = body.get("currency")
@@ -241,15 +239,13 @@ class Refunds:
         return ns.get(REFUND, refund_id)
 
     def list(self, ns: Namespace, query: dict) -> dict:
-        after, before = _when(query, "created_at_gte"), _when(query, "created_at_lte")
+        created = paging.created_between(query)
         rows = []
         for refund in ns.values(REFUND):
-            created = _epoch(refund["created_at"])
             if (query.get("status") not in (None, refund["status"])
                     or query.get("customer_id") not in (None, refund["customer"]["customer_id"])
                     or query.get("subscription_id") not in (None, refund.get("subscription_id"))
-                    or (after is not None and created < after)
-                    or (before is not None and created > before)):
+                    or not created(refund["created_at"])):
                 continue
             rows.append(refund)
         rows.sort(key=lambda r: (r["created_at"], r["refund_id"]), reverse=True)
@@ -285,17 +281,3 @@ def _with_tax(item: dict, line: dict, line_left: int) -> int:
         return amount
     pre_tax = line["amount"] - line["tax"]
     return amount + (round(amount * line["tax"] / pre_tax) if pre_tax else 0)
-
-
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def _when(query: dict, name: str) -> float | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    try:
-        return _epoch(raw)
-    except ValueError:
-        raise invalid(f"query parameter {name}: {raw!r} is not an RFC 3339 date-time") from None
