@@ -263,3 +263,19 @@ def test_a_challenged_dispute_does_not_expire(env, catalog, clock):
     clock.advance(30 * 86400)
     backend.disputes.expire_due(clock.now())
     assert backend.disputes.get(ns, dispute["dispute_id"])["dispute_status"] == "dispute_challenged"
+
+
+def test_dispute_deadlines_round_trip_through_the_state_file(env, catalog, clock):
+    backend, ns = env
+    payment = paid(backend, ns, catalog, ("ebook_guide", 1))
+    dispute = backend.disputes.open(ns, payment["id"])
+    saved = backend.disputes.dump()
+    assert saved == [[clock.now() + 10 * 86400, ns.name, dispute["dispute_id"]]]
+    backend.disputes.load([])  # a restart that forgot them: nothing left to expire
+    assert backend.disputes.expire_due(clock.now()) is None
+    backend.disputes.load(saved)
+    assert backend.disputes.dump() == saved
+    clock.advance(10 * 86400)
+    assert backend.disputes.expire_due(clock.now()) is None  # done, nothing more due
+    stored = ns.get("dispute", dispute["dispute_id"])
+    assert stored["dispute_status"] == "dispute_expired"  # by the job, before any read

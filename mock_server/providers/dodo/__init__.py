@@ -133,6 +133,8 @@ def _wire_aftercare(core, backend) -> None:
     backend.payments.renderers += [backend.refunds.extend_payment,
                                    backend.disputes.extend_payment]
     core.scheduler.add("dodo.dispute_deadlines", backend.disputes.expire_due)
+    core.persistence.register("dodo.dispute_deadlines", backend.disputes.dump,
+                              backend.disputes.load)
     AftercareTriggers(backend).register(core.triggers)
 
 

@@ -142,6 +142,18 @@ class Disputes:
                 with ns.lock:
                     self._expired_if_due(ns, ns.get(DISPUTE, dispute_id), now)
 
+    def dump(self) -> list:
+        with self._lock:
+            return [list(entry) for entry in self._deadlines]
+
+    def load(self, data: list) -> None:
+        with self._lock:
+            self._deadlines = [(float(at), str(name), str(dispute_id))
+                               for at, name, dispute_id in data]
+            heapq.heapify(self._deadlines)
+        if self._wake is not None:
+            self._wake()
+
     def _expired_if_due(self, ns: Namespace, dispute: dict | None, now: float | None = None):
         """The dispute, expired first if it sat opened past its deadline (under ns.lock)."""
         if dispute is None or dispute["dispute_status"] != "dispute_opened":
