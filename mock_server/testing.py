@@ -111,7 +111,7 @@ class Paymock:
         return self.control.disputes
 
     def refund_outcome(self, outcome: str, times: int | None = None) -> dict:
-        """How this test's next Dodo refunds end: succeeded, failed, or pending (then
+        """How this test's next Dodo refunds end: succeeded, failed, or pending / review (then
         `control.refunds.settle(refund_id, ...)`)."""
         return self.control.refunds.outcome(self.provider("dodo").namespace, outcome, times)
 

@@ -177,7 +177,7 @@ class _Refunds:
 
     def outcome(self, namespace: str, outcome: str, times: int | None = None) -> dict:
         """The namespace's next refunds (`times` of them, or all) end `outcome`: succeeded,
-        failed, or pending until `settle`."""
+        failed, or pending / review until `settle`."""
         body = {"namespace": namespace, "outcome": outcome}
         if times is not None:
             body["times"] = times
@@ -185,7 +185,8 @@ class _Refunds:
 
     def settle(self, refund_id: str, outcome: str = "succeeded",
                namespace: str | None = None) -> dict:
-        """A pending refund ends: outcome succeeded or failed (refund.succeeded / .failed)."""
+        """A pending (or review) refund ends: outcome succeeded or failed (refund.succeeded /
+        .failed)."""
         action = {"succeeded": "succeed", "failed": "fail"}.get(outcome, outcome)
         body = {"namespace": namespace} if namespace else {}
         return self._client._call("POST", f"/dodo/refunds/{refund_id}/{action}", body)["refund"]

@@ -139,10 +139,22 @@ def test_a_pending_refund_blocks_the_next_until_it_settles(env, catalog):
     assert message == 'A refund request with status "Pending" is still being processed'
     settled = backend.refunds.settle(ns, pending["refund_id"], "succeeded")
     assert settled["status"] == "succeeded"
-    with pytest.raises(RefundStateError, match="is succeeded, not pending"):
+    with pytest.raises(RefundStateError, match="is succeeded, not pending or in review"):
         backend.refunds.settle(ns, pending["refund_id"], "failed")
     # times=1 was used up: the next refund settles at once again
     assert backend.refunds.create(ns, {"payment_id": payment["id"]})["amount"] == 2787 - 700
+
+
+def test_a_refund_held_for_review_blocks_like_a_pending_one(env, catalog):
+    backend, ns = env
+    payment = paid(backend, ns, catalog, ("ebook_guide", 1))
+    backend.refunds.script_outcome(ns, "review", times=1)
+    held = backend.refunds.create(ns, {"payment_id": payment["id"]})
+    assert held["status"] == "review"
+    assert backend.refunds.list(ns, {"status": "review"})["items"][0]["refund_id"] == held["refund_id"]
+    refused(backend, ns, {"payment_id": payment["id"]}, "EXISTING_REFUND_REQUEST_PROCESSING")
+    assert backend.refunds.settle(ns, held["refund_id"], "failed")["status"] == "failed"
+    assert backend.payments.get(ns, payment["id"])["refund_status"] is None
 
 
 def test_a_failed_refund_gives_the_money_back_to_the_refundable_amount(env, catalog):

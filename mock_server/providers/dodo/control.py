@@ -4,9 +4,9 @@
          -> 201 {"dispute": GetDispute}: the customer disputes a succeeded payment
     POST /_mock/dodo/disputes/{dispute_id}/{challenge|accept|cancel|expire|win|lose}
          {stage?, remarks?, namespace?} -> 200 {"dispute": ...}
-    POST /_mock/dodo/refunds/outcome {outcome: succeeded|failed|pending, times?, namespace}
+    POST /_mock/dodo/refunds/outcome {outcome: succeeded|failed|pending|review, times?, namespace}
          -> how the namespace's next refunds end (default: succeeded at once)
-    POST /_mock/dodo/refunds/{refund_id}/{succeed|fail} {namespace?} -> a pending refund ends
+    POST /_mock/dodo/refunds/{refund_id}/{succeed|fail} {namespace?} -> a pending (or review) refund ends
 
 `namespace` may be left out when the payment, dispute or refund id names an object the server
 holds. Bad input is a 400, an unknown object a 404, a move the state refuses a 409.

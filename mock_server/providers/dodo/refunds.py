@@ -9,8 +9,8 @@ documented reason for `failed`). The docs give no HTTP status for these refusals
 422 with Dodo's code and message (one place to change: REFUSED).
 
 How a refund ends is the mock's choice: at once, `succeeded`, unless the namespace scripted
-otherwise (`script_outcome`: `failed`, or `pending` until `settle` moves it), which the control
-API (/_mock/dodo/refunds/...) and the refund.* triggers use.
+otherwise (`script_outcome`: `failed`, or `pending` / `review` until `settle` moves it), which the
+control API (/_mock/dodo/refunds/...) and the refund.* triggers use.
 """
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ OUTCOME = "refund_outcome"  # kind of the namespace's scripted outcome (one obje
 NEXT = "scripted_refund_outcome"
 WINDOW_DAYS = 30
 REFUSED = 422
-OUTCOMES = ("succeeded", "failed", "pending")
+OUTCOMES = ("succeeded", "failed", "pending", "review")
+IN_FLIGHT = frozenset({"pending", "review"})  # not settled yet: they hold their amount
 EVENTS = {"succeeded": "refund.succeeded", "failed": "refund.failed"}
 # A dispute in one of these leaves the money with the customer, or may yet: a refund then fails.
 DISPUTED = frozenset({"dispute_opened", "dispute_challenged", "dispute_accepted", "dispute_lost",
@@ -117,7 +118,10 @@ class Refunds:
                 outcome = "failed"  # documented: "Payment was disputed"
             elif outcome is None:
                 outcome = self._scripted(ns)
-            if outcome != "pending":
+            if outcome == "review":  # held for manual review: settles like a pending one
+                refund["status"] = "review"
+                ns.save(REFUND, refund["refund_id"], refund)
+            elif outcome != "pending":
                 refund = self._finish(ns, refund, outcome)
             return self.render(refund)
 
@@ -129,10 +133,10 @@ class Refunds:
             raise refused("ZERO_AMOUNT_PAYMENT_REFUND_NOT_ALLOWED",
                           "Cannot refund a payment with zero currency amount")
         refunds = self._of_payment(ns, payment)
-        if any(r["status"] == "pending" for r in refunds):
+        if any(r["status"] in IN_FLIGHT for r in refunds):
             raise refused("EXISTING_REFUND_REQUEST_PROCESSING",
                           'A refund request with status "Pending" is still being processed')
-        counted = [r for r in refunds if r["status"] in ("pending", "succeeded")]
+        counted = [r for r in refunds if r["status"] in IN_FLIGHT or r["status"] == "succeeded"]
         left = payment["amount"] - sum(r["amount"] for r in counted)
         if left <= 0:
             raise refused("PAYMENT_ALREADY_REFUNDED", "This payment has already been refunded")
@@ -181,15 +185,16 @@ class Refunds:
 
     # -- settling -------------------------------------------------------------------------------
     def settle(self, ns: Namespace, refund_id: str, outcome: str) -> dict:
-        """A pending refund succeeds or fails (control API)."""
+        """A pending (or in review) refund succeeds or fails (control API)."""
         if outcome not in ("succeeded", "failed"):
             raise ValueError(f"outcome must be succeeded or failed, got {outcome!r}")
         with ns.lock:
             refund = ns.get(REFUND, refund_id)
             if refund is None:
                 raise not_found("Refund not found")
-            if refund["status"] != "pending":
-                raise RefundStateError(f"refund {refund_id} is {refund['status']}, not pending")
+            if refund["status"] not in IN_FLIGHT:
+                raise RefundStateError(f"refund {refund_id} is {refund['status']}, not pending "
+                                       "or in review")
             return self.render(self._finish(ns, refund, outcome))
 
     def script_outcome(self, ns: Namespace, outcome: str, times: int | None = None) -> dict:
