@@ -24,7 +24,8 @@ def call(client, op, auth, headers=None):
     for name, value in SAMPLE_PATH_VALUES.items():
         path = path.replace("{" + name + "}", value)
     body = {"create_customer": {"name": "A", "email": "a@example.com"},
-            "patch_customer": {"name": "A"}}.get(op.operation_id, CART)
+            "patch_customer": {"name": "A"},
+            "create_refund_handler": {"payment_id": "pay_sample"}}.get(op.operation_id, CART)
     kwargs = {"json": body} if op.method in ("POST", "PATCH") else {}
     return client.open(f"/dodo{path}", method=op.method, headers={**auth, **(headers or {})}, **kwargs)
 
