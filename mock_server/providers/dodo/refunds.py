@@ -20,6 +20,7 @@ from ...core.clock import iso
 from ...core.errors import ApiError
 from ...core.store import Namespace
 from . import paging
+from .disputes import DISPUTE
 from .models import SESSION, invalid, not_found
 
 REFUND = "refund"
@@ -230,7 +231,7 @@ class Refunds:
         return refund
 
     def _disputed(self, ns: Namespace, payment: dict) -> bool:
-        disputes = (ns.get("dispute", d) for d in payment["data"].get("dispute_ids", ()))
+        disputes = (ns.get(DISPUTE, d) for d in payment["data"].get("dispute_ids", ()))
         return any(d is not None and d["dispute_status"] in DISPUTED for d in disputes)
 
     # -- reading --------------------------------------------------------------------------------
