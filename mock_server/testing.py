@@ -104,6 +104,17 @@ class Paymock:
         provider = namespace.split(":", 1)[0] if namespace else None  # "<provider>:<hash>"
         return self.control.trigger(event, provider, namespace, **params)
 
+    @property
+    def disputes(self):
+        """Open and move Dodo disputes (`disputes.open(payment_id)`, `disputes.move(id,
+        "challenge")`): the control client's, which finds the namespace by the id."""
+        return self.control.disputes
+
+    def refund_outcome(self, outcome: str, times: int | None = None) -> dict:
+        """How this test's next Dodo refunds end: succeeded, failed, or pending / review (then
+        `control.refunds.settle(refund_id, ...)`)."""
+        return self.control.refunds.outcome(self.provider("dodo").namespace, outcome, times)
+
     def webhook_endpoint(self, url: str, namespace: str | None = None, **fields) -> dict:
         """Deliver this test's webhooks (its `namespace` unless told otherwise) to `url`; the
         endpoint is removed after the test."""

@@ -154,6 +154,58 @@ class _Webhooks:
                                   params={"provider": provider} if provider else None)
 
 
+class _Disputes:
+    """Dodo disputes, which only the card network opens and moves (/_mock/dodo/disputes)."""
+
+    ACTIONS = ("challenge", "accept", "cancel", "expire", "win", "lose")
+
+    def __init__(self, client: Client):
+        self._client = client
+
+    def open(self, payment_id: str, amount: int | None = None, reason: str | None = None,
+             stage: str | None = None, remarks: str | None = None,
+             namespace: str | None = None) -> dict:
+        """The customer disputes a succeeded payment (`amount` in minor units, default all of
+        it; `stage` pre_dispute, dispute or pre_arbitration); returns the dispute (dispute.opened
+        goes out)."""
+        body = {"payment_id": payment_id}
+        body.update({k: v for k, v in (("amount", amount), ("reason", reason), ("stage", stage),
+                                       ("remarks", remarks), ("namespace", namespace))
+                     if v is not None})
+        return self._client._call("POST", "/dodo/disputes", body)["dispute"]
+
+    def move(self, dispute_id: str, action: str, stage: str | None = None,
+             remarks: str | None = None, namespace: str | None = None) -> dict:
+        """`action`: challenge, accept, cancel or expire (an opened dispute); win or lose (a
+        challenged one). Returns the dispute; its dispute.* event goes out."""
+        body = {k: v for k, v in (("stage", stage), ("remarks", remarks),
+                                  ("namespace", namespace)) if v is not None}
+        return self._client._call("POST", f"/dodo/disputes/{dispute_id}/{action}", body)["dispute"]
+
+
+class _Refunds:
+    """How Dodo refunds end (/_mock/dodo/refunds): at once and succeeded unless told."""
+
+    def __init__(self, client: Client):
+        self._client = client
+
+    def outcome(self, namespace: str, outcome: str, times: int | None = None) -> dict:
+        """The namespace's next refunds (`times` of them, or all) end `outcome`: succeeded,
+        failed, or pending / review until `settle`."""
+        body = {"namespace": namespace, "outcome": outcome}
+        if times is not None:
+            body["times"] = times
+        return self._client._call("POST", "/dodo/refunds/outcome", body)
+
+    def settle(self, refund_id: str, outcome: str = "succeeded",
+               namespace: str | None = None) -> dict:
+        """A pending (or review) refund ends: outcome succeeded or failed (refund.succeeded /
+        .failed)."""
+        action = {"succeeded": "succeed", "failed": "fail"}.get(outcome, outcome)
+        body = {"namespace": namespace} if namespace else {}
+        return self._client._call("POST", f"/dodo/refunds/{refund_id}/{action}", body)["refund"]
+
+
 class Client:
     def __init__(self, base_url: str = "http://127.0.0.1:8787", session: requests.Session | None = None,
                  timeout: float = 10.0, token: str | None = None):
@@ -166,6 +218,8 @@ class Client:
         self.faults = _Faults(self)
         self.payments = _Payments(self)
         self.webhooks = _Webhooks(self)
+        self.disputes = _Disputes(self)
+        self.refunds = _Refunds(self)
 
     @staticmethod
     def namespace_for(provider: str, credential: str) -> str:

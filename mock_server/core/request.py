@@ -68,7 +68,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Reply:
-    """A handler's answer when 200 with the provider's envelope is not what the API gives."""
+    """A handler's answer when 200 with the provider's envelope is not what the API gives.
+    `data` as bytes with a `content_type` is sent as is (a PDF invoice), outside the envelope."""
 
     data: Any
     status: int = 200
@@ -76,3 +77,4 @@ class Reply:
     # No body at all, not even the provider's envelope (a 200 the API documents without
     # content, such as Dodo's DELETE /webhooks/{id}); `data` is then ignored.
     no_body: bool = False
+    content_type: str | None = None

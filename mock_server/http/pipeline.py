@@ -134,6 +134,9 @@ class Operation:
                 response = Response(status=result.status, headers=result.headers)
                 del response.headers["Content-Type"]  # nothing to type
                 return response
+            if result.content_type is not None:  # not JSON: the bytes as they are
+                return Response(result.data, status=result.status, headers=result.headers,
+                                content_type=result.content_type)
             return json_response(provider.envelope(result.data), result.status, result.headers)
         return json_response(provider.envelope(result))
 

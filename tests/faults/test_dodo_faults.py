@@ -32,7 +32,8 @@ def call(client, op, auth, headers=None):
                 "purchasing_power_parity": False}},
             "patch_product": {"name": "A"},
             "create_discount_handler": {"type": "percentage", "amount": 100},
-            "patch_discount_handler": {"amount": 100}}.get(op.operation_id, CART)
+            "patch_discount_handler": {"amount": 100},
+            "create_refund_handler": {"payment_id": "pay_sample"}}.get(op.operation_id, CART)
     kwargs = {"json": body} if op.method in ("POST", "PATCH") else {}
     return client.open(f"/dodo{path}", method=op.method, headers={**auth, **(headers or {})}, **kwargs)
 

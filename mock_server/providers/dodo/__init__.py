@@ -15,12 +15,18 @@ from .catalog import generate as generate_section
 from .contract_support import DodoContractSupport
 from . import webhooks
 from .errors import render_error
+from .aftercare_handlers import DisputeHandlers, InvoiceHandlers, RefundHandlers
+from .disputes import Disputes
 from .handlers import DodoHandlers
 from .events import EVENT_TYPES, DodoEvents
+from .invoices import Invoices
 from .payments import DodoPayments
+from .refunds import Refunds
 from .settings import DodoSettings
+from .aftercare_triggers import AftercareTriggers
 from .triggers import CheckoutTriggers
 from .webhook_endpoints import DodoWebhookEndpoints, WebhookHandlers
+from . import control
 
 NAME = "dodo"
 MOUNT = "/dodo"
@@ -31,6 +37,7 @@ class Dodo(Provider):
     mount = MOUNT
     payment_pages = hosted.PAGES
     hosted_routes = hosted.bp
+    control_routes = control.bp
     settings_model = DodoSettings
     contract_support = DodoContractSupport()
 
@@ -81,7 +88,8 @@ class Dodo(Provider):
 
 def _handler_objects(backend):
     """Every object whose `@handler` methods serve Dodo operations, one per area."""
-    return [DodoHandlers(backend), WebhookHandlers(backend.webhook_endpoints)]
+    return [DodoHandlers(backend), WebhookHandlers(backend.webhook_endpoints),
+            RefundHandlers(backend), DisputeHandlers(backend), InvoiceHandlers(backend)]
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
@@ -118,6 +126,21 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     backend.payments.before_emit.append(backend.count_discount_use)
     backend.triggers = CheckoutTriggers(backend)
     backend.triggers.register(core.triggers)
+    _wire_aftercare(core, backend)
+
+
+def _wire_aftercare(core, backend) -> None:
+    """Refunds, disputes and invoices of a paid payment, and what the Payment shows of them."""
+    backend.refunds = Refunds(backend, backend.events)
+    backend.disputes = Disputes(backend, backend.events, core.store, core.scheduler.wake)
+    backend.invoices = Invoices(backend)
+    backend.payments.before_emit.append(backend.refunds.remember_lines)
+    backend.payments.renderers += [backend.refunds.extend_payment,
+                                   backend.disputes.extend_payment]
+    core.scheduler.add("dodo.dispute_deadlines", backend.disputes.expire_due)
+    core.persistence.register("dodo.dispute_deadlines", backend.disputes.dump,
+                              backend.disputes.load)
+    AftercareTriggers(backend).register(core.triggers)
 
 
 register_provider(Dodo())

@@ -45,6 +45,13 @@ OPERATIONS = {
     ("/webhooks/{webhook_id}/headers", "get"): ["401", "404"],
     ("/webhooks/{webhook_id}/headers", "patch"): ["401", "404", "422"],
     ("/webhooks/{webhook_id}/secret", "get"): ["401", "404"],
+    ("/refunds", "post"): ["401", "404", "422"],
+    ("/refunds", "get"): ["401", "422"],
+    ("/refunds/{refund_id}", "get"): ["401", "404"],
+    ("/disputes", "get"): ["401", "422"],
+    ("/disputes/{dispute_id}", "get"): ["401", "404"],
+    ("/invoices/payments/{payment_id}", "get"): ["401", "404"],
+    ("/invoices/refunds/{refund_id}", "get"): ["401", "404"],
 }
 
 DESCRIPTIONS = {
@@ -69,6 +76,7 @@ EXAMPLES = {
     "409": {"code": "CONFLICT", "message": "Conflict with the resource's current state"},
     "410": {"code": "GONE", "message": "The resource is gone"},
     "422": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Object or Parameters"},
+    "429": {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"},
     "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
     # The webhook operations' documented 503 (paymock answers it only when a fault rule asks).
     "503": {"code": "SERVICE_UNAVAILABLE",
@@ -81,7 +89,11 @@ NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found",
                       "/payments/{payment_id}": "Payment not found",
                       "/webhooks/{webhook_id}": "Webhook not found",
                       "/webhooks/{webhook_id}/headers": "Webhook not found",
-                      "/webhooks/{webhook_id}/secret": "Webhook not found"}
+                      "/webhooks/{webhook_id}/secret": "Webhook not found",
+                      "/refunds": "Payment not found", "/refunds/{refund_id}": "Refund not found",
+                      "/disputes/{dispute_id}": "Dispute not found",
+                      "/invoices/payments/{payment_id}": "Payment not found",
+                      "/invoices/refunds/{refund_id}": "Refund not found"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -109,6 +121,9 @@ def _tighten(schemas: dict) -> None:
     meta["x-paymock-error"] = {
         "maxProperties": ["MAXIMUM_KEYS_REACHED", "metadata can hold at most 50 keys"],
     }
+    refund = schemas.get("CreateRefundRequest")
+    if refund is not None:  # "Maximum length is 3000 characters" (the field's description)
+        refund["properties"]["reason"]["maxLength"] = 3000
     trial = schemas["SubscriptionData"]["properties"]["trial_period_days"]
     trial.update(minimum=0, maximum=10000)
 
@@ -180,6 +195,14 @@ def _sdk_fields(schemas: dict) -> None:
     event_type = schemas.get("EventType")
     if event_type is not None:
         event_type["enum"] += [e for e in SDK_EVENTS if e not in event_type["enum"]]
+    # dodopayments/types/refund_create_params.py: `currency`, the currency of items[].amount.
+    refund = schemas.get("CreateRefundRequest")
+    if refund is not None:
+        refund["properties"].setdefault("currency", {"oneOf": [
+            {"type": "null"}, {"$ref": "#/components/schemas/Currency"}],
+            "description": "The currency of every `items[].amount`. It must be the currency the "
+            "customer paid in. Without it, the amounts are in the settlement currency (SDK "
+            "1.123.0; not in spec 1.113.0)"})
 
 
 # Event types SDK 1.123.0 sends that spec 1.113.0 does not document yet, with the payload of an

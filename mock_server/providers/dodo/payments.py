@@ -40,6 +40,9 @@ class DodoPayments:
         # (license keys are issued once the payment is told).
         self.before_emit: list[Callable] = []
         self.after_emit: list[Callable] = []
+        # What other areas add to the rendered Payment, each `(ns, payment, rendered)` changing
+        # `rendered` in place (refunds[] and refund_status, disputes[]).
+        self.renderers: list[Callable] = []
         payments.on("dodo", self.on_event, self.expired)
         payments.add_resolver(self.resolve)
 
@@ -201,7 +204,7 @@ class DodoPayments:
     def render(self, ns: Namespace, payment: dict) -> dict:
         data, card = payment["data"], payment.get("card") or {}
         business = self.backend.business_id
-        return {
+        rendered = {
             "payment_id": payment["id"], "business_id": business, "brand_id": business,
             "status": STATUS[payment["status"]], "total_amount": payment["amount"],
             "currency": payment["currency"], "tax": data.get("tax"),
@@ -224,6 +227,9 @@ class DodoPayments:
             "discounts": None, "custom_field_responses": None, "invoice_id": None,
             "invoice_url": None,
         }
+        for extend in self.renderers:
+            extend(ns, payment, rendered)
+        return rendered
 
     def _list_item(self, ns: Namespace, payment: dict) -> dict:
         full = self.render(ns, payment)
@@ -231,7 +237,9 @@ class DodoPayments:
                 "digital_products_delivered", "metadata", "payment_provider", "status",
                 "subscription_id", "card_last_four", "card_network", "payment_method",
                 "payment_method_type", "invoice_id", "invoice_url", "refund_status")
-        return dict({k: full[k] for k in keep}, has_license_key=False, dispute_status=None)
+        disputes = full["disputes"]  # the most recent one's status, None without any
+        return dict({k: full[k] for k in keep}, has_license_key=False,
+                    dispute_status=disputes[-1]["dispute_status"] if disputes else None)
 
 
 def _refreshed(ns: Namespace, session: dict) -> None:

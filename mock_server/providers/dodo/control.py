@@ -1,0 +1,113 @@
+"""/_mock/dodo: what the card network and the bank do that Dodo's API cannot ask for.
+
+    POST /_mock/dodo/disputes {payment_id, amount?, reason?, stage?, remarks?, namespace?}
+         -> 201 {"dispute": GetDispute}: the customer disputes a succeeded payment
+    POST /_mock/dodo/disputes/{dispute_id}/{challenge|accept|cancel|expire|win|lose}
+         {stage?, remarks?, namespace?} -> 200 {"dispute": ...}
+    POST /_mock/dodo/refunds/outcome {outcome: succeeded|failed|pending|review, times?, namespace}
+         -> how the namespace's next refunds end (default: succeeded at once)
+    POST /_mock/dodo/refunds/{refund_id}/{succeed|fail} {namespace?} -> a pending (or review) refund ends
+
+`namespace` may be left out when the payment, dispute or refund id names an object the server
+holds. Bad input is a 400, an unknown object a 404, a move the state refuses a 409.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, request
+
+from ...control.routes import ControlError
+from ...core.errors import ApiError
+from ...core.http import json_response
+from .disputes import DisputeError
+from .refunds import RefundStateError
+
+bp = Blueprint("dodo_control", __name__)
+SETTLE = {"succeed": "succeeded", "fail": "failed"}
+
+
+def _backend():
+    return current_app.extensions["paymock.dodo"]
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        raise ControlError("body must be a JSON object")
+    return body
+
+
+def _namespace(body: dict, obj_id: str | None):
+    store = current_app.extensions["paymock"].store
+    name = body.get("namespace")
+    if name is not None:
+        if not isinstance(name, str) or not name.startswith("dodo:"):
+            raise ControlError("namespace must be a Dodo namespace such as "
+                               "\"dodo:1f2e3d4c5b6a7988\" (GET /_mock/namespaces lists them)")
+        return store.namespace(name)
+    held = [n for n in store.holding(obj_id) if n.startswith("dodo:")] if obj_id else []
+    if not held:
+        raise ControlError(f"no Dodo namespace holds {obj_id!r}: give namespace", 404)
+    return store.namespace(held[0])
+
+
+def _run(call):
+    try:
+        return call()
+    except (DisputeError, RefundStateError) as exc:
+        raise ControlError(str(exc), 409) from None
+    except LookupError as exc:
+        raise ControlError(str(exc).strip("'\""), 404) from None
+    except ApiError as exc:
+        raise ControlError(f"{exc.code}: {exc.message}", exc.status) from None
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+
+
+def _optional_str(body: dict, name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ControlError(f"{name} must be a string")
+    return value
+
+
+@bp.post("/disputes")
+def open_dispute():
+    body = _body()
+    payment_id = body.get("payment_id")
+    if not isinstance(payment_id, str):
+        raise ControlError("payment_id must name a succeeded payment, e.g. \"pay_...\"")
+    ns = _namespace(body, payment_id)
+    dispute = _run(lambda: _backend().disputes.open(
+        ns, payment_id, body.get("amount"), _optional_str(body, "reason"),
+        body.get("stage") or "dispute", _optional_str(body, "remarks")))
+    return json_response({"namespace": ns.name, "dispute": dispute}, 201)
+
+
+@bp.post("/disputes/<dispute_id>/<action>")
+def move_dispute(dispute_id: str, action: str):
+    body = _body()
+    ns = _namespace(body, dispute_id)
+    dispute = _run(lambda: _backend().disputes.move(
+        ns, dispute_id, action, body.get("stage"), _optional_str(body, "remarks")))
+    return json_response({"namespace": ns.name, "dispute": dispute})
+
+
+@bp.post("/refunds/outcome")
+def refund_outcome():
+    body = _body()
+    if body.get("namespace") is None:
+        raise ControlError("namespace is required: the outcome holds for that namespace's refunds")
+    ns = _namespace(body, None)
+    scripted = _run(lambda: _backend().refunds.script_outcome(ns, body.get("outcome"),
+                                                              body.get("times")))
+    return json_response({"namespace": ns.name, **scripted})
+
+
+@bp.post("/refunds/<refund_id>/<action>")
+def settle_refund(refund_id: str, action: str):
+    if action not in SETTLE:
+        raise ControlError(f"unknown refund action {action!r}; use succeed or fail", 404)
+    body = _body()
+    ns = _namespace(body, refund_id)
+    refund = _run(lambda: _backend().refunds.settle(ns, refund_id, SETTLE[action]))
+    return json_response({"namespace": ns.name, "refund": refund})
