@@ -68,7 +68,8 @@ class Request:
 
 @dataclass(frozen=True)
 class Reply:
-    """A handler's answer when 200 with the provider's envelope is not what the API gives."""
+    """A handler's answer when 200 with the provider's envelope is not what the API gives.
+    `data` None: the answer has no body at all (a 200 or 204 the API sends empty)."""
 
     data: Any
     status: int = 200

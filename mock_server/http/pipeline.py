@@ -130,6 +130,8 @@ class Operation:
         result = self.handler(Request(caller, core.store.namespace(caller.namespace), operation_id,
                                       path, query, body, req.headers))
         if isinstance(result, Reply):
+            if result.data is None:  # an answer without a body (the status says it all)
+                return Response(status=result.status, headers=result.headers)
             return json_response(provider.envelope(result.data), result.status, result.headers)
         return json_response(provider.envelope(result))
 

@@ -1,9 +1,12 @@
 """Who calls Dodo: `Authorization: Bearer <API key>`; each key is its own namespace."""
 from __future__ import annotations
 
+import orjson
+
 from ...core.errors import ApiError
 from ...core.http import credential_namespace
 from ...core.request import KeyCaller
+from .license_keys import BY_STRING  # the kind that indexes license keys by their key string
 
 API_KEY = "api_key"
 
@@ -21,3 +24,50 @@ def authenticate(environ, allowed: frozenset[str]) -> KeyCaller:
                        "with (PAYMOCK_DODO_API_KEYS)", "UNAUTHORIZED")
     # The mock plays Dodo's test mode (test.dodopayments.com): every key is a test key.
     return KeyCaller(credential_namespace("dodo", key), API_KEY, "test_mode")
+
+
+PUBLIC = "public"
+# Where a public call goes when nothing names a namespace (an unknown key): an empty one, so the
+# call gets the answer an unknown key gets (404, or `{valid: false}`).
+PUBLIC_NAMESPACE = "dodo:public"
+
+
+def public_operations(document: dict) -> frozenset[str]:
+    """The operations the contract declares without security (`security: []`): the vendor's
+    public /licenses/* operations, which take no API key."""
+    default = document.get("security") or []
+    return frozenset(op["operationId"] for item in document["paths"].values()
+                     for method, op in item.items()
+                     if isinstance(op, dict) and "operationId" in op
+                     and not op.get("security", default))
+
+
+def public_caller(request, store, allowed: frozenset[str]) -> KeyCaller:
+    """Who makes a public license call: no API key needed, so the namespace is the one that
+    issued the license key the body names (the store indexes key strings). An API key sent
+    anyway (the SDK always sends one) wins when its namespace holds that key string too (two
+    merchants may import the same string); an unknown or invalid API key is ignored, as an API
+    that does not read it would."""
+    license_key = _license_key(request.body())
+    scheme, _, token = request.environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+    token = token.strip()
+    keyed = None
+    if scheme.lower() == "bearer" and token and (not allowed or token in allowed):
+        keyed = credential_namespace("dodo", token)
+    if license_key is not None:
+        own = store.find(keyed) if keyed is not None else None
+        if own is not None and own.get(BY_STRING, license_key) is not None:
+            return KeyCaller(keyed, PUBLIC, "test_mode")
+        for name in store.holding(license_key):
+            return KeyCaller(name, PUBLIC, "test_mode")
+    return KeyCaller(keyed or PUBLIC_NAMESPACE, PUBLIC, "test_mode")
+
+
+def _license_key(raw: bytes) -> str | None:
+    """The body's `license_key`, if it has one (validation later refuses a body without)."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    key = body.get("license_key") if isinstance(body, dict) else None
+    return key if isinstance(key, str) else None

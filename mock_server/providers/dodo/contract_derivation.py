@@ -30,11 +30,25 @@ OPERATIONS = {
     ("/discounts/code/{code}", "get"): ["401", "404"],
     ("/payments", "get"): ["401", "422"],
     ("/payments/{payment_id}", "get"): ["401", "404"],
+    ("/license_keys", "get"): ["401", "422"],
+    ("/license_keys", "post"): ["401"],
+    ("/license_keys/{id}", "get"): ["401"],
+    ("/license_keys/{id}", "patch"): ["401"],
+    ("/license_key_instances", "get"): ["401", "422"],
+    ("/license_key_instances/{id}", "get"): ["401"],
+    ("/license_key_instances/{id}", "patch"): ["401", "422"],
+    # Public (the vendor declares no `security`): no API key, so no 401.
+    ("/licenses/activate", "post"): [],
+    ("/licenses/validate", "post"): [],
+    ("/licenses/deactivate", "post"): ["422"],
 }
 
 DESCRIPTIONS = {
+    "400": "Bad request",
     "401": "Missing or invalid API key",
+    "403": "Forbidden",
     "404": "Resource not found",
+    "409": "Conflict",
     "422": "Invalid Request Object or Parameters",
     "500": "Something went wrong :(",
 }
@@ -42,16 +56,24 @@ DESCRIPTIONS = {
 # The body paymock sends for each status when a fault rule asks for it (fault injection reads
 # these examples), matching what the server itself answers.
 EXAMPLES = {
+    "400": {"code": "INVALID_REQUEST_PARAMETERS", "message": "Invalid request parameters"},
     "401": {"code": "UNAUTHORIZED",
             "message": "Missing or invalid API key: send `Authorization: Bearer <API key>`"},
+    "403": {"code": "FORBIDDEN", "message": "You are not authorised to perform this action"},
     "404": {"code": "NOT_FOUND", "message": "Checkout session not found"},
+    "409": {"code": "CONFLICT", "message": "The request conflicts with the current state of the resource"},
     "422": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Object or Parameters"},
     "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
 }
 NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{customer_id}": "Customer not found",
                       "/discounts/code/{code}": "Discount not found",
                       "/discounts/{discount_id}": "Discount not found",
-                      "/payments/{payment_id}": "Payment not found"}
+                      "/payments/{payment_id}": "Payment not found",
+                      "/license_keys": "Customer not found",
+                      "/license_keys/{id}": "License key not found",
+                      "/license_key_instances/{id}": "License key instance not found",
+                      "/licenses/activate": "License key not found",
+                      "/licenses/deactivate": "License key not found"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -147,9 +169,12 @@ def derive(vendor: dict) -> dict:
     paths: dict = {}
     for (path, method), extra in OPERATIONS.items():
         op = copy.deepcopy(vendor["paths"][path][method])
-        op["security"] = [{"API_KEY": []}]
+        # The vendor marks its public operations (/licenses/*) by declaring no `security`; an
+        # empty list says so explicitly here, over the document's default (the API key).
+        op["security"] = [{"API_KEY": []}] if op.get("security") else []
         responses = op["responses"]
-        for status in sorted(set(extra) | {s for s in responses if s != "200"}):
+        # Success statuses (200, 201) keep the vendor's schema; every other one is an error.
+        for status in sorted(set(extra) | {s for s in responses if not s.startswith("2")}):
             example = dict(EXAMPLES[status])
             if status == "404" and path in NOT_FOUND_MESSAGES:
                 example["message"] = NOT_FOUND_MESSAGES[path]

@@ -231,7 +231,10 @@ class DodoPayments:
                 "digital_products_delivered", "metadata", "payment_provider", "status",
                 "subscription_id", "card_last_four", "card_network", "payment_method",
                 "payment_method_type", "invoice_id", "invoice_url", "refund_status")
-        return dict({k: full[k] for k in keep}, has_license_key=False, dispute_status=None)
+        # Set by license_keys.LicenseKeys.mark_payment when the payment bought license keys.
+        return dict({k: full[k] for k in keep},
+                    has_license_key=bool(payment["data"].get("has_license_key")),
+                    dispute_status=None)
 
 
 def _refreshed(ns: Namespace, session: dict) -> None:
