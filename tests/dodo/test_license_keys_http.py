@@ -2,6 +2,8 @@
 merchant's /license_keys and /license_key_instances, and the public /licenses/* without an API
 key. Every answer is checked against the contract, every event against its webhook schema, and
 every refusal by status, Dodo's code and message."""
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from mock_server.core.contracts import Contract
@@ -289,3 +291,29 @@ def test_a_public_call_finds_the_namespace_that_issued_the_key(client, auth, cat
                        headers=other).json == {"valid": True}
     assert client.post("/dodo/licenses/validate", json={"license_key": key["key"]},
                        headers=auth).json == {"valid": False}
+
+
+def test_the_return_url_names_the_keys_and_the_email(client, auth, catalog):
+    body = {"product_cart": [{"product_id": catalog.dodo_id("desktop_app_license"), "quantity": 2}],
+            "return_url": "https://shop.example/thanks"}
+    sid = client.post("/dodo/checkouts", json=body, headers=auth).json["session_id"]
+    response = client.post(f"/checkout/dodo/session/{sid}", data={
+        "email": "ada@example.com", "name": "Ada", **ADDRESS})
+    psp = response.headers["Location"].removeprefix("http://mock.test")
+    done = client.post(psp, data={"method": "card", "expiry": "06/32", "cvc": "123",
+                                  "number": "4242424242424242"})
+    location = urlsplit(done.headers["Location"])
+    params = parse_qs(location.query)
+    keys = client.get("/dodo/license_keys?page_size=100", headers=auth).json["items"]
+    mine = {k["key"] for k in keys if k["payment_id"] == params["payment_id"][0]}
+    assert len(mine) == 2
+    assert set(params["license_key"][0].split(",")) == mine
+    assert (params["email"], params["status"]) == (["ada@example.com"], ["succeeded"])
+    plain = client.post("/dodo/checkouts", headers=auth, json={
+        "product_cart": [{"product_id": catalog.dodo_id("ebook_guide"), "quantity": 1}],
+        "return_url": "https://shop.example/thanks"}).json["session_id"]
+    psp = client.post(f"/checkout/dodo/session/{plain}", data={
+        "email": "ada@example.com", "name": "Ada", **ADDRESS}).headers["Location"]
+    done = client.post(psp.removeprefix("http://mock.test"), data={
+        "method": "card", "expiry": "06/32", "cvc": "123", "number": "4242424242424242"})
+    assert "license_key" not in parse_qs(urlsplit(done.headers["Location"]).query)

@@ -124,6 +124,21 @@ class LicenseKeys:
                 ns.save(KEY, lic["id"], lic)
         return lic
 
+    def return_params(self, ns: Namespace, payment: dict) -> dict:
+        """What Dodo adds to the return_url after a purchase that issued keys
+        (D:features/license-keys): `license_key=K1,K2` and the buyer's `email`."""
+        data = payment["data"]
+        if payment["status"] != "succeeded" or not data.get("has_license_key"):
+            return {}
+        subscription_id = data.get("subscription_id")
+        keys = sorted((k for k in ns.values(KEY) if k["payment_id"] == payment["id"] or (
+            subscription_id is not None and k["subscription_id"] == subscription_id)),
+            key=lambda k: (k["created_at"], k["id"]))
+        if not keys:
+            return {}
+        return {"license_key": ",".join(k["key"] for k in keys),
+                "email": data["customer"]["email"]}
+
     # -- reading ---------------------------------------------------------------------------
     def render(self, lic: dict) -> dict:
         """LicenseKeyResponse."""
