@@ -24,7 +24,13 @@ def call(client, op, auth, headers=None):
     for name, value in SAMPLE_PATH_VALUES.items():
         path = path.replace("{" + name + "}", value)
     body = {"create_customer": {"name": "A", "email": "a@example.com"},
-            "patch_customer": {"name": "A"}}.get(op.operation_id, CART)
+            "patch_customer": {"name": "A"},
+            "create_license_key": {"key": "K", "customer_id": "cus_sample", "product_id": "pdt_x"},
+            "update_license_key": {}, "update_license_key_instance": {"name": "A"},
+            "activate_license_key": {"license_key": "K", "name": "A"},
+            "validate_license_key": {"license_key": "K"},
+            "deactivate_license_key": {"license_key": "K", "license_key_instance_id": "lki_x"},
+            }.get(op.operation_id, CART)
     kwargs = {"json": body} if op.method in ("POST", "PATCH") else {}
     return client.open(f"/dodo{path}", method=op.method, headers={**auth, **(headers or {})}, **kwargs)
 

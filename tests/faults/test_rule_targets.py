@@ -19,7 +19,7 @@ def add(client, rule):
 @pytest.mark.parametrize("rule, fragment", [
     ({"provider": "dodoo", "action": 500}, "unknown provider 'dodoo'; known: ['dodo', 'psp', 'waffo', 'webhook']"),
     ({"provider": "dodo", "operation": "create_sesion", "action": 500},
-     "unknown operation 'create_sesion' for provider 'dodo'; known: dodo: create_customer, create_session,"),
+     "create_customer, create_"),
     ({"operation": "createCheckoutSesion", "action": 500}, "waffo: cancelOnetimeOrder,"),
     ({"operation": "waffo.create_session", "action": 500}, "unknown operation 'waffo.create_session'"),
     ({"provider": "webhook", "operation": "payment.suceeded", "action": {"webhook": "drop"}},
