@@ -116,3 +116,17 @@ def test_a_public_caller_is_placed_in_the_namespace_that_holds_the_key(app, back
                               frozenset({"sk_mine"})).namespace == auth.PUBLIC_NAMESPACE
     assert auth.public_caller(request(b"{not json"), store, frozenset()).namespace == \
         auth.PUBLIC_NAMESPACE
+
+
+def test_keys_disabled_for_a_reason_come_back_only_for_that_reason(backend, ns, catalog):
+    keys = backend.license_keys
+    product = catalog.dodo_id("team_seats_plan")
+    keys.on_payment(ns, paid(ns, product, 2, is_recurring=True, subscription_id="sub_9"), "pending")
+    first, second = ns.values(KEY)
+    keys.update(ns, first["id"], {"disabled": True})  # the merchant's own choice
+    assert [k["id"] for k in keys.disable_for(ns, subscription_id="sub_9", reason="on_hold")] == [
+        second["id"]]
+    assert keys.enable_for(ns, subscription_id="sub_9", reason="cancelled") == []
+    back = keys.enable_for(ns, subscription_id="sub_9", reason="on_hold")
+    assert [(k["id"], k["status"]) for k in back] == [(second["id"], "active")]
+    assert keys.get(ns, first["id"])["status"] == "disabled"

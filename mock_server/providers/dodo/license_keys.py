@@ -107,7 +107,8 @@ class LicenseKeys:
         lic = {
             "id": ids.prefixed("lic", 21), "business_id": business,
             "brand_id": product.get("brand_id") or business,
-            "key": key if key is not None else str(uuid.uuid4()), "disabled": False,
+            "key": key if key is not None else str(uuid.uuid4()),
+            "disabled": False, "disabled_by": None,  # "merchant", or disable_for's reason
             "customer_id": customer_id, "product_id": product["product_id"],
             "payment_id": payment_id, "subscription_id": subscription_id,
             "activations_limit": terms["activations_limit"], "instances_count": 0,
@@ -203,6 +204,7 @@ class LicenseKeys:
             was_disabled = lic["disabled"]
             if body.get("disabled") is not None:
                 lic["disabled"] = body["disabled"]
+                lic["disabled_by"] = "merchant" if body["disabled"] else None
             ns.save(KEY, lic["id"], lic)
             if lic["grant_id"] is not None and lic["disabled"] != was_disabled:
                 # Dodo: disabling a key revokes its grant (revocation_reason
@@ -215,22 +217,41 @@ class LicenseKeys:
 
     def disable_for(self, ns: Namespace, *, payment_id: str | None = None,
                     subscription_id: str | None = None, reason: str = "refunded") -> list[dict]:
-        """Disable the keys a payment or subscription issued (a refund, a cancellation: for the
-        refunds and subscriptions areas to call); returns them as rendered."""
+        """Disable the keys a payment or subscription issued, for `reason` (a one-time refund, a
+        subscription on hold or cancelled: for the refunds and subscriptions areas to call);
+        returns them as rendered."""
         changed = []
         with ns.lock:
-            for lic in ns.values(KEY):
-                issued_by = ((payment_id is not None and lic["payment_id"] == payment_id)
-                             or (subscription_id is not None
-                                 and lic["subscription_id"] == subscription_id))
-                if lic["disabled"] or not issued_by:
+            for lic in self._issued_by(ns, payment_id, subscription_id):
+                if lic["disabled"]:
                     continue
-                lic["disabled"] = True
+                lic.update(disabled=True, disabled_by=reason)
                 ns.save(KEY, lic["id"], lic)
                 if lic["grant_id"] is not None:
                     self.grants.revoke(ns, lic, reason)
                 changed.append(self.render(lic))
         return changed
+
+    def enable_for(self, ns: Namespace, *, subscription_id: str, reason: str) -> list[dict]:
+        """Enable again the keys `disable_for` disabled for `reason` (a subscription back from
+        on_hold): a key the merchant disabled, or one disabled for another reason, stays so."""
+        changed = []
+        with ns.lock:
+            for lic in self._issued_by(ns, None, subscription_id):
+                if not lic["disabled"] or lic.get("disabled_by") != reason:
+                    continue
+                lic.update(disabled=False, disabled_by=None)
+                ns.save(KEY, lic["id"], lic)
+                if lic["grant_id"] is not None:
+                    self.grants.redeliver(ns, lic)
+                changed.append(self.render(lic))
+        return changed
+
+    @staticmethod
+    def _issued_by(ns: Namespace, payment_id: str | None, subscription_id: str | None) -> list:
+        return [lic for lic in ns.values(KEY)
+                if (payment_id is not None and lic["payment_id"] == payment_id)
+                or (subscription_id is not None and lic["subscription_id"] == subscription_id)]
 
     def create(self, ns: Namespace, body: dict) -> Reply:
         """POST /license_keys: import a key string the merchant already sold (source `import`,
