@@ -49,7 +49,10 @@ def clock() -> Clock:
 
 @pytest.fixture
 def app(clock):
-    return create_app(Settings(public_url="http://mock.test"), clock=clock)
+    app = create_app(Settings(public_url="http://mock.test"), clock=clock)
+    yield app
+    # Its scheduler thread would keep the whole app alive for the rest of the session.
+    app.extensions["paymock"].scheduler.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING
-from urllib.parse import quote
 
 from .. import resources
 
@@ -151,14 +150,36 @@ class Contract:
     def _fast_validator(self, pointer: str):
         if self._fast_document is None:
             return None
-        # A JSON pointer in a URI fragment is percent-encoded (RFC 6901, section 6): a path
-        # parameter's braces (`/customers/{customer_id}`) are not URI characters.
-        fragment = quote(pointer, safe="/~!$&'()*+,;=:@")
         try:
-            return jsonschema_rs.Draft202012Validator({**self._fast_document, "$ref": "#" + fragment},
+            return jsonschema_rs.Draft202012Validator(self._fast_subdocument(pointer),
                                                       validate_formats=False)
         except Exception:  # a construct it cannot compile: jsonschema alone validates
             return None
+
+    def _fast_subdocument(self, pointer: str) -> dict:
+        """The schema at `pointer` with only the component schemas it reaches: each compiled
+        validator holds its whole document, and the contract's (every vendor webhook schema
+        included) is large; compiling it once per body made each app cost tens of megabytes."""
+        node = self._fast_document
+        for part in pointer.strip("/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        schemas = self._fast_document.get("components", {}).get("schemas", {})
+        used: set[str] = set()
+        pending = [node]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, dict):
+                ref = item.get("$ref")
+                if isinstance(ref, str) and ref.startswith(_SCHEMAS):
+                    name = ref[len(_SCHEMAS):]
+                    if name not in used and name in schemas:
+                        used.add(name)
+                        pending.append(schemas[name])
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+        return {"$defs": {"body": node}, "$ref": "#/$defs/body",
+                "components": {"schemas": {name: schemas[name] for name in used}}}
 
     def body_validator(self, operation_id: str):
         """jsonschema's validator of an operation's request body (None: it takes none)."""
@@ -251,6 +272,7 @@ class Contract:
         return [f"{_field(e)}: {_describe(e)}" for e in self._validator(pointer).iter_errors(body)]
 
 
+_SCHEMAS = "#/components/schemas/"
 _INVALID = object()
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 

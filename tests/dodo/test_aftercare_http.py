@@ -203,3 +203,18 @@ def test_invoices_are_pdfs_naming_the_payment_and_the_refund(client, auth):
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.data)).pages)
     assert refund["refund_id"] in text and payment["payment_id"] in text
     assert "USD 27.87" in text and "late delivery" in text
+
+
+def test_invoices_need_no_api_key_as_the_vendor_declares(client, auth):
+    """The spec declares the invoice operations without security (the links go out in emails):
+    the payment's or refund's id finds the namespace; an unknown one is a 404."""
+    payment = paid(client)
+    response = client.get(f"/dodo/invoices/payments/{payment['payment_id']}")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    refund = client.post("/dodo/refunds", headers=auth, json={"payment_id": payment["payment_id"]}).json
+    assert client.get(f"/dodo/invoices/refunds/{refund['refund_id']}").data.startswith(b"%PDF")
+    missing = client.get("/dodo/invoices/payments/pay_missing")
+    assert missing.status_code == 404 and missing.json["code"] == "NOT_FOUND"
+    other = client.get(f"/dodo/invoices/payments/{payment['payment_id']}",
+                       headers={"Authorization": "Bearer sk_test_someone_else"})
+    assert other.status_code == 200  # a key the object's namespace does not have is not read

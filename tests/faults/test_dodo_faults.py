@@ -33,7 +33,13 @@ def call(client, op, auth, headers=None):
             "patch_product": {"name": "A"},
             "create_discount_handler": {"type": "percentage", "amount": 100},
             "patch_discount_handler": {"amount": 100},
-            "create_refund_handler": {"payment_id": "pay_sample"}}.get(op.operation_id, CART)
+            "create_refund_handler": {"payment_id": "pay_sample"},
+            "create_license_key": {"key": "K", "customer_id": "cus_sample", "product_id": "pdt_x"},
+            "update_license_key": {}, "update_license_key_instance": {"name": "A"},
+            "activate_license_key": {"license_key": "K", "name": "A"},
+            "validate_license_key": {"license_key": "K"},
+            "deactivate_license_key": {"license_key": "K", "license_key_instance_id": "lki_x"},
+            }.get(op.operation_id, CART)
     kwargs = {"json": body} if op.method in ("POST", "PATCH") else {}
     return client.open(f"/dodo{path}", method=op.method, headers={**auth, **(headers or {})}, **kwargs)
 

@@ -18,6 +18,10 @@ from .errors import render_error
 from .aftercare_handlers import DisputeHandlers, InvoiceHandlers, RefundHandlers
 from .disputes import Disputes
 from .handlers import DodoHandlers
+from .license_handlers import LicenseHandlers
+from .license_keys import LicenseKeys
+from .license_triggers import LicenseTriggers
+from .licenses import Licenses
 from .events import EVENT_TYPES, DodoEvents
 from .invoices import Invoices
 from .payments import DodoPayments
@@ -44,12 +48,16 @@ class Dodo(Provider):
     def __init__(self):
         self._handlers = {}
         self._keys = frozenset()
+        self._store = None
+        self._public = frozenset()  # operationIds that take no API key
 
     def register(self, app, core, catalog: dict) -> None:
         app.extensions["paymock.provider.dodo"] = self
         settings = app.extensions["paymock.settings"].for_provider(self)
         backend = _register(app, core, catalog, settings)
         self._keys = settings.accepted_keys()
+        self._store = core.store
+        self._public = auth.public_operations(core.contracts[NAME].document)
         self._handlers = {}
         for handlers in _handler_objects(backend):
             overlap = self._handlers.keys() & handlers_of(handlers).keys()
@@ -61,6 +69,8 @@ class Dodo(Provider):
         return self._handlers
 
     def authenticate(self, request):
+        if request.operation_id in self._public:
+            return auth.public_caller(request, self._store, self._keys)
         return auth.authenticate(request.environ, self._keys)
 
     def render_error(self, status, code, message, headers=None):
@@ -89,7 +99,8 @@ class Dodo(Provider):
 def _handler_objects(backend):
     """Every object whose `@handler` methods serve Dodo operations, one per area."""
     return [DodoHandlers(backend), WebhookHandlers(backend.webhook_endpoints),
-            RefundHandlers(backend), DisputeHandlers(backend), InvoiceHandlers(backend)]
+            RefundHandlers(backend), DisputeHandlers(backend), InvoiceHandlers(backend),
+            LicenseHandlers(backend.license_keys, backend.licenses)]
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
@@ -127,6 +138,7 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     backend.triggers = CheckoutTriggers(backend)
     backend.triggers.register(core.triggers)
     _wire_aftercare(core, backend)
+    _wire_license_keys(core, backend)
 
 
 def _wire_aftercare(core, backend) -> None:
@@ -141,6 +153,15 @@ def _wire_aftercare(core, backend) -> None:
     core.persistence.register("dodo.dispute_deadlines", backend.disputes.dump,
                               backend.disputes.load)
     AftercareTriggers(backend).register(core.triggers)
+
+
+def _wire_license_keys(core, backend) -> None:
+    """Keys issued once a license-key product's payment is told (after payment.succeeded)."""
+    backend.license_keys = LicenseKeys(backend)
+    backend.licenses = Licenses(backend.license_keys)
+    backend.payments.before_emit.append(backend.license_keys.mark_payment)
+    backend.payments.after_emit.append(backend.license_keys.on_payment)
+    LicenseTriggers(backend).register(core.triggers)
 
 
 register_provider(Dodo())

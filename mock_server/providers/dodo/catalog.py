@@ -36,6 +36,15 @@ PRODUCTS = [
      {"interval": "Year", "trial_period_days": 7}),
 ]
 
+# Products that issue license keys (a License Key entitlement, plus the deprecated product fields
+# Dodo still returns for it): slug, name, recurring, price, activations limit, key duration. Their
+# ids come from a random source of their own, so adding them shifted no id above (the README and
+# tests name those).
+LICENSE_PRODUCTS = [
+    ("desktop_app_license", "Desktop App License (license key)", False, 4900, 3, (1, "Year")),
+    ("team_seats_plan", "Team Seats Plan (monthly, a license key per seat)", True, 2900, 2, None),
+]
+
 
 
 def _id(rng: random.Random, prefix: str, length: int = 21) -> str:
@@ -77,6 +86,8 @@ def generate(seed: int, generated_at: float) -> dict:
             "metadata": {"fixture": slug}, "credit_entitlements": [], "entitlements": [],
             "addons": [], "image": None, "digital_product_delivery": None,
         })
+    products += _license_products(random.Random(f"{seed}:license_keys"), business_id, brand_id,
+                                  created)
     by_slug = {p["metadata"]["fixture"]: p["product_id"] for p in products}
     customers = []
     for _ in range(3):
@@ -102,3 +113,38 @@ def generate(seed: int, generated_at: float) -> dict:
     } for code, kind, amount, expires, restricted in discounts]
     return {"business_id": business_id, "products": products, "customers": customers,
             "discounts": discount_objects}
+
+
+def _license_products(rng: random.Random, business_id: str, brand_id: str, created: str) -> list:
+    products = []
+    for slug, name, recurring, amount, limit, duration in LICENSE_PRODUCTS:
+        price = {"currency": "USD", "price": amount, "discount": 0,
+                 "purchasing_power_parity": False, "tax_inclusive": False}
+        if recurring:
+            price.update(type="recurring_price", payment_frequency_count=1,
+                         payment_frequency_interval="Month", subscription_period_count=10,
+                         subscription_period_interval="Year", trial_period_days=0)
+        else:
+            price.update(type="one_time_price", pay_what_you_want=False, suggested_price=None)
+        message = f"Paste the key in {name.split(' (')[0]}: Settings > License"
+        count, interval = duration or (None, None)
+        products.append({
+            "product_id": _id(rng, "pdt"), "business_id": business_id, "brand_id": brand_id,
+            "name": name, "description": f"{name}: TEST-ONLY fixture product that issues "
+            "license keys.", "created_at": created, "updated_at": created,
+            "is_recurring": recurring, "tax_category": "saas" if recurring else "digital_products",
+            "price": price, "license_key_enabled": True, "license_key_activations_limit": limit,
+            "license_key_duration": None if duration is None else {"count": count,
+                                                                   "interval": interval},
+            "license_key_activation_message": message,
+            "metadata": {"fixture": slug}, "credit_entitlements": [],
+            "entitlements": [{
+                "id": _id(rng, "ent"), "integration_type": "license_key",
+                "name": f"{name.split(' (')[0]} key", "description": None,
+                "integration_config": {"activations_limit": limit, "duration_count": count,
+                                       "duration_interval": interval,
+                                       "activation_message": message, "fulfillment_mode": "auto"},
+            }],
+            "addons": [], "image": None, "digital_product_delivery": None,
+        })
+    return products

@@ -52,6 +52,17 @@ OPERATIONS = {
     ("/disputes/{dispute_id}", "get"): ["401", "404"],
     ("/invoices/payments/{payment_id}", "get"): ["401", "404"],
     ("/invoices/refunds/{refund_id}", "get"): ["401", "404"],
+    ("/license_keys", "get"): ["401", "422"],
+    ("/license_keys", "post"): ["401"],
+    ("/license_keys/{id}", "get"): ["401"],
+    ("/license_keys/{id}", "patch"): ["401"],
+    ("/license_key_instances", "get"): ["401", "422"],
+    ("/license_key_instances/{id}", "get"): ["401"],
+    ("/license_key_instances/{id}", "patch"): ["401", "422"],
+    # Public (the vendor declares no `security`): no API key, so no 401.
+    ("/licenses/activate", "post"): [],
+    ("/licenses/validate", "post"): [],
+    ("/licenses/deactivate", "post"): ["422"],
 }
 
 DESCRIPTIONS = {
@@ -61,6 +72,7 @@ DESCRIPTIONS = {
     "409": "Conflict with the resource's current state",
     "410": "Gone",
     "404": "Resource not found",
+    "409": "Conflict",
     "422": "Invalid Request Object or Parameters",
     "500": "Something went wrong :(",
 }
@@ -68,6 +80,7 @@ DESCRIPTIONS = {
 # The body paymock sends for each status when a fault rule asks for it (fault injection reads
 # these examples), matching what the server itself answers.
 EXAMPLES = {
+    "400": {"code": "INVALID_REQUEST_PARAMETERS", "message": "Invalid request parameters"},
     "401": {"code": "UNAUTHORIZED",
             "message": "Missing or invalid API key: send `Authorization: Bearer <API key>`"},
     "400": {"code": "BAD_REQUEST", "message": "Bad request"},
@@ -93,7 +106,12 @@ NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found",
                       "/refunds": "Payment not found", "/refunds/{refund_id}": "Refund not found",
                       "/disputes/{dispute_id}": "Dispute not found",
                       "/invoices/payments/{payment_id}": "Payment not found",
-                      "/invoices/refunds/{refund_id}": "Refund not found"}
+                      "/invoices/refunds/{refund_id}": "Refund not found",
+                      "/license_keys": "Customer not found",
+                      "/license_keys/{id}": "License key not found",
+                      "/license_key_instances/{id}": "License key instance not found",
+                      "/licenses/activate": "License key not found",
+                      "/licenses/deactivate": "License key not found"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -248,8 +266,11 @@ def derive(vendor: dict) -> dict:
     paths: dict = {}
     for (path, method), extra in OPERATIONS.items():
         op = copy.deepcopy(vendor["paths"][path][method])
-        op["security"] = [{"API_KEY": []}]
+        # The vendor marks its public operations (/licenses/*) by declaring no `security`; an
+        # empty list says so explicitly here, over the document's default (the API key).
+        op["security"] = [{"API_KEY": []}] if op.get("security") else []
         responses = op["responses"]
+        # Success statuses (200, 201) keep the vendor's schema; every other one is an error.
         for status in sorted(set(extra) | {s for s in responses if not s.startswith("2")}):
             example = dict(EXAMPLES[status])
             if status == "404" and path in NOT_FOUND_MESSAGES:

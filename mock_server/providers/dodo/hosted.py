@@ -164,6 +164,9 @@ class DodoPaymentPages(PaymentPages):
         params = {"payment_id": payment["id"], "status": STATUS[status]}
         if status == "succeeded" and payment["data"].get("subscription_id"):
             params = {"subscription_id": payment["data"]["subscription_id"], "status": "active"}
+        license_keys = getattr(_dodo(), "license_keys", None)
+        if license_keys is not None:  # a purchase that issued license keys names them
+            params.update(license_keys.return_params(ns, payment))
         heading = {"succeeded": "Payment successful", "failed": "Payment failed",
                    "cancelled": "Payment cancelled"}.get(status, "Payment in progress")
         return leave(session["request"].get("return_url"), params, heading,

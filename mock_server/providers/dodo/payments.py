@@ -238,7 +238,9 @@ class DodoPayments:
                 "subscription_id", "card_last_four", "card_network", "payment_method",
                 "payment_method_type", "invoice_id", "invoice_url", "refund_status")
         disputes = full["disputes"]  # the most recent one's status, None without any
-        return dict({k: full[k] for k in keep}, has_license_key=False,
+        # has_license_key: set by license_keys.LicenseKeys.mark_payment when it bought keys
+        return dict({k: full[k] for k in keep},
+                    has_license_key=bool(payment["data"].get("has_license_key")),
                     dispute_status=disputes[-1]["dispute_status"] if disputes else None)
 
 
