@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 
 
@@ -23,8 +24,17 @@ class Clock:
         self._lock = threading.Lock()
         self._offset = 0.0
         self._frozen_at: float | None = None
+        # as_of(): the instant one thread's work is dated at (a renewal the scheduler runs late,
+        # after a clock advance, happens at its own billing date). `_dated` counts the threads
+        # inside one, so that now() looks at the thread-local only while one is.
+        self._local = threading.local()
+        self._dated = 0
 
     def now(self) -> float:
+        if self._dated:
+            at = getattr(self._local, "at", None)
+            if at is not None:
+                return at
         frozen = self._frozen_at
         if frozen is not None:
             return frozen
@@ -61,6 +71,22 @@ class Clock:
                 self._frozen_at += seconds
             else:
                 self._offset += seconds
+
+    @contextmanager
+    def as_of(self, at: float):
+        """Within the block, this thread's now() is `at` (other threads keep the real clock):
+        what the scheduler runs for a moment the clock has already passed (the twelve renewals
+        of a one-year advance) is dated, evented and logged at that moment, in order."""
+        previous = getattr(self._local, "at", None)
+        with self._lock:
+            self._dated += 1
+        self._local.at = at
+        try:
+            yield at
+        finally:
+            self._local.at = previous
+            with self._lock:
+                self._dated -= 1
 
     # -- persistence (core/persistence.py) ---------------------------------------------------
     def dump(self) -> dict:

@@ -166,6 +166,8 @@ class Payments:
         """What the PSP does with a card the buyer typed."""
         details = {"method": "card", "card": {"last4": card.last4, "network": card.network,
                                               "type": "CREDIT", "country": card.country}}
+        if card.later_decline:  # kept with the card, for what is charged to it later
+            details["card"]["later_decline"] = card.later_decline
         if card.outcome == cards.CHALLENGE:
             return self.transition(ns, payment, ACTION, **details)
         if card.outcome == cards.DECLINE:
@@ -187,6 +189,16 @@ class Payments:
         if not approved:
             return self.transition(ns, payment, FAILED, "AUTHENTICATION_FAILURE")
         return self._succeed(ns, payment)
+
+    def charge_saved(self, ns: Namespace, payment: dict, card: dict,
+                     decline: str | None = None) -> dict:
+        """An off-session charge of a saved card (a renewal): no page and no challenge; it fails
+        with `decline` (a PSP fault's) or the card's own `later_decline`."""
+        reason = decline or card.get("later_decline")
+        details = {"method": "card", "card": dict(card)}
+        if reason:
+            return self.transition(ns, payment, FAILED, cards.reason_code(reason), **details)
+        return self.transition(ns, payment, SUCCEEDED, **details)
 
     def cancel(self, ns: Namespace, payment: dict, reason: str = "CUSTOMER_CANCELLED") -> dict:
         return self.transition(ns, payment, CANCELLED, reason)

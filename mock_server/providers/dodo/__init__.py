@@ -19,6 +19,10 @@ from .handlers import DodoHandlers
 from .events import EVENT_TYPES, DodoEvents
 from .payments import DodoPayments
 from .settings import DodoSettings
+from .subscription_handlers import SubscriptionHandlers
+from .subscription_renewals import Renewals
+from .subscription_triggers import SubscriptionTriggers
+from .subscriptions import Subscriptions
 from .triggers import CheckoutTriggers
 
 NAME = "dodo"
@@ -80,7 +84,7 @@ class Dodo(Provider):
 
 def _handler_objects(backend):
     """Every object whose `@handler` methods serve Dodo operations, one per area."""
-    return [DodoHandlers(backend)]
+    return [DodoHandlers(backend), SubscriptionHandlers(backend)]
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
@@ -113,6 +117,19 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     backend.payments = DodoPayments(backend, payments, psp, backend.events)
     backend.triggers = CheckoutTriggers(backend)
     backend.triggers.register(core.triggers)
+    _wire_subscriptions(core, backend, settings)
+
+
+def _wire_subscriptions(core, backend, settings: DodoSettings) -> None:
+    """Subscriptions made by paid checkouts, renewed by a scheduler job on the mock clock; the
+    job's index is rebuilt from the store when a --state-file is restored."""
+    backend.subscriptions = Subscriptions(backend, settings.subscription_grace_days)
+    backend.renewals = Renewals(backend, backend.subscriptions, core.store, core.scheduler.wake)
+    backend.payments.before_emit.append(backend.subscriptions.on_payment)
+    backend.payments.after_emit.append(backend.renewals.on_payment)
+    core.scheduler.add("dodo.subscriptions", backend.renewals.run)
+    core.persistence.register("dodo.subscriptions", backend.renewals.dump, backend.renewals.load)
+    SubscriptionTriggers(backend).register(core.triggers)
 
 
 register_provider(Dodo())

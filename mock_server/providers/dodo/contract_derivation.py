@@ -30,6 +30,10 @@ OPERATIONS = {
     ("/discounts/code/{code}", "get"): ["401", "404"],
     ("/payments", "get"): ["401", "422"],
     ("/payments/{payment_id}", "get"): ["401", "404"],
+    ("/subscriptions", "get"): ["401", "422"],
+    ("/subscriptions/{subscription_id}", "get"): ["401", "404"],
+    ("/subscriptions/{subscription_id}", "patch"): ["401", "404", "422"],
+    ("/subscriptions/{subscription_id}/update-payment-method", "post"): ["401", "404", "422"],
 }
 
 DESCRIPTIONS = {
@@ -51,7 +55,10 @@ EXAMPLES = {
 NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{customer_id}": "Customer not found",
                       "/discounts/code/{code}": "Discount not found",
                       "/discounts/{discount_id}": "Discount not found",
-                      "/payments/{payment_id}": "Payment not found"}
+                      "/payments/{payment_id}": "Payment not found",
+                      "/subscriptions/{subscription_id}": "Subscription not found",
+                      "/subscriptions/{subscription_id}/update-payment-method":
+                          "Subscription not found"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -102,6 +109,40 @@ def _sdk_fields(schemas: dict) -> None:
     flags = schemas["CheckoutSessionFlags"]["properties"]
     for name, description in SDK_FLAGS.items():
         flags.setdefault(name, {"type": "boolean", "description": description})
+    _sdk_subscription(schemas)
+
+
+# What SDK 1.123.0's types/subscription.py (and its enums) add to spec 1.113.0's subscription:
+# the `past_due` status (a renewal failed inside the grace period), who cancelled it, whether a
+# payment method is saved; the cancel reason and dunning trigger of the grace period's end.
+SDK_SUBSCRIPTION_FIELDS = {
+    "cancelled_by": {"oneOf": [{"type": "null"}, {
+        "type": "object", "title": "SubscriptionCancelledBy", "required": ["actor_type"],
+        "description": "The caller that cancelled a subscription or scheduled its cancel; null "
+        "when no caller is known (the system cancelled it). SDK 1.123.0; not in spec 1.113.0",
+        "properties": {
+            "actor_type": {"type": "string",
+                           "enum": ["customer", "merchant_user", "api_key", "dodo_team"]},
+            "email": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}}}]},
+    "has_payment_method": {"type": "boolean", "description": "False while a card-optional "
+                           "subscription waits for the customer to add one (SDK 1.123.0)"},
+}
+
+
+def _sdk_subscription(schemas: dict) -> None:
+    if "SubscriptionResponse" not in schemas:
+        return
+    status = schemas["SubscriptionStatus"]["enum"]
+    if "past_due" not in status:
+        status.append("past_due")
+    for name in ("SubscriptionResponse", "SubscriptionListResponseItem"):
+        if name in schemas:
+            for field, schema in SDK_SUBSCRIPTION_FIELDS.items():
+                schemas[name]["properties"].setdefault(field, copy.deepcopy(schema))
+    for enum_name, value in (("CancelReason", "cancelled_by_merchant_grace_period_expired"),
+                             ("DunningEmailSequenceType", "past_due")):
+        if enum_name in schemas and value not in schemas[enum_name]["enum"]:
+            schemas[enum_name]["enum"].append(value)
 
 
 # Event types SDK 1.123.0 sends that spec 1.113.0 does not document yet, with the payload of an
@@ -125,6 +166,19 @@ def _webhooks(vendor: dict) -> dict:
                 "grace period (SDK 1.123.0; not in spec 1.113.0)"
             webhooks[event] = item
     return dict(sorted(webhooks.items()))
+
+
+def _sdk_bodies(paths: dict) -> None:
+    """Request bodies whose shape SDK 1.123.0 changed: update-payment-method sends
+    `{"payment_method": {"type": "new" | "existing", ...}}` (types/
+    subscription_update_payment_method_params.py); spec 1.113.0 declares the bare union."""
+    op = paths.get("/subscriptions/{subscription_id}/update-payment-method", {}).get("post")
+    if op is not None:
+        op["requestBody"]["content"]["application/json"]["schema"] = {
+            "type": "object", "required": ["payment_method"],
+            "description": "The payment method to use (SDK 1.123.0's body; spec 1.113.0 "
+            "declares UpdatePaymentMethodReq bare)",
+            "properties": {"payment_method": {"$ref": "#/components/schemas/UpdatePaymentMethodReq"}}}
 
 
 def _refs(node, found: set[str], schemas: dict) -> None:
@@ -160,6 +214,7 @@ def derive(vendor: dict) -> dict:
             }
         paths.setdefault(path, {})[method] = op
     _add_links(paths)
+    _sdk_bodies(paths)
     webhooks = _webhooks(vendor)
     used: set[str] = set()
     _refs(paths, used, vendor_schemas)

@@ -1,0 +1,28 @@
+"""Dodo's subscription operations, by the operationIds of contracts/dodo/openapi.json; the rules
+live in subscriptions.py (reading, PATCH) and subscription_renewals.py (payment methods)."""
+from __future__ import annotations
+
+from ...core.request import Request
+from ..base import handler
+
+
+class SubscriptionHandlers:
+    def __init__(self, backend):
+        self.backend = backend
+
+    @handler("get_subscription_handler")
+    def get(self, req: Request):
+        return self.backend.subscriptions.get(req.ns, req.path["subscription_id"])
+
+    @handler("list_subscriptions_handler")
+    def list(self, req: Request):
+        return self.backend.subscriptions.list(req.ns, req.query)
+
+    @handler("patch_subscription_handler")
+    def patch(self, req: Request):
+        return self.backend.subscriptions.patch(req.ns, req.path["subscription_id"], req.body)
+
+    @handler("update")  # POST /subscriptions/{subscription_id}/update-payment-method
+    def update_payment_method(self, req: Request):
+        return self.backend.renewals.update_payment_method(
+            req.ns, req.path["subscription_id"], req.body["payment_method"])
