@@ -168,19 +168,6 @@ def _webhooks(vendor: dict) -> dict:
     return dict(sorted(webhooks.items()))
 
 
-def _sdk_bodies(paths: dict) -> None:
-    """Request bodies whose shape SDK 1.123.0 changed: update-payment-method sends
-    `{"payment_method": {"type": "new" | "existing", ...}}` (types/
-    subscription_update_payment_method_params.py); spec 1.113.0 declares the bare union."""
-    op = paths.get("/subscriptions/{subscription_id}/update-payment-method", {}).get("post")
-    if op is not None:
-        op["requestBody"]["content"]["application/json"]["schema"] = {
-            "type": "object", "required": ["payment_method"],
-            "description": "The payment method to use (SDK 1.123.0's body; spec 1.113.0 "
-            "declares UpdatePaymentMethodReq bare)",
-            "properties": {"payment_method": {"$ref": "#/components/schemas/UpdatePaymentMethodReq"}}}
-
-
 def _refs(node, found: set[str], schemas: dict) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -214,7 +201,6 @@ def derive(vendor: dict) -> dict:
             }
         paths.setdefault(path, {})[method] = op
     _add_links(paths)
-    _sdk_bodies(paths)
     webhooks = _webhooks(vendor)
     used: set[str] = set()
     _refs(paths, used, vendor_schemas)

@@ -24,5 +24,7 @@ class SubscriptionHandlers:
 
     @handler("update")  # POST /subscriptions/{subscription_id}/update-payment-method
     def update_payment_method(self, req: Request):
+        # The body is the method itself ({"type": "new" | "existing", ...}): the SDK sends its
+        # `payment_method` argument as the whole body, as the spec declares.
         return self.backend.renewals.update_payment_method(
-            req.ns, req.path["subscription_id"], req.body["payment_method"])
+            req.ns, req.path["subscription_id"], req.body)

@@ -205,9 +205,17 @@ class Renewals:
         self.subs.announce(ns, event, sub)
 
     def _recovered(self, ns: Namespace, sub: dict, payment: dict) -> None:
+        """The dues paid cover the period the recovery falls in, on the original billing anchor
+        (choice 4): a subscription held for months is charged once, not for every cycle it spent
+        on hold, and renews next on its usual day."""
         sub["status"] = "active"
-        sub[INTERNAL]["past_due_ends_at"] = None
-        self._advance(sub, payment["data"]["period_start"])
+        extra = sub[INTERNAL]
+        extra["past_due_ends_at"] = None
+        start, now = payment["data"]["period_start"], self.clock.now()
+        self._advance(sub, start)
+        while extra["next_at"] <= now:
+            start = extra["next_at"]
+            self._advance(sub, start)
         dunning = sub[INTERNAL].pop("dunning", None)
         self.subs.save(ns, sub)
         self.subs.announce(ns, "subscription.active", sub)

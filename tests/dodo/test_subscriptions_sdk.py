@@ -1,0 +1,163 @@
+"""Dodo subscriptions through the official SDK (1.123.0), pointed at paymock by base URL only.
+These tests move the clock, so each runs its own server (the shared live server's clock is the
+whole session's)."""
+from datetime import datetime
+
+import dodopayments
+import pytest
+import requests
+from dodopayments import DodoPayments
+
+from mock_server.app import create_app
+from mock_server.config import Settings
+from mock_server.control.client import Client
+from mock_server.core import billing_cycles
+from mock_server.core.contracts import Contract
+from mock_server.core.http import credential_namespace
+from mock_server.server import Server
+
+CONTRACT = Contract.load("dodo")
+KEY = "sk_test_subscriptions"
+BILLING = {"country": "US", "street": "1 Main St", "city": "Springfield", "state": "CA",
+           "zipcode": "94105"}
+
+
+@pytest.fixture
+def server():
+    running = Server(create_app(Settings(port=0)), "127.0.0.1", 0, threads=4).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def sdk(server):
+    return DodoPayments(bearer_token=KEY, base_url=f"{server.url}/dodo", max_retries=0)
+
+
+@pytest.fixture
+def control(server):
+    return Client(server.url)
+
+
+NS = credential_namespace("dodo", KEY)
+
+
+def buy(sdk, control, email="sdk@example.com") -> str:
+    product = next(p for p in sdk.products.list(recurring=True).items
+                   if p.name.startswith("Professional Plan"))
+    session = sdk.checkout_sessions.create(
+        product_cart=[{"product_id": product.product_id, "quantity": 1}],
+        customer={"email": email, "name": "Sdk Buyer"}, billing_address=BILLING, confirm=True)
+    paid = control.pay(session.session_id)
+    assert paid["status"] == "succeeded"
+    return paid["data"]["subscription_id"]
+
+
+def raw(server, method: str, path: str, **kwargs) -> requests.Response:
+    return requests.request(method, f"{server.url}/dodo{path}", timeout=10,
+                            headers={"Authorization": f"Bearer {KEY}"}, **kwargs)
+
+
+def events(control, since=0):
+    found = [(e["type"], e["payload"]) for e in control.webhooks.events(NS)][since:]
+    for event, payload in found:
+        assert CONTRACT.webhook_errors(event, payload) == [], event
+    return found
+
+
+def test_a_bought_subscription_is_read_listed_and_renewed_for_a_year(server, sdk, control):
+    sub_id = buy(sdk, control)
+    sub = sdk.subscriptions.retrieve(sub_id)
+    assert sub.status == "active" and sub.quantity == 1 and sub.payment_method_id
+    assert sub.cancelled_by is None and sub.has_payment_method is True
+    body = raw(server, "GET", f"/subscriptions/{sub_id}").json()
+    assert CONTRACT.response_errors("get_subscription_handler", 200, body) == []
+    listed = sdk.subscriptions.list(customer_id=sub.customer.customer_id, status="active")
+    assert [s.subscription_id for s in listed.items] == [sub_id]
+    page = raw(server, "GET", "/subscriptions", params={"page_size": 5}).json()
+    assert CONTRACT.response_errors("list_subscriptions_handler", 200, page) == []
+    assert [e for e, _ in events(control)] == ["subscription.active", "subscription.updated",
+                                               "payment.succeeded"]
+    control.clock.advance(days=366)
+    payments = sdk.payments.list(subscription_id=sub_id, page_size=100).items
+    assert len(payments) == 13 and all(p.status == "succeeded" for p in payments)
+    dates = sorted(p.created_at for p in payments)
+    first = dates[0].timestamp()  # each renewal a calendar month on from the purchase
+    assert [d.timestamp() for d in dates[1:]] == pytest.approx(
+        [billing_cycles.after(first, months, "Month") for months in range(1, 13)], abs=0.002)
+    renewed = events(control, 3)
+    assert [e for e, _ in renewed] == ["payment.succeeded", "subscription.renewed",
+                                       "subscription.updated"] * 12
+    assert [p["timestamp"] for e, p in renewed if e == "subscription.renewed"] == \
+        sorted(p["timestamp"] for e, p in renewed if e == "subscription.renewed")
+    now = sdk.subscriptions.retrieve(sub_id)
+    assert now.previous_billing_date == dates[-1]
+
+
+def test_a_failed_renewal_goes_on_hold_and_a_new_card_recovers_it(server, sdk, control):
+    sub_id = buy(sdk, control)
+    control.faults.add(provider="psp", operation="chargeSavedMethod", times=1,
+                       action={"decline": "insufficient_funds"})
+    control.clock.advance(days=32)
+    held = sdk.subscriptions.retrieve(sub_id)
+    assert held.status == "on_hold"
+    failed = [p for p in sdk.payments.list(subscription_id=sub_id).items if p.status == "failed"]
+    assert len(failed) == 1 and sdk.payments.retrieve(failed[0].payment_id).error_code == \
+        "INSUFFICIENT_FUNDS"
+    assert [e for e, _ in events(control, 3)] == [
+        "payment.failed", "subscription.on_hold", "subscription.updated", "dunning.started"]
+    control.clock.advance(days=62)  # on_hold never renews
+    assert len(sdk.payments.list(subscription_id=sub_id).items) == 2
+    update = sdk.subscriptions.update_payment_method(sub_id, payment_method={"type": "new"})
+    assert update.payment_id and update.payment_link.startswith(server.url)
+    control.pay(update.payment_id)
+    back = sdk.subscriptions.retrieve(sub_id)
+    now = datetime.fromisoformat(control.clock.get()["now"].replace("Z", "+00:00"))
+    assert back.status == "active"
+    # Two months on hold: the dues are one payment, for the period the recovery falls in.
+    assert back.previous_billing_date < now < back.next_billing_date
+    assert back.previous_billing_date > held.next_billing_date
+    assert len(sdk.payments.list(subscription_id=sub_id).items) == 3
+    assert [e for e, _ in events(control, 7)] == [
+        "payment.succeeded", "subscription.active", "subscription.updated", "dunning.recovered"]
+
+
+def test_cancel_at_next_billing_date_through_the_sdk(sdk, control):
+    sub_id = buy(sdk, control)
+    scheduled = sdk.subscriptions.update(sub_id, cancel_at_next_billing_date=True)
+    assert scheduled.status == "active" and scheduled.cancel_at_next_billing_date
+    assert scheduled.cancelled_by.actor_type == "api_key"
+    control.clock.advance(days=32)
+    ended = sdk.subscriptions.retrieve(sub_id)
+    assert ended.status == "cancelled" and ended.cancelled_at == scheduled.next_billing_date
+    assert len(sdk.payments.list(subscription_id=sub_id).items) == 1
+    assert [e for e, _ in events(control, 3)] == [
+        "subscription.updated", "subscription.cancelled", "subscription.updated"]
+
+
+def test_refusals_reach_the_sdk_with_dodos_codes(server, sdk, control):
+    with pytest.raises(dodopayments.NotFoundError) as info:
+        sdk.subscriptions.retrieve("sub_missing")
+    assert info.value.body == {"code": "NOT_FOUND", "message": "Subscription not found"}
+    sub_id = buy(sdk, control)
+    with pytest.raises(dodopayments.UnprocessableEntityError) as info:
+        sdk.subscriptions.update(sub_id, pause=True)
+    assert info.value.body["code"] == "INVALID_REQUEST_BODY"
+    assert "pause was removed" in info.value.body["message"]
+    with pytest.raises(dodopayments.UnprocessableEntityError) as info:
+        sdk.subscriptions.update(sub_id, status="paused", metadata={"a": "b"})
+    assert info.value.body["message"] == ("status paused must be sent alone; the request also "
+                                          "has metadata")
+    with pytest.raises(dodopayments.NotFoundError) as info:
+        sdk.subscriptions.update_payment_method(
+            sub_id, payment_method={"type": "existing", "payment_method_id": "pm_nope"})
+    assert info.value.body["code"] == "NOT_FOUND"
+    answer = raw(server, "PATCH", f"/subscriptions/{sub_id}", json={"status": "paused"})
+    assert answer.status_code == 200
+    assert CONTRACT.response_errors("patch_subscription_handler", 200, answer.json()) == []
+    refused = raw(server, "PATCH", f"/subscriptions/{sub_id}", json={"status": "paused"})
+    assert refused.status_code == 422
+    assert CONTRACT.response_errors("patch_subscription_handler", 422, refused.json()) == []
+    assert refused.json()["code"] == "SUBSCRIPTION_INACTIVE"
+    resumed = sdk.subscriptions.update(sub_id, status="active")
+    assert resumed.status == "active"
