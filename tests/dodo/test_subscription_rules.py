@@ -394,3 +394,52 @@ def test_list_filters_and_pages(world):
     refused(lambda: subs.list(world.ns, {"created_at_lte": "yesterday"}), 422,
             "INVALID_REQUEST_BODY", "query parameter created_at_lte: 'yesterday' is not")
     assert world.ns.get(SUBSCRIPTION, first["subscription_id"])[INTERNAL]["due"] is not None
+
+
+def test_a_failed_renewal_is_retried_by_hand_three_times_a_day_apart(world):
+    sub_id = world.buy(card=LATER_DECLINED)["subscription_id"]
+    world.advance(29)
+    failed = world.payments_of(sub_id)[1]
+    retries = world.backend.retries
+    state = retries.state(world.ns, failed["id"])
+    assert (state["can_retry"], state["reason"], state["sends_used"]) == (True, None, 0)
+    assert CONTRACT.response_errors("get_payment_retry_state_handler", 200, state) == []
+    first = retries.retry(world.ns, failed["id"])
+    assert CONTRACT.response_errors("retry_payment_handler", 200, first) == []
+    assert (first["status"], first["sends_used"], first["retry_attempt"]) == ("failed", 1, 1)
+    assert first["invoice_id"] == failed["data"]["invoice_id"] and first["is_manual_retry"]
+    assert first["retry_available_at"] == iso(world.clock.now() + DAY)
+    refused(lambda: retries.retry(world.ns, failed["id"]), 422,
+            "SUBSCRIPTION_PAYMENT_RETRY_COOLDOWN", "The next retry of this invoice is available at")
+    waiting = retries.state(world.ns, failed["id"])
+    assert (waiting["can_retry"], waiting["reason"]) == (False, "SUBSCRIPTION_PAYMENT_RETRY_COOLDOWN")
+    for expected in (2, 3):
+        world.advance(1)
+        assert retries.retry(world.ns, first["payment_id"])["sends_used"] == expected
+    world.advance(1)
+    refused(lambda: retries.retry(world.ns, failed["id"]), 422,
+            "SUBSCRIPTION_PAYMENT_RETRY_LIMIT_EXCEEDED", "retried 3 times, the most allowed")
+    assert retries.state(world.ns, failed["id"])["retry_available_at"] is None
+    assert world.sub(sub_id)["status"] == "on_hold"
+    assert [e for e, _ in world.events(3)].count("dunning.started") == 1
+
+
+def test_a_manual_retry_that_succeeds_recovers_the_subscription(world):
+    world.core.faults.add({"provider": "psp", "operation": "chargeSavedMethod", "times": 1,
+                           "action": {"decline": "insufficient_funds"}})
+    sub_id = world.buy()["subscription_id"]
+    world.advance(29)
+    failed = world.payments_of(sub_id)[1]
+    told = len(world.events())
+    retried = world.backend.retries.retry(world.ns, failed["id"])
+    assert retried["status"] == "succeeded"
+    assert world.sub(sub_id)["status"] == "active"
+    assert valid(world.events(told)) == ["payment.succeeded", "subscription.active",
+                                         "subscription.updated", "dunning.recovered"]
+    refused(lambda: world.backend.retries.retry(world.ns, failed["id"]), 422,
+            "INVALID_REQUEST_PARAMETERS", "is active; there are no dues to retry")
+    paid = world.payments_of(sub_id)[0]["id"]
+    refused(lambda: world.backend.retries.retry(world.ns, paid), 422,
+            "INVALID_REQUEST_PARAMETERS", "is not a failed subscription renewal")
+    refused(lambda: world.backend.retries.state(world.ns, "pay_nope"), 404, "NOT_FOUND",
+            "Payment not found")

@@ -161,3 +161,27 @@ def test_refusals_reach_the_sdk_with_dodos_codes(server, sdk, control):
     assert refused.json()["code"] == "SUBSCRIPTION_INACTIVE"
     resumed = sdk.subscriptions.update(sub_id, status="active")
     assert resumed.status == "active"
+
+
+def test_a_failed_renewal_retried_through_the_sdk(server, sdk, control):
+    sub_id = buy(sdk, control)
+    control.faults.add(provider="psp", operation="chargeSavedMethod", times=1,
+                       action={"decline": "card_declined"})
+    control.clock.advance(days=32)
+    failed = next(p for p in sdk.payments.list(subscription_id=sub_id).items
+                  if p.status == "failed")
+    state = sdk.payments.retrieve_retry_state(failed.payment_id)
+    assert state.can_retry and state.sends_allowed == 3 and state.sends_used == 0
+    retried = sdk.payments.retry(failed.payment_id)
+    assert retried.is_manual_retry and retried.status == "succeeded" and retried.sends_used == 1
+    assert sdk.payments.retrieve(retried.payment_id).invoice_id == retried.invoice_id
+    assert sdk.subscriptions.retrieve(sub_id).status == "active"
+    with pytest.raises(dodopayments.UnprocessableEntityError) as info:
+        sdk.payments.retry(failed.payment_id)
+    assert info.value.body["code"] == "INVALID_REQUEST_PARAMETERS"
+    with pytest.raises(dodopayments.NotFoundError) as info:
+        sdk.payments.retrieve_retry_state("pay_nope")
+    assert info.value.body == {"code": "NOT_FOUND", "message": "Payment not found"}
+    body = raw(server, "GET", f"/payments/{failed.payment_id}/retry").json()
+    assert CONTRACT.response_errors("get_payment_retry_state_handler", 200, body) == []
+    assert body["reason"] == "INVALID_REQUEST_PARAMETERS"

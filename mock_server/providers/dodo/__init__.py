@@ -17,6 +17,7 @@ from . import webhooks
 from .errors import render_error
 from .handlers import DodoHandlers
 from .events import EVENT_TYPES, DodoEvents
+from .payment_retries import ManualRetries
 from .payments import DodoPayments
 from .settings import DodoSettings
 from .subscription_handlers import SubscriptionHandlers
@@ -125,6 +126,7 @@ def _wire_subscriptions(core, backend, settings: DodoSettings) -> None:
     job's index is rebuilt from the store when a --state-file is restored."""
     backend.subscriptions = Subscriptions(backend, settings.subscription_grace_days)
     backend.renewals = Renewals(backend, backend.subscriptions, core.store, core.scheduler.wake)
+    backend.retries = ManualRetries(backend)
     backend.payments.before_emit.append(backend.subscriptions.on_payment)
     backend.payments.after_emit.append(backend.renewals.on_payment)
     core.scheduler.add("dodo.subscriptions", backend.renewals.run)

@@ -34,6 +34,8 @@ OPERATIONS = {
     ("/subscriptions/{subscription_id}", "get"): ["401", "404"],
     ("/subscriptions/{subscription_id}", "patch"): ["401", "404", "422"],
     ("/subscriptions/{subscription_id}/update-payment-method", "post"): ["401", "404", "422"],
+    ("/payments/{payment_id}/retry", "get"): ["401", "404"],
+    ("/payments/{payment_id}/retry", "post"): ["401", "404", "422"],
 }
 
 DESCRIPTIONS = {
@@ -58,7 +60,8 @@ NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{custom
                       "/payments/{payment_id}": "Payment not found",
                       "/subscriptions/{subscription_id}": "Subscription not found",
                       "/subscriptions/{subscription_id}/update-payment-method":
-                          "Subscription not found"}
+                          "Subscription not found",
+                      "/payments/{payment_id}/retry": "Payment not found"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -145,6 +148,52 @@ def _sdk_subscription(schemas: dict) -> None:
             schemas[enum_name]["enum"].append(value)
 
 
+# Operations SDK 1.123.0 calls that spec 1.113.0 does not declare (resources/payments.py
+# `retrieve_retry_state` and `retry`: a manual retry of a failed subscription renewal), with the
+# SDK's response types (types/manual_retry_state.py, types/manual_retry.py). The operationIds are
+# paymock's, in the vendor's naming style.
+_PAYMENT_ID = [{"name": "payment_id", "in": "path", "required": True, "description": "Payment Id",
+                "schema": {"type": "string"}}]
+SDK_OPERATIONS = {
+    ("/payments/{payment_id}/retry", "get"): {
+        "tags": ["Payments"], "operationId": "get_payment_retry_state_handler",
+        "description": "Whether a failed renewal payment can be retried by hand now (SDK 1.123.0; "
+        "not in spec 1.113.0)", "parameters": _PAYMENT_ID,
+        "responses": {"200": {"description": "Manual retry state", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/ManualRetryState"}}}}}},
+    ("/payments/{payment_id}/retry", "post"): {
+        "tags": ["Payments"], "operationId": "retry_payment_handler",
+        "description": "Charge a failed renewal's invoice again with the saved payment method "
+        "(SDK 1.123.0; not in spec 1.113.0)", "parameters": _PAYMENT_ID,
+        "responses": {"200": {"description": "The new payment", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/ManualRetry"}}}}}},
+}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+SDK_SCHEMAS = {
+    "ManualRetryState": {
+        "type": "object", "required": ["can_retry", "sends_allowed", "sends_used"],
+        "properties": {
+            "can_retry": {"type": "boolean"}, "sends_allowed": {"type": "integer"},
+            "sends_used": {"type": "integer"},
+            "automatic_retry_number": {"type": ["integer", "null"]},
+            "automatic_retry_total": {"type": ["integer", "null"]},
+            "next_automatic_retry_at": _TIME,
+            "reason": {"type": ["string", "null"],
+                       "description": "The code POST would fail with; null when can_retry"},
+            "retry_available_at": _TIME}},
+    "ManualRetry": {
+        "type": "object",
+        "required": ["invoice_id", "is_manual_retry", "payment_id", "retry_attempt",
+                     "sends_allowed", "sends_used"],
+        "properties": {
+            "invoice_id": {"type": "string"}, "is_manual_retry": {"type": "boolean"},
+            "payment_id": {"type": "string"}, "retry_attempt": {"type": "integer"},
+            "sends_allowed": {"type": "integer"}, "sends_used": {"type": "integer"},
+            "retry_available_at": _TIME,
+            "status": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/IntentStatus"}]}}},
+}
+
+
 # Event types SDK 1.123.0 sends that spec 1.113.0 does not document yet, with the payload of an
 # event they are siblings of (dodopayments/types/subscription_past_due_webhook_event.py: data is a
 # Subscription, like every subscription.* event).
@@ -187,7 +236,7 @@ def derive(vendor: dict) -> dict:
     vendor_schemas = vendor["components"]["schemas"]
     paths: dict = {}
     for (path, method), extra in OPERATIONS.items():
-        op = copy.deepcopy(vendor["paths"][path][method])
+        op = copy.deepcopy(vendor["paths"].get(path, {}).get(method) or SDK_OPERATIONS[(path, method)])
         op["security"] = [{"API_KEY": []}]
         responses = op["responses"]
         for status in sorted(set(extra) | {s for s in responses if s != "200"}):
@@ -207,6 +256,8 @@ def derive(vendor: dict) -> dict:
     _refs(webhooks, used, vendor_schemas)
     schemas = {name: copy.deepcopy(vendor_schemas[name]) for name in sorted(used)}
     schemas["Error"] = ERROR_SCHEMA
+    for name, schema in SDK_SCHEMAS.items():  # what SDK_OPERATIONS answer
+        schemas.setdefault(name, copy.deepcopy(schema))
     _tighten(schemas)
     _sdk_fields(schemas)
     return {

@@ -61,6 +61,7 @@ class DodoBackend:
         self.payments = payments  # payments.DodoPayments once the app wires the core payments in
         self.subscriptions = None  # subscriptions.Subscriptions, wired with the payments
         self.renewals = None       # subscription_renewals.Renewals (the clock's job, dunning)
+        self.retries = None        # payment_retries.ManualRetries
 
     # -- checkout sessions ------------------------------------------------------------------
     def create_session(self, ns: Namespace, body: dict) -> dict:

@@ -227,7 +227,7 @@ class DodoPayments:
             "card_holder_name": data.get("card_holder_name"),
             "payment_link": data.get("payment_link"), "product_cart": data["product_cart"],
             "subscription_id": data.get("subscription_id"), "discount_id": None,
-            "discounts": None, "custom_field_responses": None, "invoice_id": None,
+            "discounts": None, "custom_field_responses": None, "invoice_id": data.get("invoice_id"),
             "invoice_url": None,
         }
 

@@ -1,5 +1,6 @@
 """Dodo's subscription operations, by the operationIds of contracts/dodo/openapi.json; the rules
-live in subscriptions.py (reading, PATCH) and subscription_renewals.py (payment methods)."""
+live in subscriptions.py (reading, PATCH), subscription_renewals.py (payment methods) and
+payment_retries.py (manual retries of a failed renewal)."""
 from __future__ import annotations
 
 from ...core.request import Request
@@ -28,3 +29,11 @@ class SubscriptionHandlers:
         # `payment_method` argument as the whole body, as the spec declares.
         return self.backend.renewals.update_payment_method(
             req.ns, req.path["subscription_id"], req.body)
+
+    @handler("get_payment_retry_state_handler")  # GET /payments/{payment_id}/retry (SDK only)
+    def retry_state(self, req: Request):
+        return self.backend.retries.state(req.ns, req.path["payment_id"])
+
+    @handler("retry_payment_handler")  # POST /payments/{payment_id}/retry (SDK only)
+    def retry(self, req: Request):
+        return self.backend.retries.retry(req.ns, req.path["payment_id"])

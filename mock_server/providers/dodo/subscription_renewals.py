@@ -107,7 +107,7 @@ class Renewals:
 
     # -- charging ----------------------------------------------------------------------------
     def charge(self, ns: Namespace, sub: dict, purpose: str, card: dict | None = None,
-               retry_attempt: int = 0) -> dict:
+               retry_attempt: int = 0, invoice_id: str | None = None) -> dict:
         """Charge the period starting at next_billing_date to the saved card (or `card`),
         off-session. The outcome reaches `on_payment` through the payment's hooks."""
         extra = sub[INTERNAL]
@@ -115,15 +115,22 @@ class Renewals:
         if reason is not None:
             extra["fail_next"] = None
             self.subs.save(ns, sub)
-        payment = self._open(ns, sub, purpose, extra["amount"], retry_attempt)
+        payment = self._open(ns, sub, purpose, extra["amount"], retry_attempt,
+                             invoice_id or self._invoice(sub))
         dodo = self.backend.payments
         reason = reason or dodo.psp.charge_saved(
             {"payment_id": payment["id"], "subscription_id": sub["subscription_id"],
              "amount": payment["amount"], "currency": payment["currency"]}, ns.name)
         return dodo.payments.charge_saved(ns, payment, card or extra["card"], reason)
 
+    @staticmethod
+    def _invoice(sub: dict) -> str:
+        """A renewal's invoice; what pays the dues of a failed one pays that invoice."""
+        dunning = sub[INTERNAL].get("dunning") or {}
+        return dunning.get("invoice_id") or ids.prefixed("inv", 21)
+
     def _open(self, ns: Namespace, sub: dict, purpose: str, amount: int,
-              retry_attempt: int = 0) -> dict:
+              retry_attempt: int = 0, invoice_id: str | None = None) -> dict:
         extra = sub[INTERNAL]
         data = {
             "checkout_session_id": None, "customer": sub["customer"], "billing": sub["billing"],
@@ -133,7 +140,7 @@ class Renewals:
             "product_ids": [sub["product_id"]], "subscription_id": sub["subscription_id"],
             "payment_method_id": sub["payment_method_id"], "retry_attempt": retry_attempt,
             "charge_type": purpose, "period_start": extra["next_at"],
-            "is_update_payment_method": purpose == METHOD,
+            "is_update_payment_method": purpose == METHOD, "invoice_id": invoice_id,
         }
         return self.backend.payments.payments.create(
             ns, "dodo", amount, sub["currency"], {"kind": SUBSCRIPTION, "id": sub["subscription_id"]},
@@ -193,7 +200,8 @@ class Renewals:
         else:
             self._hold(ns, sub, "subscription.on_hold")
         if sub["status"] in ("on_hold", "past_due") and not sub[INTERNAL].get("dunning"):
-            sub[INTERNAL]["dunning"] = {"payment_id": payment["id"], "trigger": sub["status"]}
+            sub[INTERNAL]["dunning"] = {"payment_id": payment["id"], "trigger": sub["status"],
+                                        "invoice_id": payment["data"]["invoice_id"], "sends": []}
             self.subs.save(ns, sub)
             self._dunning(ns, sub, "dunning.started", "recovering", payment["id"])
 
@@ -267,7 +275,8 @@ class Renewals:
                 return dict(answer, payment_id=payment["id"])
             # A new method: the buyer gives it on the payment page, paying the dues if any.
             payment = self._open(ns, sub, DUES if owing else METHOD,
-                                 sub[INTERNAL]["amount"] if owing else 0, retry_attempt=int(owing))
+                                 sub[INTERNAL]["amount"] if owing else 0, retry_attempt=int(owing),
+                                 invoice_id=self._invoice(sub) if owing else None)
         dodo = self.backend.payments
         checkout = dodo.psp.create_checkout(
             {"payment_id": payment["id"], "amount": payment["amount"],
