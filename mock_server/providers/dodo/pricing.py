@@ -68,7 +68,9 @@ def calculate(cart: list[dict], discounts: list[dict], billing: dict | None, tax
         "recurring_breakup": breakup if recurring else None,
         "total_price": current["total_amount"], "total_tax": current["tax"],
         "trial_period_days": trial_days if recurring else None,
-        "trial_amount": 0 if recurring and trial_days else None,
+        # Only a paid trial has a trial amount (spec: None for a free trial or no trial); the
+        # catalog's trials are free: nothing is due now, and the trial's end is the first charge.
+        "trial_amount": None,
         "tax_id_business_name": None, "tax_id_err_msg": None, "tax_id_format_name": None,
         "next_billing_date": _next_billing_date(cart, trial_days, now) if recurring else None,
     }
