@@ -185,3 +185,31 @@ def test_a_failed_renewal_retried_through_the_sdk(server, sdk, control):
     body = raw(server, "GET", f"/payments/{failed.payment_id}/retry").json()
     assert CONTRACT.response_errors("get_payment_retry_state_handler", 200, body) == []
     assert body["reason"] == "INVALID_REQUEST_PARAMETERS"
+
+
+def test_a_plan_change_previewed_and_made_through_the_sdk(server, sdk, control):
+    sub_id = buy(sdk, control)
+    starter = next(p for p in sdk.products.list(recurring=True).items
+                   if p.name.startswith("Starter"))
+    preview = sdk.subscriptions.preview_change_plan(
+        sub_id, product_id=starter.product_id, quantity=2,
+        proration_billing_mode="prorated_immediately_keep_cycle")
+    assert preview.new_plan.product_id == starter.product_id and preview.new_plan.quantity == 2
+    body = raw(server, "POST", f"/subscriptions/{sub_id}/change-plan/preview",
+               json={"product_id": starter.product_id, "quantity": 2,
+                     "proration_billing_mode": "full_immediately"}).json()
+    assert CONTRACT.response_errors("change_plan_preview_handler", 200, body) == []
+    changed = sdk.subscriptions.change_plan(sub_id, product_id=starter.product_id, quantity=2,
+                                            proration_billing_mode="full_immediately")
+    assert changed.payment_id
+    assert sdk.payments.retrieve(changed.payment_id).total_amount == \
+        body["immediate_charge"]["summary"]["total_amount"]
+    sub = sdk.subscriptions.retrieve(sub_id)
+    assert (sub.product_id, sub.quantity) == (starter.product_id, 2)
+    assert [e for e, _ in events(control, 3)] == [
+        "payment.succeeded", "subscription.plan_changed", "subscription.updated"]
+    with pytest.raises(dodopayments.UnprocessableEntityError) as info:
+        sdk.subscriptions.change_plan(sub_id, product_id=starter.product_id, quantity=1,
+                                      proration_billing_mode="do_not_bill",
+                                      effective_at="next_billing_date")
+    assert info.value.body["code"] == "INVALID_PRORATION_MODE_WITH_NEXT_BILLING_DATE"

@@ -21,6 +21,7 @@ from .payment_retries import ManualRetries
 from .payments import DodoPayments
 from .settings import DodoSettings
 from .subscription_handlers import SubscriptionHandlers
+from .subscription_plans import PlanChanges
 from .subscription_renewals import Renewals
 from .subscription_triggers import SubscriptionTriggers
 from .subscriptions import Subscriptions
@@ -127,6 +128,8 @@ def _wire_subscriptions(core, backend, settings: DodoSettings) -> None:
     backend.subscriptions = Subscriptions(backend, settings.subscription_grace_days)
     backend.renewals = Renewals(backend, backend.subscriptions, core.store, core.scheduler.wake)
     backend.retries = ManualRetries(backend)
+    backend.plans = backend.renewals.plans = PlanChanges(backend)
+    backend.payments.after_emit.append(backend.plans.on_payment)
     backend.payments.before_emit.append(backend.subscriptions.on_payment)
     backend.payments.after_emit.append(backend.renewals.on_payment)
     core.scheduler.add("dodo.subscriptions", backend.renewals.run)

@@ -34,6 +34,8 @@ OPERATIONS = {
     ("/subscriptions/{subscription_id}", "get"): ["401", "404"],
     ("/subscriptions/{subscription_id}", "patch"): ["401", "404", "422"],
     ("/subscriptions/{subscription_id}/update-payment-method", "post"): ["401", "404", "422"],
+    ("/subscriptions/{subscription_id}/change-plan", "post"): ["401", "404", "409", "422"],
+    ("/subscriptions/{subscription_id}/change-plan/preview", "post"): ["401", "404", "409", "422"],
     ("/payments/{payment_id}/retry", "get"): ["401", "404"],
     ("/payments/{payment_id}/retry", "post"): ["401", "404", "422"],
 }
@@ -41,6 +43,7 @@ OPERATIONS = {
 DESCRIPTIONS = {
     "401": "Missing or invalid API key",
     "404": "Resource not found",
+    "409": "Conflict with the resource's state",
     "422": "Invalid Request Object or Parameters",
     "500": "Something went wrong :(",
 }
@@ -51,6 +54,8 @@ EXAMPLES = {
     "401": {"code": "UNAUTHORIZED",
             "message": "Missing or invalid API key: send `Authorization: Bearer <API key>`"},
     "404": {"code": "NOT_FOUND", "message": "Checkout session not found"},
+    "409": {"code": "SCHEDULED_PLAN_CHANGE_EXISTS",
+            "message": "A scheduled plan change exists for this subscription"},
     "422": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Object or Parameters"},
     "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
 }
@@ -61,7 +66,10 @@ NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{custom
                       "/subscriptions/{subscription_id}": "Subscription not found",
                       "/subscriptions/{subscription_id}/update-payment-method":
                           "Subscription not found",
-                      "/payments/{payment_id}/retry": "Payment not found"}
+                      "/payments/{payment_id}/retry": "Payment not found",
+                      "/subscriptions/{subscription_id}/change-plan": "Subscription not found",
+                      "/subscriptions/{subscription_id}/change-plan/preview":
+                          "Subscription not found"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -143,6 +151,7 @@ def _sdk_subscription(schemas: dict) -> None:
             for field, schema in SDK_SUBSCRIPTION_FIELDS.items():
                 schemas[name]["properties"].setdefault(field, copy.deepcopy(schema))
     for enum_name, value in (("CancelReason", "cancelled_by_merchant_grace_period_expired"),
+                             ("ProrationBillingMode", "prorated_immediately_keep_cycle"),
                              ("DunningEmailSequenceType", "past_due")):
         if enum_name in schemas and value not in schemas[enum_name]["enum"]:
             schemas[enum_name]["enum"].append(value)
@@ -217,6 +226,16 @@ def _webhooks(vendor: dict) -> dict:
     return dict(sorted(webhooks.items()))
 
 
+def _sdk_responses(paths: dict) -> None:
+    """Answers SDK 1.123.0 reads that spec 1.113.0 declares without a body: change-plan gives
+    the handles of the payment that settles the change (types/subscription_change_plan_response.py:
+    the four nullable fields of UpdatePaymentMethodResponse)."""
+    op = paths.get("/subscriptions/{subscription_id}/change-plan", {}).get("post")
+    if op is not None and "content" not in op["responses"]["200"]:
+        op["responses"]["200"]["content"] = {"application/json": {
+            "schema": {"$ref": "#/components/schemas/UpdatePaymentMethodResponse"}}}
+
+
 def _refs(node, found: set[str], schemas: dict) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -250,6 +269,7 @@ def derive(vendor: dict) -> dict:
             }
         paths.setdefault(path, {})[method] = op
     _add_links(paths)
+    _sdk_responses(paths)
     webhooks = _webhooks(vendor)
     used: set[str] = set()
     _refs(paths, used, vendor_schemas)

@@ -62,6 +62,7 @@ class DodoBackend:
         self.subscriptions = None  # subscriptions.Subscriptions, wired with the payments
         self.renewals = None       # subscription_renewals.Renewals (the clock's job, dunning)
         self.retries = None        # payment_retries.ManualRetries
+        self.plans = None          # subscription_plans.PlanChanges
 
     # -- checkout sessions ------------------------------------------------------------------
     def create_session(self, ns: Namespace, body: dict) -> dict:

@@ -37,3 +37,11 @@ class SubscriptionHandlers:
     @handler("retry_payment_handler")  # POST /payments/{payment_id}/retry (SDK only)
     def retry(self, req: Request):
         return self.backend.retries.retry(req.ns, req.path["payment_id"])
+
+    @handler("update_subscription_plan_handler")  # POST .../change-plan
+    def change_plan(self, req: Request):
+        return self.backend.plans.change(req.ns, req.path["subscription_id"], req.body)
+
+    @handler("change_plan_preview_handler")  # POST .../change-plan/preview
+    def preview_plan(self, req: Request):
+        return self.backend.plans.preview(req.ns, req.path["subscription_id"], req.body)

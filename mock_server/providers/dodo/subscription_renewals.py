@@ -42,6 +42,7 @@ class Renewals:
         self._seq = itertools.count()
         self._lock = threading.Lock()
         subscriptions.schedule = self.schedule
+        self.plans = None  # subscription_plans.PlanChanges: a scheduled change applies at renewal
 
     # -- the index ---------------------------------------------------------------------------
     def schedule(self, ns_name: str, sub_id: str, due: float) -> None:
@@ -96,6 +97,10 @@ class Renewals:
 
     def fall_due(self, ns: Namespace, sub: dict, at: float) -> None:
         extra = sub[INTERNAL]
+        if extra.get("scheduled_plan") and sub["status"] == "active" and extra["next_at"] <= at \
+                and self.plans is not None:  # a plan change scheduled for this renewal
+            sub = self.plans.apply_scheduled(ns, sub)
+            extra = sub[INTERNAL]
         if sub["status"] == "past_due":  # the grace period is over (choice 6)
             self._hold(ns, sub, "subscription.on_hold")
         elif extra["ends_at"] <= at:
@@ -112,11 +117,14 @@ class Renewals:
         off-session. The outcome reaches `on_payment` through the payment's hooks."""
         extra = sub[INTERNAL]
         reason = extra["fail_next"]  # a trigger's (subscription.on_hold)
-        if reason is not None:
+        credit = extra.get("credit", 0)  # a downgrade's, spent first
+        amount = extra["amount"] - min(credit, extra["amount"])
+        if reason is not None or credit:
             extra["fail_next"] = None
+            extra["credit"] = credit - (extra["amount"] - amount)
             self.subs.save(ns, sub)
-        payment = self._open(ns, sub, purpose, extra["amount"], retry_attempt,
-                             invoice_id or self._invoice(sub))
+        payment = self.open_charge(ns, sub, purpose, amount, retry_attempt,
+                                   invoice_id or self._invoice(sub))
         dodo = self.backend.payments
         reason = reason or dodo.psp.charge_saved(
             {"payment_id": payment["id"], "subscription_id": sub["subscription_id"],
@@ -129,7 +137,7 @@ class Renewals:
         dunning = sub[INTERNAL].get("dunning") or {}
         return dunning.get("invoice_id") or ids.prefixed("inv", 21)
 
-    def _open(self, ns: Namespace, sub: dict, purpose: str, amount: int,
+    def open_charge(self, ns: Namespace, sub: dict, purpose: str, amount: int,
               retry_attempt: int = 0, invoice_id: str | None = None) -> dict:
         extra = sub[INTERNAL]
         data = {
@@ -157,9 +165,11 @@ class Renewals:
         if sub is None:
             return
         purpose = payment["data"].get("charge_type")
+        if purpose not in (RENEWAL, DUES, METHOD):
+            return  # a plan change's (subscription_plans.py) or another area's charge
         if status == core_payments.FAILED:
             if purpose == RENEWAL and sub["status"] == "active":
-                self._failed(ns, sub, payment)
+                self.charge_failed(ns, sub, payment)
             return
         if purpose != RENEWAL and payment.get("card"):  # a method given for this payment
             self._save_method(sub, payment)
@@ -191,7 +201,7 @@ class Renewals:
         self.subs.save(ns, sub)
         self.subs.announce(ns, "subscription.renewed", sub, payment_id=payment["id"])
 
-    def _failed(self, ns: Namespace, sub: dict, payment: dict) -> None:
+    def charge_failed(self, ns: Namespace, sub: dict, payment: dict) -> None:
         """on_hold (never renews until paid), or past_due while a grace period runs."""
         grace = self.subs.grace_days
         if grace:
@@ -274,7 +284,7 @@ class Renewals:
                 payment = self.charge(ns, sub, DUES, card, retry_attempt=1)
                 return dict(answer, payment_id=payment["id"])
             # A new method: the buyer gives it on the payment page, paying the dues if any.
-            payment = self._open(ns, sub, DUES if owing else METHOD,
+            payment = self.open_charge(ns, sub, DUES if owing else METHOD,
                                  sub[INTERNAL]["amount"] if owing else 0, retry_attempt=int(owing),
                                  invoice_id=self._invoice(sub) if owing else None)
         dodo = self.backend.payments
