@@ -443,3 +443,43 @@ def test_a_manual_retry_that_succeeds_recovers_the_subscription(world):
             "INVALID_REQUEST_PARAMETERS", "is not a failed subscription renewal")
     refused(lambda: world.backend.retries.state(world.ns, "pay_nope"), 404, "NOT_FOUND",
             "Payment not found")
+
+
+def test_an_on_demand_charge_is_one_payment_told_by_payment_events_only(world):
+    sub_id = world.buy()["subscription_id"]
+    charges = world.backend.charges
+    told = len(world.events())
+    answer = charges.charge(world.ns, sub_id, {"product_price": 1000, "metadata": {"for": "api"}})
+    assert CONTRACT.response_errors("create_subscription_charge", 200, answer) == []
+    payment = world.payments.get(world.ns, answer["payment_id"])
+    assert payment["status"] == "succeeded" and payment["data"]["charge_type"] == "on_demand"
+    assert payment["amount"] == 1000 + payment["data"]["tax"] and payment["data"]["tax"] > 0
+    assert payment["data"]["metadata"] == {"for": "api"}
+    assert valid(world.events(told)) == ["payment.succeeded"]
+    assert world.sub(sub_id)["next_billing_date"] == at(2026, 2, 28)  # the plan's dates stay
+    refused(lambda: charges.charge(world.ns, sub_id, {"product_price": 10}), 422,
+            "TOTAL_PAYMENT_AMOUNT_BELOW_MINIMUM_AMOUNT", "below the minimum amount of 0.50")
+    refused(lambda: charges.charge(world.ns, sub_id, {"product_price": 1000,
+                                                      "product_currency": "EUR"}),
+            422, "INVALID_REQUEST_BODY", "product_currency EUR differs")
+    world.patch(sub_id, cancel_at_next_billing_date=True)
+    refused(lambda: charges.charge(world.ns, sub_id, {"product_price": 1000}), 422,
+            "CHARGE_NOT_ALLOWED_FOR_SCHEDULED_CANCELLATION", "it cannot be charged")
+    world.advance(40)
+    refused(lambda: charges.charge(world.ns, sub_id, {"product_price": 1000}), 422,
+            "SUBSCRIPTION_INACTIVE", "Subscription is cancelled; it cannot be charged")
+
+
+def test_usage_history_lists_each_billing_period_newest_first(world):
+    sub_id = world.buy()["subscription_id"]
+    world.advance(62)
+    history = world.backend.charges.usage_history(world.ns, sub_id, {})
+    assert CONTRACT.response_errors("list_usage_history_handler", 200, history) == []
+    assert [(p["start_date"], p["end_date"]) for p in history["items"]] == [
+        (at(2026, 3, 31), at(2026, 4, 30)), (at(2026, 2, 28), at(2026, 3, 31)),
+        (at(2026, 1, 31), at(2026, 2, 28))]
+    assert all(p["meters"] == [] for p in history["items"])
+    late = world.backend.charges.usage_history(world.ns, sub_id, {"start_date": at(2026, 4, 1)})
+    assert len(late["items"]) == 1
+    refused(lambda: world.backend.charges.usage_history(world.ns, "sub_nope", {}), 404,
+            "NOT_FOUND", "Subscription not found")

@@ -99,3 +99,13 @@ def test_bad_params_are_refused(control):
         control.trigger("subscription.paused", namespace=NS, subscription_id="sub_nope")
     with pytest.raises(ControlAPIError, match="dodo_subscription_grace_days"):
         control.trigger("subscription.past_due", namespace=NS)
+
+
+def test_plan_changed_moves_it_to_another_product(control, sdk):
+    made = control.trigger("subscription.plan_changed", namespace=NS,
+                           proration_billing_mode="do_not_bill")
+    sub = made["subscription"]
+    assert made["change"]["payment_id"] is None
+    assert told(control, sub["subscription_id"])[-2:] == ["subscription.plan_changed",
+                                                          "subscription.updated"]
+    assert sdk.subscriptions.retrieve(sub["subscription_id"]).product_id == sub["product_id"]

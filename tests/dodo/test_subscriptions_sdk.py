@@ -213,3 +213,15 @@ def test_a_plan_change_previewed_and_made_through_the_sdk(server, sdk, control):
                                       proration_billing_mode="do_not_bill",
                                       effective_at="next_billing_date")
     assert info.value.body["code"] == "INVALID_PRORATION_MODE_WITH_NEXT_BILLING_DATE"
+
+
+def test_on_demand_charge_and_usage_history_through_the_sdk(server, sdk, control):
+    sub_id = buy(sdk, control)
+    charged = sdk.subscriptions.charge(sub_id, product_price=2500)
+    payment = sdk.payments.retrieve(charged.payment_id)
+    assert payment.status == "succeeded" and payment.subscription_id == sub_id
+    history = sdk.subscriptions.retrieve_usage_history(sub_id)
+    assert len(history.items) == 1 and history.items[0].meters == []
+    body = raw(server, "GET", f"/subscriptions/{sub_id}/usage-history",
+               params={"page_size": 5}).json()
+    assert CONTRACT.response_errors("list_usage_history_handler", 200, body) == []

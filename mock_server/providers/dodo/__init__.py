@@ -20,6 +20,7 @@ from .events import EVENT_TYPES, DodoEvents
 from .payment_retries import ManualRetries
 from .payments import DodoPayments
 from .settings import DodoSettings
+from .subscription_charges import SubscriptionCharges
 from .subscription_handlers import SubscriptionHandlers
 from .subscription_plans import PlanChanges
 from .subscription_renewals import Renewals
@@ -130,6 +131,7 @@ def _wire_subscriptions(core, backend, settings: DodoSettings) -> None:
     backend.retries = ManualRetries(backend)
     backend.plans = backend.renewals.plans = PlanChanges(backend)
     backend.payments.after_emit.append(backend.plans.on_payment)
+    backend.charges = SubscriptionCharges(backend)
     backend.payments.before_emit.append(backend.subscriptions.on_payment)
     backend.payments.after_emit.append(backend.renewals.on_payment)
     core.scheduler.add("dodo.subscriptions", backend.renewals.run)

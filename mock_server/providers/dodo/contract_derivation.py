@@ -36,11 +36,14 @@ OPERATIONS = {
     ("/subscriptions/{subscription_id}/update-payment-method", "post"): ["401", "404", "422"],
     ("/subscriptions/{subscription_id}/change-plan", "post"): ["401", "404", "409", "422"],
     ("/subscriptions/{subscription_id}/change-plan/preview", "post"): ["401", "404", "409", "422"],
+    ("/subscriptions/{subscription_id}/charge", "post"): ["401", "404", "422"],
+    ("/subscriptions/{subscription_id}/usage-history", "get"): ["401", "404", "422"],
     ("/payments/{payment_id}/retry", "get"): ["401", "404"],
     ("/payments/{payment_id}/retry", "post"): ["401", "404", "422"],
 }
 
 DESCRIPTIONS = {
+    "400": "Bad request",
     "401": "Missing or invalid API key",
     "404": "Resource not found",
     "409": "Conflict with the resource's state",
@@ -51,6 +54,7 @@ DESCRIPTIONS = {
 # The body paymock sends for each status when a fault rule asks for it (fault injection reads
 # these examples), matching what the server itself answers.
 EXAMPLES = {
+    "400": {"code": "BAD_REQUEST", "message": "Invalid request parameters"},
     "401": {"code": "UNAUTHORIZED",
             "message": "Missing or invalid API key: send `Authorization: Bearer <API key>`"},
     "404": {"code": "NOT_FOUND", "message": "Checkout session not found"},
@@ -69,7 +73,9 @@ NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{custom
                       "/payments/{payment_id}/retry": "Payment not found",
                       "/subscriptions/{subscription_id}/change-plan": "Subscription not found",
                       "/subscriptions/{subscription_id}/change-plan/preview":
-                          "Subscription not found"}
+                          "Subscription not found",
+                      "/subscriptions/{subscription_id}/charge": "Subscription not found",
+                      "/subscriptions/{subscription_id}/usage-history": "Subscription not found"}
 
 ERROR_SCHEMA = {
     "type": "object",

@@ -63,6 +63,7 @@ class DodoBackend:
         self.renewals = None       # subscription_renewals.Renewals (the clock's job, dunning)
         self.retries = None        # payment_retries.ManualRetries
         self.plans = None          # subscription_plans.PlanChanges
+        self.charges = None        # subscription_charges.SubscriptionCharges
 
     # -- checkout sessions ------------------------------------------------------------------
     def create_session(self, ns: Namespace, body: dict) -> dict:

@@ -1,6 +1,7 @@
 """Dodo's subscription operations, by the operationIds of contracts/dodo/openapi.json; the rules
 live in subscriptions.py (reading, PATCH), subscription_renewals.py (payment methods) and
-payment_retries.py (manual retries of a failed renewal)."""
+payment_retries.py (manual retries of a failed renewal), subscription_plans.py (plan changes) and
+subscription_charges.py (on-demand charges, usage)."""
 from __future__ import annotations
 
 from ...core.request import Request
@@ -45,3 +46,11 @@ class SubscriptionHandlers:
     @handler("change_plan_preview_handler")  # POST .../change-plan/preview
     def preview_plan(self, req: Request):
         return self.backend.plans.preview(req.ns, req.path["subscription_id"], req.body)
+
+    @handler("create_subscription_charge")  # POST .../charge (on demand)
+    def charge(self, req: Request):
+        return self.backend.charges.charge(req.ns, req.path["subscription_id"], req.body)
+
+    @handler("list_usage_history_handler")  # GET .../usage-history
+    def usage_history(self, req: Request):
+        return self.backend.charges.usage_history(req.ns, req.path["subscription_id"], req.query)

@@ -9,6 +9,7 @@ from ...core.clock import iso
 from ...core.errors import ApiError
 from ...core.triggers import TriggerError
 from .subscription_renewals import RENEWAL
+from .models import PRODUCT
 from .subscriptions import INTERNAL, SUBSCRIPTION, render
 
 
@@ -24,6 +25,7 @@ class SubscriptionTriggers:
             "subscription.cancelled": self.cancelled, "subscription.expired": self.expired,
             "subscription.updated": self.updated,
             "subscription.update_payment_method": self.update_payment_method,
+            "subscription.plan_changed": self.plan_changed,
             "dunning.started": self.on_hold, "dunning.recovered": self.recovered,
         }.items():
             triggers.register("dodo", event, fn)
@@ -123,6 +125,25 @@ class SubscriptionTriggers:
             self.backend.subscriptions.save(ns, sub)
             renewals.fall_due(ns, ns.get(SUBSCRIPTION, sub["subscription_id"]), now)
         return self._read(ns, sub["subscription_id"])
+
+    def plan_changed(self, ns, params: dict) -> dict:
+        """It moves to `to_product_id` (else the catalog's next subscription product), billed as
+        `proration_billing_mode` says (default prorated_immediately)."""
+        sub = self._sub(ns, params, "active")
+        target = params.get("to_product_id") or next(
+            (p["product_id"] for p in sorted(ns.values(PRODUCT), key=lambda p: p["created_at"])
+             if p["is_recurring"] and p["product_id"] != sub["product_id"]
+             and p["price"]["currency"] == sub["currency"]), None)
+        if target is None:
+            raise TriggerError("no other subscription product to change to: pass to_product_id", 409)
+        try:
+            answer = self.backend.plans.change(ns, sub["subscription_id"], {
+                "product_id": target, "quantity": params.get("quantity") or sub["quantity"],
+                "proration_billing_mode": params.get("proration_billing_mode")
+                or "prorated_immediately"})
+        except ApiError as exc:
+            raise TriggerError(exc.message, 409) from None
+        return self._read(ns, sub["subscription_id"], change=answer)
 
     def update_payment_method(self, ns, params: dict) -> dict:
         sub = self._sub(ns, params, "active")
