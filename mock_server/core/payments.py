@@ -73,7 +73,9 @@ class Payments:
     def create(self, ns: Namespace, provider: str, amount: int, currency: str, ref: dict,
                payment_id: str | None = None, methods=("card",), psp_checkout_id: str | None = None,
                checkout_url: str | None = None, decline: str | None = None,
-               data: dict | None = None) -> dict:
+               data: dict | None = None, can_expire: bool = True) -> dict:
+        """`can_expire=False` for a payment no checkout limits (an off-session charge): the
+        expiry sweep never needs to look at it."""
         now = iso(self.clock.now())
         payment = {
             "id": payment_id or ids.prefixed("pay", 21), "provider": provider, "status": PENDING,
@@ -91,7 +93,7 @@ class Payments:
                 ns.put(PSP_CHECKOUT, psp_checkout_id, {"id": psp_checkout_id,
                                                        "payment_id": payment["id"]})
         listener = self._listeners.get(provider)
-        if listener is not None and listener.expired is not None:
+        if can_expire and listener is not None and listener.expired is not None:
             with self._lock:
                 self._open[(ns.name, payment["id"])] = None
         return payment
@@ -153,7 +155,7 @@ class Payments:
             payment["reason"] = reason if status in (FAILED, CANCELLED) else None
             payment["reason_message"] = cards.REASONS.get(reason) if payment["reason"] else None
             payment["history"].append({"status": status, "at": now, "reason": payment["reason"]})
-            if status in FINAL:
+            if status in FINAL and self._open:
                 with self._lock:
                     self._open.pop((ns.name, payment["id"]), None)
             listener = self._listeners.get(payment["provider"])

@@ -117,10 +117,13 @@ class Outbox:
             raise ValueError(f"{provider} declares no webhook event {event_type!r} (Channel.events)")
         now = self.clock.now()
         created = []
+        logged = {"namespace": namespace, "provider": provider, "type": event_type,
+                  "at": iso(now), "payload": _frozen(payload)}
         with self._lock:
-            self._events.append({"namespace": namespace, "provider": provider, "type": event_type,
-                                 "at": iso(now), "payload": _frozen(payload)})
+            self._events.append(logged)
             targets = [e for e in self.endpoints.values() if e.wants(namespace, provider, event_type)]
+        if not targets:  # logged only (no receiver): nothing to queue or wake
+            return []
         for endpoint in targets:
             delivery_id = channel.new_id()
             delivery = {

@@ -152,7 +152,7 @@ class Renewals:
         }
         return self.backend.payments.payments.create(
             ns, "dodo", amount, sub["currency"], {"kind": SUBSCRIPTION, "id": sub["subscription_id"]},
-            data=data)
+            data=data, can_expire=False)  # no checkout to outlive (DodoPayments.expired)
 
     # -- outcomes (DodoPayments.after_emit) ----------------------------------------------------
     def on_payment(self, ns: Namespace, payment: dict, previous: str) -> None:
