@@ -483,3 +483,27 @@ def test_usage_history_lists_each_billing_period_newest_first(world):
     assert len(late["items"]) == 1
     refused(lambda: world.backend.charges.usage_history(world.ns, "sub_nope", {}), 404,
             "NOT_FOUND", "Subscription not found")
+
+
+def test_a_declined_subscription_checkout_leaves_a_failed_subscription(world):
+    session = world.backend.create_session(world.ns, {
+        "product_cart": [{"product_id": world.product("monthly_plan")["product_id"], "quantity": 1}],
+        "customer": {"email": "sub@example.com", "name": "Sub Scriber"},
+        "billing_address": BILLING, "confirm": True})
+    payment = world.payments.get(world.ns, session["payment_id"])
+    payment = world.payments.pay_card(world.ns, payment, cards.CARDS["4000000000000002"])
+    failed_id = payment["data"]["subscription_id"]
+    assert world.sub(failed_id)["status"] == "failed"
+    events = world.events()
+    assert valid(events) == ["subscription.failed", "subscription.updated", "payment.failed"]
+    assert events[2][1]["data"]["subscription_id"] == failed_id
+    world.payments.pay_card(world.ns, payment, cards.CARDS["4000000000009995"])  # fails again
+    assert [e for e, _ in world.events(3)] == ["payment.failed"]
+    paid = world.payments.pay_card(world.ns, payment, cards.CARDS[GOOD])  # then pays
+    assert paid["data"]["subscription_id"] != failed_id
+    assert world.sub(paid["data"]["subscription_id"])["status"] == "active"
+    assert world.sub(failed_id)["status"] == "failed"
+    assert valid(world.events(4)) == ["subscription.active", "subscription.updated",
+                                      "payment.succeeded"]
+    world.advance(40)  # a failed one never renews
+    assert world.payments_of(failed_id) == []

@@ -109,3 +109,11 @@ def test_plan_changed_moves_it_to_another_product(control, sdk):
     assert told(control, sub["subscription_id"])[-2:] == ["subscription.plan_changed",
                                                           "subscription.updated"]
     assert sdk.subscriptions.retrieve(sub["subscription_id"]).product_id == sub["product_id"]
+
+
+def test_failed_is_a_declined_subscription_checkout(control):
+    made = control.trigger("subscription.failed", namespace=NS, reason="insufficient_funds")
+    assert made["subscription"]["status"] == "failed"
+    assert made["payment"]["error_code"] == "INSUFFICIENT_FUNDS"
+    assert told(control, made["subscription"]["subscription_id"]) == [
+        "subscription.failed", "subscription.updated", "payment.failed"]

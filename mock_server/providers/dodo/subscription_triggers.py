@@ -25,7 +25,7 @@ class SubscriptionTriggers:
             "subscription.cancelled": self.cancelled, "subscription.expired": self.expired,
             "subscription.updated": self.updated,
             "subscription.update_payment_method": self.update_payment_method,
-            "subscription.plan_changed": self.plan_changed,
+            "subscription.plan_changed": self.plan_changed, "subscription.failed": self.failed,
             "dunning.started": self.on_hold, "dunning.recovered": self.recovered,
         }.items():
             triggers.register("dodo", event, fn)
@@ -69,6 +69,17 @@ class SubscriptionTriggers:
         if params.get("subscription_id"):
             return self.recovered(ns, params)
         return self._read(ns, self._new(ns, params)["subscription_id"])
+
+    def failed(self, ns, params: dict) -> dict:
+        """A new subscription checkout whose payment is declined (`reason`)."""
+        payment = self.backend.triggers.open_payment(ns, params, recurring=True)
+        try:
+            payment = self.backend.payments.payments.script(ns, payment, "declined",
+                                                             params.get("reason"))
+        except (core_payments.TransitionError, ValueError) as exc:
+            raise TriggerError(str(exc), 409) from None
+        return self._read(ns, payment["data"]["subscription_id"],
+                          payment=self.backend.payments.render(ns, payment))
 
     def renewed(self, ns, params: dict) -> dict:
         """Renew it now: the period that starts at next_billing_date is charged and the dates

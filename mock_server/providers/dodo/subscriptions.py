@@ -37,22 +37,29 @@ class Subscriptions:
         self.grace_days = grace_days  # past_due before on_hold; 0 = off, Dodo's default
         self.schedule = lambda ns_name, sub_id, due: None  # the renewal index (set by Renewals)
 
-    # -- made by a paid checkout (DodoPayments.before_emit) ---------------------------------
+    # -- made by a checkout's payment (DodoPayments.before_emit) ---------------------------
     def on_payment(self, ns: Namespace, payment: dict, previous: str) -> None:
-        data = payment["data"]
-        if payment["status"] != "succeeded" or payment["ref"]["kind"] != SESSION \
-                or not data.get("is_recurring") or data.get("subscription_id"):
+        """Paid: an active subscription. Declined: a failed one (its mandate failed); if the
+        buyer then pays on the same page, that payment makes a new, active subscription. The
+        subscription's event goes out before the payment's."""
+        data, status = payment["data"], payment["status"]
+        if status not in ("succeeded", "failed") or payment["ref"]["kind"] != SESSION \
+                or not data.get("is_recurring"):
             return
+        named = data.get("subscription_id")
+        if named is not None and (status == "failed" or (ns.get(SUBSCRIPTION, named) or {})
+                                  .get("status") != "failed"):
+            return  # told already (a failed one is failed once)
         session = ns.get(SESSION, payment["ref"]["id"], include_expired=True)
         if session is None:
             return
-        sub = self.create(ns, session, payment)
+        sub = self.create(ns, session, payment, "active" if status == "succeeded" else "failed")
         data["subscription_id"] = sub["subscription_id"]  # saved with the payment
         data["payment_method_id"] = sub["payment_method_id"]
 
-    def create(self, ns: Namespace, session: dict, payment: dict) -> dict:
-        """Active from the first payment (also while trialing: Dodo has no trialing status);
-        subscription.active goes out before that payment's payment.succeeded."""
+    def create(self, ns: Namespace, session: dict, payment: dict, status: str = "active") -> dict:
+        """Active from the first payment (also while trialing: Dodo has no trialing status),
+        or failed when that payment was declined."""
         quote, request = session["pricing"], session["request"]
         line = quote["product_cart"][0]
         product = ns.read(PRODUCT, line["product_id"])
@@ -72,7 +79,7 @@ class Subscriptions:
         method = ids.prefixed("pm", 21)
         sub = {
             "subscription_id": ids.prefixed("sub", 21), "brand_id": self.backend.business_id,
-            "status": "active", "created_at": iso(now), "product_id": product["product_id"],
+            "status": status, "created_at": iso(now), "product_id": product["product_id"],
             "quantity": line["quantity"],
             "recurring_pre_tax_amount": recurring["subtotal"] - recurring["discount"],
             "tax_inclusive": bool(price.get("tax_inclusive")), "currency": quote["currency"],
@@ -104,7 +111,7 @@ class Subscriptions:
         }
         ns.put(SUBSCRIPTION, sub["subscription_id"], sub)
         self.save(ns, sub)
-        self.announce(ns, "subscription.active", sub)
+        self.announce(ns, f"subscription.{status}", sub)
         return sub
 
     def _discounts(self, ns: Namespace, request: dict) -> list[dict]:
