@@ -137,13 +137,14 @@ class Payments:
 
     # -- the state machine -------------------------------------------------------------------
     def transition(self, ns: Namespace, payment: dict, status: str, reason: str | None = None,
-                   **details) -> dict:
+                   fresh: bool = False, **details) -> dict:
         """Move the payment (a copy from the store) and save it; the provider's listener sees
-        it first and may add to it."""
+        it first and may add to it. `fresh`: the caller holds ns.lock since it stored this copy
+        (an off-session charge just opened), so it is the stored payment."""
         with ns.lock:
             # The stored payment is the truth: another request may have moved it since this
             # copy was read (two tabs paying one checkout must not both succeed).
-            current = ns.get(PAYMENT, payment["id"], include_expired=True)
+            current = None if fresh else ns.get(PAYMENT, payment["id"], include_expired=True)
             if current is not None:
                 payment.clear()
                 payment.update(current)
@@ -195,12 +196,14 @@ class Payments:
     def charge_saved(self, ns: Namespace, payment: dict, card: dict,
                      decline: str | None = None) -> dict:
         """An off-session charge of a saved card (a renewal): no page and no challenge; it fails
-        with `decline` (a PSP fault's) or the card's own `later_decline`."""
+        with `decline` (a PSP fault's) or the card's own `later_decline`. The caller holds
+        ns.lock and `payment` is as it stored it."""
         reason = decline or card.get("later_decline")
         details = {"method": "card", "card": dict(card)}
         if reason:
-            return self.transition(ns, payment, FAILED, cards.reason_code(reason), **details)
-        return self.transition(ns, payment, SUCCEEDED, **details)
+            return self.transition(ns, payment, FAILED, cards.reason_code(reason), fresh=True,
+                                   **details)
+        return self.transition(ns, payment, SUCCEEDED, fresh=True, **details)
 
     def cancel(self, ns: Namespace, payment: dict, reason: str = "CUSTOMER_CANCELLED") -> dict:
         return self.transition(ns, payment, CANCELLED, reason)

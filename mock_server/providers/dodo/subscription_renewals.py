@@ -41,6 +41,9 @@ class Renewals:
         self._heap: list[tuple[float, int, str, str]] = []
         self._seq = itertools.count()
         self._lock = threading.Lock()
+        # The subscription a charge() is for, as stored: its payment's hook takes it from here
+        # instead of decoding it again (a year of 10,000 renewals decodes 120,000 fewer).
+        self._held = threading.local()
         subscriptions.schedule = self.schedule
         self.plans = None  # subscription_plans.PlanChanges: a scheduled change applies at renewal
 
@@ -129,7 +132,11 @@ class Renewals:
         reason = reason or dodo.psp.charge_saved(
             {"payment_id": payment["id"], "subscription_id": sub["subscription_id"],
              "amount": payment["amount"], "currency": payment["currency"]}, ns.name)
-        return dodo.payments.charge_saved(ns, payment, card or extra["card"], reason)
+        self._held.sub = sub  # unchanged since it was read or saved: the store's state
+        try:
+            return dodo.payments.charge_saved(ns, payment, card or extra["card"], reason)
+        finally:
+            self._held.sub = None
 
     @staticmethod
     def _invoice(sub: dict) -> str:
@@ -161,12 +168,17 @@ class Renewals:
         status = payment["status"]
         if status not in (core_payments.SUCCEEDED, core_payments.FAILED):
             return
-        sub = ns.get(SUBSCRIPTION, payment["ref"]["id"])
-        if sub is None:
-            return
         purpose = payment["data"].get("charge_type")
         if purpose not in (RENEWAL, DUES, METHOD):
             return  # a plan change's (subscription_plans.py) or another area's charge
+        held = getattr(self._held, "sub", None)
+        self._held.sub = None  # used once
+        if held is not None and held["subscription_id"] == payment["ref"]["id"]:
+            sub = held
+        else:
+            sub = ns.get(SUBSCRIPTION, payment["ref"]["id"])
+        if sub is None:
+            return
         if status == core_payments.FAILED:
             if purpose == RENEWAL and sub["status"] == "active":
                 self.charge_failed(ns, sub, payment)
