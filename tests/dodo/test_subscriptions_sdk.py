@@ -110,6 +110,8 @@ def test_a_failed_renewal_goes_on_hold_and_a_new_card_recovers_it(server, sdk, c
     assert len(sdk.payments.list(subscription_id=sub_id).items) == 2
     update = sdk.subscriptions.update_payment_method(sub_id, payment_method={"type": "new"})
     assert update.payment_id and update.payment_link.startswith(server.url)
+    page = requests.get(update.payment_link, timeout=10)  # the PSP page takes the new card
+    assert page.status_code == 200 and "4242" in page.text
     control.pay(update.payment_id)
     back = sdk.subscriptions.retrieve(sub_id)
     now = datetime.fromisoformat(control.clock.get()["now"].replace("Z", "+00:00"))

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 
 from ...core import billing_cycles, ids
@@ -29,6 +30,7 @@ from .models import not_found
 from .subscriptions import DAY, INTERNAL, SUBSCRIPTION, inactive
 
 RENEWAL, DUES, METHOD = "renewal", "dues", "update_payment_method"
+log = logging.getLogger("paymock.dodo.subscriptions")
 
 
 class Renewals:
@@ -95,8 +97,13 @@ class Renewals:
                 continue  # the namespace was reset or evicted
             with ns.lock, self.clock.as_of(due):
                 sub = ns.get(SUBSCRIPTION, sub_id)
-                if sub is not None and sub[INTERNAL]["due"] == due:
+                if sub is None or sub[INTERNAL]["due"] != due:
+                    continue  # gone, or moved since (its new time has its own entry)
+                try:
                     self.fall_due(ns, sub, due)
+                except Exception:  # pragma: no cover - one subscription's bug stops no other
+                    log.exception("subscription %s in %s: what fell due at %s failed",
+                                  sub_id, name, iso(due))
 
     def fall_due(self, ns: Namespace, sub: dict, at: float) -> None:
         extra = sub[INTERNAL]
