@@ -146,10 +146,10 @@ class Renewals:
             self._held.sub = None
 
     @staticmethod
-    def _invoice(sub: dict) -> str:
-        """A renewal's invoice; what pays the dues of a failed one pays that invoice."""
-        dunning = sub[INTERNAL].get("dunning") or {}
-        return dunning.get("invoice_id") or ids.prefixed("inv", 21)
+    def _invoice(sub: dict) -> str | None:
+        """What pays the dues of a failed renewal pays its invoice; None: a new invoice, which
+        open_charge names after its payment."""
+        return (sub[INTERNAL].get("dunning") or {}).get("invoice_id")
 
     def open_charge(self, ns: Namespace, sub: dict, purpose: str, amount: int,
               retry_attempt: int = 0, invoice_id: str | None = None) -> dict:
@@ -164,9 +164,13 @@ class Renewals:
             "charge_type": purpose, "period_start": extra["next_at"],
             "is_update_payment_method": purpose == METHOD, "invoice_id": invoice_id,
         }
-        return self.backend.payments.payments.create(
+        payment = self.backend.payments.payments.create(
             ns, "dodo", amount, sub["currency"], {"kind": SUBSCRIPTION, "id": sub["subscription_id"]},
             data=data, can_expire=False)  # no checkout to outlive (DodoPayments.expired)
+        if purpose in (RENEWAL, DUES) and invoice_id is None:
+            # A renewal's own invoice, named after it (saved as the charge moves the payment).
+            data["invoice_id"] = "inv_" + payment["id"].partition("_")[2]
+        return payment
 
     # -- outcomes (DodoPayments.after_emit) ----------------------------------------------------
     def on_payment(self, ns: Namespace, payment: dict, previous: str) -> None:

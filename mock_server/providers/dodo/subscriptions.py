@@ -321,7 +321,9 @@ def due_of(sub: dict) -> float | None:
 
 
 def render(sub: dict) -> dict:
-    return {k: v for k, v in sub.items() if k != INTERNAL}
+    out = dict(sub)
+    out.pop(INTERNAL, None)
+    return out
 
 
 def _epoch(text: str) -> float:
