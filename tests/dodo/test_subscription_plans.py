@@ -146,3 +146,21 @@ def test_plan_change_refusals(world):
     world.patch(sub_id, status="cancelled")
     refused(lambda: change(world, sub_id, "monthly_plan", "do_not_bill"), 422,
             "SUBSCRIPTION_INACTIVE", "Subscription is cancelled; its plan cannot be changed")
+
+
+def test_a_scheduled_change_can_be_cancelled(world):
+    sub_id = world.buy("monthly_subscription")["subscription_id"]
+    plans = world.backend.plans
+    refused(lambda: plans.cancel_scheduled(world.ns, sub_id), 404, "NOT_FOUND",
+            "No scheduled plan change found")
+    refused(lambda: plans.cancel_scheduled(world.ns, "sub_nope"), 422, "NOT_FOUND",
+            "Subscription not found")
+    change(world, sub_id, "monthly_plan", "full_immediately", effective_at="next_billing_date")
+    told = len(world.events())
+    plans.cancel_scheduled(world.ns, sub_id)
+    assert world.sub(sub_id)["scheduled_change"] is None
+    assert valid(world.events(told)) == ["subscription.updated"]
+    world.advance(30)  # renews on the old plan
+    renewal = world.payments_of(sub_id)[-1]
+    assert renewal["amount"] == amounts(world, sub_id)[0]
+    assert world.sub(sub_id)["product_id"] == world.product("monthly_subscription")["product_id"]

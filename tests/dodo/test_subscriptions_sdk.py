@@ -227,3 +227,23 @@ def test_on_demand_charge_and_usage_history_through_the_sdk(server, sdk, control
     body = raw(server, "GET", f"/subscriptions/{sub_id}/usage-history",
                params={"page_size": 5}).json()
     assert CONTRACT.response_errors("list_usage_history_handler", 200, body) == []
+
+
+def test_a_scheduled_plan_change_is_cancelled_through_the_sdk(server, sdk, control):
+    sub_id = buy(sdk, control)
+    starter = next(p for p in sdk.products.list(recurring=True).items
+                   if p.name.startswith("Starter"))
+    sdk.subscriptions.change_plan(sub_id, product_id=starter.product_id, quantity=1,
+                                  proration_billing_mode="full_immediately",
+                                  effective_at="next_billing_date")
+    assert sdk.subscriptions.retrieve(sub_id).scheduled_change.product_id == starter.product_id
+    answer = raw(server, "DELETE", f"/subscriptions/{sub_id}/change-plan/scheduled")
+    assert (answer.status_code, answer.content) == (204, b"")
+    assert sdk.subscriptions.retrieve(sub_id).scheduled_change is None
+    with pytest.raises(dodopayments.NotFoundError) as info:
+        sdk.subscriptions.cancel_change_plan(sub_id)
+    assert info.value.body == {"code": "NOT_FOUND", "message": "No scheduled plan change found"}
+    sdk.subscriptions.change_plan(sub_id, product_id=starter.product_id, quantity=1,
+                                  proration_billing_mode="full_immediately",
+                                  effective_at="next_billing_date")
+    assert sdk.subscriptions.cancel_change_plan(sub_id) is None

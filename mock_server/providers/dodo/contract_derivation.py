@@ -36,6 +36,7 @@ OPERATIONS = {
     ("/subscriptions/{subscription_id}/update-payment-method", "post"): ["401", "404", "422"],
     ("/subscriptions/{subscription_id}/change-plan", "post"): ["401", "404", "409", "422"],
     ("/subscriptions/{subscription_id}/change-plan/preview", "post"): ["401", "404", "409", "422"],
+    ("/subscriptions/{subscription_id}/change-plan/scheduled", "delete"): ["401"],
     ("/subscriptions/{subscription_id}/charge", "post"): ["401", "404", "422"],
     ("/subscriptions/{subscription_id}/usage-history", "get"): ["401", "404", "422"],
     ("/payments/{payment_id}/retry", "get"): ["401", "404"],
@@ -74,6 +75,8 @@ NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found", "/customers/{custom
                       "/subscriptions/{subscription_id}/change-plan": "Subscription not found",
                       "/subscriptions/{subscription_id}/change-plan/preview":
                           "Subscription not found",
+                      "/subscriptions/{subscription_id}/change-plan/scheduled":
+                          "No scheduled plan change found",
                       "/subscriptions/{subscription_id}/charge": "Subscription not found",
                       "/subscriptions/{subscription_id}/usage-history": "Subscription not found"}
 
@@ -264,7 +267,7 @@ def derive(vendor: dict) -> dict:
         op = copy.deepcopy(vendor["paths"].get(path, {}).get(method) or SDK_OPERATIONS[(path, method)])
         op["security"] = [{"API_KEY": []}]
         responses = op["responses"]
-        for status in sorted(set(extra) | {s for s in responses if s != "200"}):
+        for status in sorted(set(extra) | {s for s in responses if not s.startswith("2")}):
             example = dict(EXAMPLES[status])
             if status == "404" and path in NOT_FOUND_MESSAGES:
                 example["message"] = NOT_FOUND_MESSAGES[path]

@@ -4,7 +4,7 @@ payment_retries.py (manual retries of a failed renewal), subscription_plans.py (
 subscription_charges.py (on-demand charges, usage)."""
 from __future__ import annotations
 
-from ...core.request import Request
+from ...core.request import Reply, Request
 from ..base import handler
 
 
@@ -42,6 +42,11 @@ class SubscriptionHandlers:
     @handler("update_subscription_plan_handler")  # POST .../change-plan
     def change_plan(self, req: Request):
         return self.backend.plans.change(req.ns, req.path["subscription_id"], req.body)
+
+    @handler("delete_scheduled_plan_change_handler")  # DELETE .../change-plan/scheduled
+    def cancel_scheduled_plan(self, req: Request):
+        self.backend.plans.cancel_scheduled(req.ns, req.path["subscription_id"])
+        return Reply(None, 204)
 
     @handler("change_plan_preview_handler")  # POST .../change-plan/preview
     def preview_plan(self, req: Request):

@@ -74,6 +74,21 @@ class PlanChanges:
             dodo.payments.charge_saved(ns, payment, sub[INTERNAL]["card"], decline)
             return dict(answer, payment_id=payment["id"])
 
+    def cancel_scheduled(self, ns: Namespace, sub_id: str) -> None:
+        """DELETE .../change-plan/scheduled. As the spec declares: an unknown subscription is a
+        422, a subscription without a scheduled change a 404."""
+        subs = self.backend.subscriptions
+        with ns.lock:
+            sub = ns.get(SUBSCRIPTION, sub_id)
+            if sub is None:
+                raise invalid("Subscription not found", "NOT_FOUND")
+            if sub["scheduled_change"] is None:
+                raise ApiError(404, "No scheduled plan change found", "NOT_FOUND")
+            sub["scheduled_change"] = None
+            sub[INTERNAL].pop("scheduled_plan", None)
+            subs.save(ns, sub)
+            subs.announce(ns, "subscription.updated", sub)
+
     # -- the plan's charge's outcome (DodoPayments.after_emit) ----------------------------------
     def on_payment(self, ns: Namespace, payment: dict, previous: str) -> None:
         data = payment["data"]
