@@ -247,3 +247,24 @@ def test_a_scheduled_plan_change_is_cancelled_through_the_sdk(server, sdk, contr
                                   proration_billing_mode="full_immediately",
                                   effective_at="next_billing_date")
     assert sdk.subscriptions.cancel_change_plan(sub_id) is None
+
+
+def test_renewals_go_on_after_a_restart_with_a_state_file(tmp_path):
+    from tests.processes import serve, stop
+    state = tmp_path / "state.json"
+    proc, port = serve("--state-file", state)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        sdk = DodoPayments(bearer_token=KEY, base_url=f"{url}/dodo", max_retries=0)
+        sub_id = buy(sdk, Client(url))
+    finally:
+        stop(proc)  # saves the state on the way out
+    proc, port = serve("--state-file", state)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        sdk = DodoPayments(bearer_token=KEY, base_url=f"{url}/dodo", max_retries=0)
+        Client(url).clock.advance(days=63)
+        payments = sdk.payments.list(subscription_id=sub_id).items
+        assert len(payments) == 3 and all(p.status == "succeeded" for p in payments)
+    finally:
+        stop(proc)
