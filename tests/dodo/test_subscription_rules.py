@@ -507,3 +507,13 @@ def test_a_declined_subscription_checkout_leaves_a_failed_subscription(world):
                                       "payment.succeeded"]
     world.advance(40)  # a failed one never renews
     assert world.payments_of(failed_id) == []
+
+
+def test_a_psp_outage_fails_a_new_method_link_with_dodos_500(world):
+    sub_id = world.buy()["subscription_id"]
+    world.core.faults.add({"provider": "psp", "operation": "createCheckout", "times": 1,
+                           "action": {"status": 503}})
+    refused(lambda: world.backend.renewals.update_payment_method(world.ns, sub_id, {"type": "new"}),
+            500, "INTERNAL_SERVER_ERROR", "Something went wrong")
+    assert world.backend.renewals.update_payment_method(
+        world.ns, sub_id, {"type": "new"})["payment_link"].startswith("http")

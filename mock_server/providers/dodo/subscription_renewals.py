@@ -25,6 +25,8 @@ import threading
 from ...core import billing_cycles, ids
 from ...core import payments as core_payments
 from ...core.clock import iso
+from ...core.errors import ApiError
+from ...core.psp import PspError
 from ...core.store import Namespace
 from .models import not_found
 from .subscriptions import DAY, INTERNAL, SUBSCRIPTION, inactive
@@ -79,10 +81,6 @@ class Renewals:
 
     def load(self, _data) -> None:
         self.rebuild()
-
-    def next_due(self) -> float | None:
-        with self._lock:
-            return self._heap[0][0] if self._heap else None
 
     # -- the scheduler's job -----------------------------------------------------------------
     def run(self, now: float) -> float | None:
@@ -152,7 +150,8 @@ class Renewals:
         return (sub[INTERNAL].get("dunning") or {}).get("invoice_id")
 
     def open_charge(self, ns: Namespace, sub: dict, purpose: str, amount: int,
-              retry_attempt: int = 0, invoice_id: str | None = None) -> dict:
+                    retry_attempt: int = 0, invoice_id: str | None = None) -> dict:
+        """A payment of `amount` for the subscription, not yet charged (charge_type `purpose`)."""
         extra = sub[INTERNAL]
         data = {
             "checkout_session_id": None, "customer": sub["customer"], "billing": sub["billing"],
@@ -227,15 +226,15 @@ class Renewals:
     def charge_failed(self, ns: Namespace, sub: dict, payment: dict) -> None:
         """on_hold (never renews until paid), or past_due while a grace period runs."""
         grace = self.subs.grace_days
+        status = "past_due" if grace else "on_hold"
         if grace:
             sub[INTERNAL]["past_due_ends_at"] = self.clock.now() + grace * DAY
-            self._hold(ns, sub, "subscription.past_due", "past_due")
-        else:
-            self._hold(ns, sub, "subscription.on_hold")
-        if sub["status"] in ("on_hold", "past_due") and not sub[INTERNAL].get("dunning"):
-            sub[INTERNAL]["dunning"] = {"payment_id": payment["id"], "trigger": sub["status"],
+        starts = not sub[INTERNAL].get("dunning")  # one dunning per unpaid invoice
+        if starts:
+            sub[INTERNAL]["dunning"] = {"payment_id": payment["id"], "trigger": status,
                                         "invoice_id": payment["data"]["invoice_id"], "sends": []}
-            self.subs.save(ns, sub)
+        self._hold(ns, sub, f"subscription.{status}", status)
+        if starts:
             self._dunning(ns, sub, "dunning.started", "recovering", payment["id"])
 
     def _hold(self, ns: Namespace, sub: dict, event: str, status: str = "on_hold") -> None:
@@ -308,12 +307,16 @@ class Renewals:
                 return dict(answer, payment_id=payment["id"])
             # A new method: the buyer gives it on the payment page, paying the dues if any.
             payment = self.open_charge(ns, sub, DUES if owing else METHOD,
-                                 sub[INTERNAL]["amount"] if owing else 0, retry_attempt=int(owing),
-                                 invoice_id=self._invoice(sub) if owing else None)
+                                       sub[INTERNAL]["amount"] if owing else 0,
+                                       retry_attempt=int(owing),
+                                       invoice_id=self._invoice(sub) if owing else None)
         dodo = self.backend.payments
-        checkout = dodo.psp.create_checkout(
-            {"payment_id": payment["id"], "amount": payment["amount"],
-             "currency": payment["currency"], "subscription_id": sub_id}, ns.name)
+        try:
+            checkout = dodo.psp.create_checkout(
+                {"payment_id": payment["id"], "amount": payment["amount"],
+                 "currency": payment["currency"], "subscription_id": sub_id}, ns.name)
+        except PspError:  # a PSP fault rule: the API's documented 500
+            raise ApiError(500, "Something went wrong :(", "INTERNAL_SERVER_ERROR") from None
         dodo.payments.attach_checkout(ns, payment, checkout["pspCheckoutId"],
                                       checkout["checkoutUrl"], checkout.get("declineReason"))
         return dict(answer, payment_id=payment["id"], payment_link=checkout["checkoutUrl"],
