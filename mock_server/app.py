@@ -95,7 +95,7 @@ def _declare_fault_targets(core: Core, outbox: Outbox) -> None:
     """What fault rules may name: each API's operations, the PSP call, every webhook event."""
     for name, contract in core.contracts.items():
         core.faults.declare(name, contract.operations)
-    core.faults.declare("psp", [psp.OPERATION])
+    core.faults.declare("psp", psp.OPERATIONS)
     core.faults.declare("webhook", outbox.event_types())
 
 

@@ -35,6 +35,9 @@ class Card:
     reason: str | None = None
     country: str = "US"   # issuing country
     label: str = ""
+    # Charges made later with the card saved (a subscription's renewals, off-session) fail
+    # with this reason, while the payment the buyer makes with it succeeds (Stripe's 0341).
+    later_decline: str | None = None
 
     @property
     def last4(self) -> str:
@@ -52,6 +55,8 @@ CARDS = {card.number: card for card in (
     Card("4576238912771450", "VISA", SUCCESS, country="IN", label="India, success"),
     Card("4706131211212123", "VISA", DECLINE, "CARD_DECLINED", country="IN", label="India, declined"),
     Card("4000002500003155", "VISA", CHALLENGE, label="3D Secure challenge"),
+    Card("4000000000000341", "VISA", SUCCESS, later_decline="CARD_DECLINED",
+         label="Succeeds now, later charges (renewals) declined"),
 )}
 
 # UPI virtual payment addresses: collect requests go through "processing" first.

@@ -23,8 +23,17 @@ class Clock:
         self._lock = threading.Lock()
         self._offset = 0.0
         self._frozen_at: float | None = None
+        # as_of(): the instant one thread's work is dated at (a renewal the scheduler runs late,
+        # after a clock advance, happens at its own billing date). `_dated` counts the threads
+        # inside one, so that now() looks at the thread-local only while one is.
+        self._local = threading.local()
+        self._dated = 0
 
     def now(self) -> float:
+        if self._dated:
+            at = getattr(self._local, "at", None)
+            if at is not None:
+                return at
         frozen = self._frozen_at
         if frozen is not None:
             return frozen
@@ -62,6 +71,13 @@ class Clock:
             else:
                 self._offset += seconds
 
+    def as_of(self, at: float) -> _AsOf:
+        """`with clock.as_of(at):` within the block, this thread's now() is `at` (other threads
+        keep the real clock): what the scheduler runs for a moment the clock has already passed
+        (the twelve renewals of a one-year advance) is dated, evented and logged at that moment,
+        in order."""
+        return _AsOf(self, at)
+
     # -- persistence (core/persistence.py) ---------------------------------------------------
     def dump(self) -> dict:
         return {"frozen": self.frozen, "now": self.now(), "offset_seconds": self.offset}
@@ -90,6 +106,30 @@ class Clock:
             "frozen": self.frozen,
             "offset_seconds": round(self.offset, 3),
         }
+
+
+class _AsOf:
+    """Clock.as_of's context manager (a plain class: a renewal enters one, and a generator-based
+    one costs several times more)."""
+
+    __slots__ = ("clock", "at", "previous")
+
+    def __init__(self, clock: Clock, at: float):
+        self.clock, self.at, self.previous = clock, at, None
+
+    def __enter__(self) -> float:
+        clock = self.clock
+        self.previous = getattr(clock._local, "at", None)
+        with clock._lock:
+            clock._dated += 1
+        clock._local.at = self.at
+        return self.at
+
+    def __exit__(self, *_exc) -> None:
+        clock = self.clock
+        clock._local.at = self.previous
+        with clock._lock:
+            clock._dated -= 1
 
 
 def iso(epoch: float) -> str:

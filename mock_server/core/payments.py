@@ -73,7 +73,9 @@ class Payments:
     def create(self, ns: Namespace, provider: str, amount: int, currency: str, ref: dict,
                payment_id: str | None = None, methods=("card",), psp_checkout_id: str | None = None,
                checkout_url: str | None = None, decline: str | None = None,
-               data: dict | None = None) -> dict:
+               data: dict | None = None, can_expire: bool = True) -> dict:
+        """`can_expire=False` for a payment no checkout limits (an off-session charge): the
+        expiry sweep never needs to look at it."""
         now = iso(self.clock.now())
         payment = {
             "id": payment_id or ids.prefixed("pay", 21), "provider": provider, "status": PENDING,
@@ -91,7 +93,7 @@ class Payments:
                 ns.put(PSP_CHECKOUT, psp_checkout_id, {"id": psp_checkout_id,
                                                        "payment_id": payment["id"]})
         listener = self._listeners.get(provider)
-        if listener is not None and listener.expired is not None:
+        if can_expire and listener is not None and listener.expired is not None:
             with self._lock:
                 self._open[(ns.name, payment["id"])] = None
         return payment
@@ -135,13 +137,14 @@ class Payments:
 
     # -- the state machine -------------------------------------------------------------------
     def transition(self, ns: Namespace, payment: dict, status: str, reason: str | None = None,
-                   **details) -> dict:
+                   fresh: bool = False, **details) -> dict:
         """Move the payment (a copy from the store) and save it; the provider's listener sees
-        it first and may add to it."""
+        it first and may add to it. `fresh`: the caller holds ns.lock since it stored this copy
+        (an off-session charge just opened), so it is the stored payment."""
         with ns.lock:
             # The stored payment is the truth: another request may have moved it since this
             # copy was read (two tabs paying one checkout must not both succeed).
-            current = ns.get(PAYMENT, payment["id"], include_expired=True)
+            current = None if fresh else ns.get(PAYMENT, payment["id"], include_expired=True)
             if current is not None:
                 payment.clear()
                 payment.update(current)
@@ -153,7 +156,7 @@ class Payments:
             payment["reason"] = reason if status in (FAILED, CANCELLED) else None
             payment["reason_message"] = cards.REASONS.get(reason) if payment["reason"] else None
             payment["history"].append({"status": status, "at": now, "reason": payment["reason"]})
-            if status in FINAL:
+            if status in FINAL and self._open:
                 with self._lock:
                     self._open.pop((ns.name, payment["id"]), None)
             listener = self._listeners.get(payment["provider"])
@@ -166,6 +169,8 @@ class Payments:
         """What the PSP does with a card the buyer typed."""
         details = {"method": "card", "card": {"last4": card.last4, "network": card.network,
                                               "type": "CREDIT", "country": card.country}}
+        if card.later_decline:  # kept with the card, for what is charged to it later
+            details["card"]["later_decline"] = card.later_decline
         if card.outcome == cards.CHALLENGE:
             return self.transition(ns, payment, ACTION, **details)
         if card.outcome == cards.DECLINE:
@@ -187,6 +192,18 @@ class Payments:
         if not approved:
             return self.transition(ns, payment, FAILED, "AUTHENTICATION_FAILURE")
         return self._succeed(ns, payment)
+
+    def charge_saved(self, ns: Namespace, payment: dict, card: dict,
+                     decline: str | None = None) -> dict:
+        """An off-session charge of a saved card (a renewal): no page and no challenge; it fails
+        with `decline` (a PSP fault's) or the card's own `later_decline`. The caller holds
+        ns.lock and `payment` is as it stored it."""
+        reason = decline or card.get("later_decline")
+        details = {"method": "card", "card": dict(card)}
+        if reason:
+            return self.transition(ns, payment, FAILED, cards.reason_code(reason), fresh=True,
+                                   **details)
+        return self.transition(ns, payment, SUCCEEDED, fresh=True, **details)
 
     def cancel(self, ns: Namespace, payment: dict, reason: str = "CUSTOMER_CANCELLED") -> dict:
         return self.transition(ns, payment, CANCELLED, reason)

@@ -17,6 +17,10 @@ from .faults import RequestInfo
 from .waits import Waits
 
 OPERATION = "createCheckout"
+# An off-session charge of a saved payment method (a subscription's renewal): a rule with
+# `decline` (or an error status) makes it fail.
+CHARGE_SAVED = "chargeSavedMethod"
+OPERATIONS = (OPERATION, CHARGE_SAVED)
 
 
 class PspError(Exception):
@@ -36,6 +40,20 @@ class MockPsp:
     def fail_next(self, count: int = 1) -> None:
         with self._lock:
             self._failures = count
+
+    def charge_saved(self, charge: dict, namespace: str | None = None) -> str | None:
+        """The decline reason a fault rule gives this off-session charge, or None. No latency:
+        the scheduler makes these charges, and nobody waits on them."""
+        if not self._faults:
+            return None
+        decided = self._faults.decide(RequestInfo("psp", CHARGE_SAVED, "POST", "/charges",
+                                                  namespace, charge))
+        if decided is None:
+            return None
+        rule, action = decided
+        if action.decline:
+            return action.decline
+        return "PROCESSING_ERROR" if action.fails() else None
 
     def create_checkout(self, order: dict, namespace: str | None = None) -> dict:
         with self._lock:

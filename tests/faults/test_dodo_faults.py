@@ -16,6 +16,7 @@ from tests.conftest import API_KEY
 
 CONTRACT = Contract.load("dodo")
 CART = {"product_cart": [{"product_id": "pdt_uGej5ygB4DvTZFDmnvmUM", "quantity": 1}]}
+PLAN_CHANGE = {"product_id": "pdt_x", "quantity": 1, "proration_billing_mode": "full_immediately"}
 SAMPLE_PATH_VALUES = {"id": "cks_sample", "customer_id": "cus_sample", "code": "SAMPLE"}
 
 
@@ -39,6 +40,10 @@ def call(client, op, auth, headers=None):
             "activate_license_key": {"license_key": "K", "name": "A"},
             "validate_license_key": {"license_key": "K"},
             "deactivate_license_key": {"license_key": "K", "license_key_instance_id": "lki_x"},
+            "patch_subscription_handler": {"metadata": {}},
+            "update": {"type": "existing", "payment_method_id": "pm_x"},
+            "update_subscription_plan_handler": PLAN_CHANGE, "change_plan_preview_handler": PLAN_CHANGE,
+            "create_subscription_charge": {"product_price": 100},
             }.get(op.operation_id, CART)
     kwargs = {"json": body} if op.method in ("POST", "PATCH") else {}
     return client.open(f"/dodo{path}", method=op.method, headers={**auth, **(headers or {})}, **kwargs)
@@ -57,7 +62,10 @@ def test_every_documented_status_answers_the_documented_body(client, auth, op_id
     assert response.status_code == status
     assert response.json == CONTRACT.example(op_id, status)
     assert CONTRACT.response_errors(op_id, status, response.json) == []
-    assert call(client, op, auth).status_code != status or status == 404  # fired once only
+    # Fired once only: the rule is spent, and the next call gets the mock's own answer.
+    assert [r["exhausted"] for r in client.get("/_mock/faults").json["rules"]] == [True]
+    call(client, op, auth)
+    assert [r["fired"] for r in client.get("/_mock/faults").json["rules"]] == [1]
 
 
 @pytest.mark.parametrize("status, code, message", [

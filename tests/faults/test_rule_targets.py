@@ -24,7 +24,7 @@ def add(client, rule):
     ({"operation": "waffo.create_session", "action": 500}, "unknown operation 'waffo.create_session'"),
     ({"provider": "webhook", "operation": "payment.suceeded", "action": {"webhook": "drop"}},
      "webhook: abandoned_checkout.detected, "),
-    ({"provider": "psp", "operation": "charge", "action": 503}, "psp: createCheckout"),
+    ({"provider": "psp", "operation": "charge", "action": 503}, "psp: chargeSavedMethod, createCheckout"),
     ({"operation": "create_session", "action": "server-eror"}, "unknown preset 'server-eror'; known: ["),
 ])
 def test_misspelt_rules_are_refused_with_the_valid_names(client, rule, fragment):

@@ -279,6 +279,7 @@ def test_preview_trial_subscription_charges_nothing_now(env, catalog):
     assert out["current_breakup"]["total_amount"] == 0
     assert out["recurring_breakup"]["subtotal"] == catalog.dodo_product("monthly_plan")["price"]["price"]
     assert out["trial_period_days"] == 14
+    assert out["trial_amount"] is None  # a free trial (the spec: only a paid trial has one)
 
 
 def test_preview_dates_the_first_renewal_from_the_clock(env, catalog):

@@ -24,10 +24,17 @@ from .license_triggers import LicenseTriggers
 from .licenses import Licenses
 from .events import EVENT_TYPES, DodoEvents
 from .invoices import Invoices
+from .payment_retries import ManualRetries
 from .payments import DodoPayments
 from .refunds import Refunds
 from .settings import DodoSettings
 from .aftercare_triggers import AftercareTriggers
+from .subscription_charges import SubscriptionCharges
+from .subscription_handlers import SubscriptionHandlers
+from .subscription_plans import PlanChanges
+from .subscription_renewals import Renewals
+from .subscription_triggers import SubscriptionTriggers
+from .subscriptions import Subscriptions
 from .triggers import CheckoutTriggers
 from .webhook_endpoints import DodoWebhookEndpoints, WebhookHandlers
 from . import control
@@ -98,8 +105,9 @@ class Dodo(Provider):
 
 def _handler_objects(backend):
     """Every object whose `@handler` methods serve Dodo operations, one per area."""
-    return [DodoHandlers(backend), WebhookHandlers(backend.webhook_endpoints),
-            RefundHandlers(backend), DisputeHandlers(backend), InvoiceHandlers(backend),
+    return [DodoHandlers(backend), SubscriptionHandlers(backend),
+            WebhookHandlers(backend.webhook_endpoints), RefundHandlers(backend),
+            DisputeHandlers(backend), InvoiceHandlers(backend),
             LicenseHandlers(backend.license_keys, backend.licenses)]
 
 
@@ -137,8 +145,25 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     backend.payments.before_emit.append(backend.count_discount_use)
     backend.triggers = CheckoutTriggers(backend)
     backend.triggers.register(core.triggers)
+    _wire_subscriptions(core, backend, settings)
     _wire_aftercare(core, backend)
     _wire_license_keys(core, backend)
+
+
+def _wire_subscriptions(core, backend, settings: DodoSettings) -> None:
+    """Subscriptions made by paid checkouts, renewed by a scheduler job on the mock clock; the
+    job's index is rebuilt from the store when a --state-file is restored."""
+    backend.subscriptions = Subscriptions(backend, settings.subscription_grace_days)
+    backend.renewals = Renewals(backend, backend.subscriptions, core.store, core.scheduler.wake)
+    backend.retries = ManualRetries(backend)
+    backend.plans = backend.renewals.plans = PlanChanges(backend)
+    backend.payments.after_emit.append(backend.plans.on_payment)
+    backend.charges = SubscriptionCharges(backend)
+    backend.payments.before_emit.append(backend.subscriptions.on_payment)
+    backend.payments.after_emit.append(backend.renewals.on_payment)
+    core.scheduler.add("dodo.subscriptions", backend.renewals.run)
+    core.persistence.register("dodo.subscriptions", backend.renewals.dump, backend.renewals.load)
+    SubscriptionTriggers(backend).register(core.triggers)
 
 
 def _wire_aftercare(core, backend) -> None:

@@ -63,16 +63,26 @@ OPERATIONS = {
     ("/licenses/activate", "post"): [],
     ("/licenses/validate", "post"): [],
     ("/licenses/deactivate", "post"): ["422"],
+    ("/subscriptions", "get"): ["401", "422"],
+    ("/subscriptions/{subscription_id}", "get"): ["401", "404"],
+    ("/subscriptions/{subscription_id}", "patch"): ["401", "404", "422"],
+    ("/subscriptions/{subscription_id}/update-payment-method", "post"): ["401", "404", "422"],
+    ("/subscriptions/{subscription_id}/change-plan", "post"): ["401", "404", "409", "422"],
+    ("/subscriptions/{subscription_id}/change-plan/preview", "post"): ["401", "404", "409", "422"],
+    ("/subscriptions/{subscription_id}/change-plan/scheduled", "delete"): ["401"],
+    ("/subscriptions/{subscription_id}/charge", "post"): ["401", "404", "422"],
+    ("/subscriptions/{subscription_id}/usage-history", "get"): ["401", "404", "422"],
+    ("/payments/{payment_id}/retry", "get"): ["401", "404"],
+    ("/payments/{payment_id}/retry", "post"): ["401", "404", "422"],
 }
 
 DESCRIPTIONS = {
     "400": "Bad Request",
     "401": "Missing or invalid API key",
     "403": "Forbidden",
+    "404": "Resource not found",
     "409": "Conflict with the resource's current state",
     "410": "Gone",
-    "404": "Resource not found",
-    "409": "Conflict",
     "422": "Invalid Request Object or Parameters",
     "500": "Something went wrong :(",
 }
@@ -80,10 +90,9 @@ DESCRIPTIONS = {
 # The body paymock sends for each status when a fault rule asks for it (fault injection reads
 # these examples), matching what the server itself answers.
 EXAMPLES = {
-    "400": {"code": "INVALID_REQUEST_PARAMETERS", "message": "Invalid request parameters"},
+    "400": {"code": "BAD_REQUEST", "message": "Bad request"},
     "401": {"code": "UNAUTHORIZED",
             "message": "Missing or invalid API key: send `Authorization: Bearer <API key>`"},
-    "400": {"code": "BAD_REQUEST", "message": "Bad request"},
     "403": {"code": "FORBIDDEN", "message": "Forbidden"},
     "404": {"code": "NOT_FOUND", "message": "Checkout session not found"},
     "409": {"code": "CONFLICT", "message": "Conflict with the resource's current state"},
@@ -111,7 +120,18 @@ NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found",
                       "/license_keys/{id}": "License key not found",
                       "/license_key_instances/{id}": "License key instance not found",
                       "/licenses/activate": "License key not found",
-                      "/licenses/deactivate": "License key not found"}
+                      "/licenses/deactivate": "License key not found",
+                      "/subscriptions/{subscription_id}": "Subscription not found",
+                      "/subscriptions/{subscription_id}/update-payment-method":
+                          "Subscription not found",
+                      "/payments/{payment_id}/retry": "Payment not found",
+                      "/subscriptions/{subscription_id}/change-plan": "Subscription not found",
+                      "/subscriptions/{subscription_id}/change-plan/preview":
+                          "Subscription not found",
+                      "/subscriptions/{subscription_id}/change-plan/scheduled":
+                          "No scheduled plan change found",
+                      "/subscriptions/{subscription_id}/charge": "Subscription not found",
+                      "/subscriptions/{subscription_id}/usage-history": "Subscription not found"}
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -221,6 +241,87 @@ def _sdk_fields(schemas: dict) -> None:
             "description": "The currency of every `items[].amount`. It must be the currency the "
             "customer paid in. Without it, the amounts are in the settlement currency (SDK "
             "1.123.0; not in spec 1.113.0)"})
+    _sdk_subscription(schemas)
+
+
+# What SDK 1.123.0's types/subscription.py (and its enums) add to spec 1.113.0's subscription:
+# the `past_due` status (a renewal failed inside the grace period), who cancelled it, whether a
+# payment method is saved; the cancel reason and dunning trigger of the grace period's end.
+SDK_SUBSCRIPTION_FIELDS = {
+    "cancelled_by": {"oneOf": [{"type": "null"}, {
+        "type": "object", "title": "SubscriptionCancelledBy", "required": ["actor_type"],
+        "description": "The caller that cancelled a subscription or scheduled its cancel; null "
+        "when no caller is known (the system cancelled it). SDK 1.123.0; not in spec 1.113.0",
+        "properties": {
+            "actor_type": {"type": "string",
+                           "enum": ["customer", "merchant_user", "api_key", "dodo_team"]},
+            "email": {"type": ["string", "null"]}, "name": {"type": ["string", "null"]}}}]},
+    "has_payment_method": {"type": "boolean", "description": "False while a card-optional "
+                           "subscription waits for the customer to add one (SDK 1.123.0)"},
+}
+
+
+def _sdk_subscription(schemas: dict) -> None:
+    if "SubscriptionResponse" not in schemas:
+        return
+    status = schemas["SubscriptionStatus"]["enum"]
+    if "past_due" not in status:
+        status.append("past_due")
+    for name in ("SubscriptionResponse", "SubscriptionListResponseItem"):
+        if name in schemas:
+            for field, schema in SDK_SUBSCRIPTION_FIELDS.items():
+                schemas[name]["properties"].setdefault(field, copy.deepcopy(schema))
+    for enum_name, value in (("CancelReason", "cancelled_by_merchant_grace_period_expired"),
+                             ("ProrationBillingMode", "prorated_immediately_keep_cycle"),
+                             ("DunningEmailSequenceType", "past_due")):
+        if enum_name in schemas and value not in schemas[enum_name]["enum"]:
+            schemas[enum_name]["enum"].append(value)
+
+
+# Operations SDK 1.123.0 calls that spec 1.113.0 does not declare (resources/payments.py
+# `retrieve_retry_state` and `retry`: a manual retry of a failed subscription renewal), with the
+# SDK's response types (types/manual_retry_state.py, types/manual_retry.py). The operationIds are
+# paymock's, in the vendor's naming style.
+_PAYMENT_ID = [{"name": "payment_id", "in": "path", "required": True, "description": "Payment Id",
+                "schema": {"type": "string"}}]
+SDK_OPERATIONS = {
+    ("/payments/{payment_id}/retry", "get"): {
+        "tags": ["Payments"], "operationId": "get_payment_retry_state_handler",
+        "description": "Whether a failed renewal payment can be retried by hand now (SDK 1.123.0; "
+        "not in spec 1.113.0)", "parameters": _PAYMENT_ID,
+        "responses": {"200": {"description": "Manual retry state", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/ManualRetryState"}}}}}},
+    ("/payments/{payment_id}/retry", "post"): {
+        "tags": ["Payments"], "operationId": "retry_payment_handler",
+        "description": "Charge a failed renewal's invoice again with the saved payment method "
+        "(SDK 1.123.0; not in spec 1.113.0)", "parameters": _PAYMENT_ID,
+        "responses": {"200": {"description": "The new payment", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/ManualRetry"}}}}}},
+}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+SDK_SCHEMAS = {
+    "ManualRetryState": {
+        "type": "object", "required": ["can_retry", "sends_allowed", "sends_used"],
+        "properties": {
+            "can_retry": {"type": "boolean"}, "sends_allowed": {"type": "integer"},
+            "sends_used": {"type": "integer"},
+            "automatic_retry_number": {"type": ["integer", "null"]},
+            "automatic_retry_total": {"type": ["integer", "null"]},
+            "next_automatic_retry_at": _TIME,
+            "reason": {"type": ["string", "null"],
+                       "description": "The code POST would fail with; null when can_retry"},
+            "retry_available_at": _TIME}},
+    "ManualRetry": {
+        "type": "object",
+        "required": ["invoice_id", "is_manual_retry", "payment_id", "retry_attempt",
+                     "sends_allowed", "sends_used"],
+        "properties": {
+            "invoice_id": {"type": "string"}, "is_manual_retry": {"type": "boolean"},
+            "payment_id": {"type": "string"}, "retry_attempt": {"type": "integer"},
+            "sends_allowed": {"type": "integer"}, "sends_used": {"type": "integer"},
+            "retry_available_at": _TIME,
+            "status": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/IntentStatus"}]}}},
+}
 
 
 # Event types SDK 1.123.0 sends that spec 1.113.0 does not document yet, with the payload of an
@@ -246,6 +347,16 @@ def _webhooks(vendor: dict) -> dict:
     return dict(sorted(webhooks.items()))
 
 
+def _sdk_responses(paths: dict) -> None:
+    """Answers SDK 1.123.0 reads that spec 1.113.0 declares without a body: change-plan gives
+    the handles of the payment that settles the change (types/subscription_change_plan_response.py:
+    the four nullable fields of UpdatePaymentMethodResponse)."""
+    op = paths.get("/subscriptions/{subscription_id}/change-plan", {}).get("post")
+    if op is not None and "content" not in op["responses"]["200"]:
+        op["responses"]["200"]["content"] = {"application/json": {
+            "schema": {"$ref": "#/components/schemas/UpdatePaymentMethodResponse"}}}
+
+
 def _refs(node, found: set[str], schemas: dict) -> None:
     if isinstance(node, dict):
         ref = node.get("$ref")
@@ -265,10 +376,13 @@ def derive(vendor: dict) -> dict:
     vendor_schemas = vendor["components"]["schemas"]
     paths: dict = {}
     for (path, method), extra in OPERATIONS.items():
-        op = copy.deepcopy(vendor["paths"][path][method])
-        # The vendor marks its public operations (/licenses/*) by declaring no `security`; an
-        # empty list says so explicitly here, over the document's default (the API key).
-        op["security"] = [{"API_KEY": []}] if op.get("security") else []
+        vendor_op = vendor["paths"].get(path, {}).get(method)
+        op = copy.deepcopy(vendor_op or SDK_OPERATIONS[(path, method)])
+        # The vendor marks its public operations (/licenses/*, invoices) by declaring no
+        # `security`; an empty list says so explicitly here, over the document's default (the
+        # API key). The SDK's own operations take the key.
+        op["security"] = [] if vendor_op is not None and not vendor_op.get("security") \
+            else [{"API_KEY": []}]
         responses = op["responses"]
         # Success statuses (200, 201) keep the vendor's schema; every other one is an error.
         for status in sorted(set(extra) | {s for s in responses if not s.startswith("2")}):
@@ -282,12 +396,15 @@ def derive(vendor: dict) -> dict:
             }
         paths.setdefault(path, {})[method] = op
     _add_links(paths)
+    _sdk_responses(paths)
     webhooks = _webhooks(vendor)
     used: set[str] = set()
     _refs(paths, used, vendor_schemas)
     _refs(webhooks, used, vendor_schemas)
     schemas = {name: copy.deepcopy(vendor_schemas[name]) for name in sorted(used)}
     schemas["Error"] = ERROR_SCHEMA
+    for name, schema in SDK_SCHEMAS.items():  # what SDK_OPERATIONS answer
+        schemas.setdefault(name, copy.deepcopy(schema))
     _tighten(schemas)
     _sdk_fields(schemas)
     return {

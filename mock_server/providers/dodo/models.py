@@ -62,6 +62,11 @@ class DodoBackend:
         self._checkout_url = checkout_url  # session id -> hosted page URL
         self.business_id = business_id
         self.payments = payments  # payments.DodoPayments once the app wires the core payments in
+        self.subscriptions = None  # subscriptions.Subscriptions, wired with the payments
+        self.renewals = None       # subscription_renewals.Renewals (the clock's job, dunning)
+        self.retries = None        # payment_retries.ManualRetries
+        self.plans = None          # subscription_plans.PlanChanges
+        self.charges = None        # subscription_charges.SubscriptionCharges
 
     # -- checkout sessions ------------------------------------------------------------------
     def create_session(self, ns: Namespace, body: dict) -> dict:

@@ -154,15 +154,16 @@ class DodoPayments:
 
     # -- the state machine's events ----------------------------------------------------------
     def on_event(self, ns: Namespace, payment: dict, previous: str) -> None:
-        session = ns.get(SESSION, payment["ref"]["id"], include_expired=True)
-        if payment["status"] == "succeeded" and payment["data"].get("is_recurring"):
-            payment["data"]["subscription_id"] = ids.prefixed("sub", 21)  # saved by transition()
-        if session is not None and session.get("payment_id") == payment["id"]:
-            session["payment_status"] = STATUS[payment["status"]]
-            session["subscription_id"] = payment["data"].get("subscription_id")
-            ns.save(SESSION, session["id"], session)
+        # The hooks first: a paid subscription checkout names its subscription on the payment
+        # (saved by transition()), which the session then reports too.
         for hook in self.before_emit:
             hook(ns, payment, previous)
+        if payment["ref"]["kind"] == SESSION:
+            session = ns.get(SESSION, payment["ref"]["id"], include_expired=True)
+            if session is not None and session.get("payment_id") == payment["id"]:
+                session["payment_status"] = STATUS[payment["status"]]
+                session["subscription_id"] = payment["data"].get("subscription_id")
+                ns.save(SESSION, session["id"], session)
         event = EVENTS.get(payment["status"])
         if event:
             self.events.emit(ns, event, "Payment", self.render(ns, payment))
@@ -170,8 +171,11 @@ class DodoPayments:
             hook(ns, payment, previous)
 
     def expired(self, ns: Namespace, payment: dict) -> bool:
-        session_id = payment["ref"]["id"]
-        return ns.get(SESSION, session_id) is None
+        """A checkout's payment ends with its session; any other (a subscription's renewal,
+        charged off-session and left failed until recovered) has no session to outlive."""
+        if payment["ref"]["kind"] != SESSION:
+            return False
+        return ns.get(SESSION, payment["ref"]["id"]) is None
 
     # -- reading -----------------------------------------------------------------------------
     def get(self, ns: Namespace, payment_id: str) -> dict:
@@ -211,20 +215,22 @@ class DodoPayments:
             "settlement_amount": payment["amount"], "settlement_currency": payment["currency"],
             "settlement_tax": data.get("tax"), "customer": data["customer"],
             "billing": data["billing"], "metadata": data["metadata"], "disputes": [],
-            "refunds": [], "refund_status": None, "is_update_payment_method": False,
-            "digital_products_delivered": False, "retry_attempt": 0, "payment_provider": "dodo",
-            "checkout_session_id": data["checkout_session_id"],
+            "refunds": [], "refund_status": None,
+            "is_update_payment_method": bool(data.get("is_update_payment_method")),
+            "digital_products_delivered": False, "payment_provider": "dodo",
+            "retry_attempt": data.get("retry_attempt", 0),
+            "checkout_session_id": data.get("checkout_session_id"),
             "created_at": payment["created_at"], "updated_at": payment["updated_at"],
             "error_code": payment["reason"] if payment["status"] == "failed" else None,
             "error_message": payment["reason_message"] if payment["status"] == "failed" else None,
-            "payment_method": _method(payment), "payment_method_id": None,
+            "payment_method": _method(payment), "payment_method_id": data.get("payment_method_id"),
             "payment_method_type": card.get("network", "").lower() or None,
             "card_last_four": card.get("last4"), "card_network": card.get("network"),
             "card_type": card.get("type"), "card_issuing_country": card.get("country"),
             "card_holder_name": data.get("card_holder_name"),
             "payment_link": data.get("payment_link"), "product_cart": data["product_cart"],
             "subscription_id": data.get("subscription_id"), "discount_id": None,
-            "discounts": None, "custom_field_responses": None, "invoice_id": None,
+            "discounts": None, "custom_field_responses": None, "invoice_id": data.get("invoice_id"),
             "invoice_url": None,
         }
         for extend in self.renderers:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..base import SECRET
 
@@ -15,6 +15,9 @@ class DodoSettings(BaseModel):
     api_keys: Annotated[str, SECRET] = ""
     # The signing secret; empty: the TEST-ONLY one in webhooks.py.
     webhook_secret: Annotated[str, SECRET] = ""
+    # Days a subscription whose renewal failed stays past_due (keeping access) before on_hold;
+    # 0, Dodo's default, puts it on hold at once (../shared/reference/dodo-lifecycle.md, choice 6).
+    subscription_grace_days: Annotated[int, Field(ge=0, le=30)] = 0
 
     def accepted_keys(self) -> frozenset[str]:
         return frozenset(key.strip() for key in self.api_keys.split(",") if key.strip())
