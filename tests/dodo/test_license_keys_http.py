@@ -317,3 +317,40 @@ def test_the_return_url_names_the_keys_and_the_email(client, auth, catalog):
     done = client.post(psp.removeprefix("http://mock.test"), data={
         "method": "card", "expiry": "06/32", "cvc": "123", "number": "4242424242424242"})
     assert "license_key" not in parse_qs(urlsplit(done.headers["Location"]).query)
+
+
+def _status(client, auth, key_id):
+    return conforms(client.get(f"/dodo/license_keys/{key_id}", headers=auth), "get_license_key_handler")["status"]
+
+
+def test_a_refund_of_a_one_time_purchase_disables_its_keys(client, auth, catalog):
+    payment_id = buy(client, auth, catalog)
+    [key] = keys_of(client, auth, payment_id)
+    assert _status(client, auth, key["id"]) == "active"
+    refund = client.post("/dodo/refunds", json={"payment_id": payment_id}, headers=auth)
+    assert refund.status_code == 200, refund.json
+    assert _status(client, auth, key["id"]) == "disabled"
+    activate = client.post("/dodo/licenses/activate", json={"license_key": key["key"], "name": "pc"})
+    assert activate.status_code == 403 and activate.json["code"] == "INACTIVE_LICENSE_KEY"
+
+
+def test_a_subscriptions_keys_follow_it_paused_resumed_and_cancelled(client, auth, catalog):
+    payment_id = buy(client, auth, catalog, slug="team_seats_plan", quantity=2)
+    keys = keys_of(client, auth, payment_id)
+    sub_id = keys[0]["subscription_id"]
+    assert len(keys) == 2 and sub_id.startswith("sub_")
+
+    def statuses():
+        return {_status(client, auth, k["id"]) for k in keys}
+
+    assert client.patch(f"/dodo/subscriptions/{sub_id}", json={"status": "paused"}, headers=auth).status_code == 200
+    assert statuses() == {"disabled"}
+    assert client.patch(f"/dodo/subscriptions/{sub_id}", json={"status": "active"}, headers=auth).status_code == 200
+    assert statuses() == {"active"}
+    # a key the merchant disabled stays so when the subscription comes back
+    client.patch(f"/dodo/license_keys/{keys[0]['id']}", json={"disabled": True}, headers=auth)
+    client.patch(f"/dodo/subscriptions/{sub_id}", json={"status": "paused"}, headers=auth)
+    client.patch(f"/dodo/subscriptions/{sub_id}", json={"status": "active"}, headers=auth)
+    assert [_status(client, auth, k["id"]) for k in keys] == ["disabled", "active"]
+    assert client.patch(f"/dodo/subscriptions/{sub_id}", json={"status": "cancelled"}, headers=auth).status_code == 200
+    assert statuses() == {"disabled"}

@@ -186,6 +186,8 @@ def _wire_license_keys(core, backend) -> None:
     backend.licenses = Licenses(backend.license_keys)
     backend.payments.before_emit.append(backend.license_keys.mark_payment)
     backend.payments.after_emit.append(backend.license_keys.on_payment)
+    backend.subscriptions.on_event.append(backend.license_keys.on_subscription)
+    backend.refunds.on_settled.append(backend.license_keys.on_refund)
     LicenseTriggers(backend).register(core.triggers)
 
 

@@ -232,6 +232,39 @@ class LicenseKeys:
                 changed.append(self.render(lic))
         return changed
 
+    # What each subscription event does to its keys (reference section 5: on_hold and paused
+    # disable them until recovery, past_due keeps them, an ended subscription disables them for
+    # good); the reason is what enable_for matches to undo only its own doing.
+    ON_SUBSCRIPTION = {
+        "subscription.on_hold": ("disable", "subscription_on_hold"),
+        "subscription.paused": ("disable", "subscription_paused"),
+        "subscription.active": ("enable", "subscription_on_hold"),
+        "subscription.unpaused": ("enable", "subscription_paused"),
+        "subscription.cancelled": ("disable", "subscription_ended"),
+        "subscription.expired": ("disable", "subscription_ended"),
+        "subscription.failed": ("disable", "subscription_ended"),
+    }
+
+    def on_subscription(self, ns: Namespace, event: str, sub: dict) -> None:
+        """Subscriptions.on_event hook."""
+        action = self.ON_SUBSCRIPTION.get(event)
+        if action is None:
+            return
+        verb, reason = action
+        if verb == "disable":
+            self.disable_for(ns, subscription_id=sub["subscription_id"], reason=reason)
+        else:
+            self.enable_for(ns, subscription_id=sub["subscription_id"], reason=reason)
+
+    def on_refund(self, ns: Namespace, refund: dict) -> None:
+        """Refunds.on_settled hook: a succeeded refund of a one-time payment disables the keys
+        it issued (a subscription's keys follow the subscription instead)."""
+        if refund["status"] != "succeeded":
+            return
+        payment = self.backend.payments.payments.get(ns, refund["payment_id"])
+        if payment is not None and not payment["data"].get("subscription_id"):
+            self.disable_for(ns, payment_id=refund["payment_id"], reason="refunded")
+
     def enable_for(self, ns: Namespace, *, subscription_id: str, reason: str) -> list[dict]:
         """Enable again the keys `disable_for` disabled for `reason` (a subscription back from
         on_hold): a key the merchant disabled, or one disabled for another reason, stays so."""

@@ -77,6 +77,9 @@ class Refunds:
     def __init__(self, backend, events):
         self.backend = backend
         self.events = events
+        # What a settled refund sets off elsewhere, each `(ns, refund)` once it has its event
+        # (a one-time payment's license keys are disabled).
+        self.on_settled: list = []
 
     # -- hooks on the payment ------------------------------------------------------------------
     def remember_lines(self, ns: Namespace, payment: dict, previous: str) -> None:
@@ -228,6 +231,8 @@ class Refunds:
         refund["status"] = outcome
         ns.save(REFUND, refund["refund_id"], refund)
         self.events.emit(ns, EVENTS[outcome], "Refund", self.render(refund))
+        for hook in self.on_settled:
+            hook(ns, refund)
         return refund
 
     def _disputed(self, ns: Namespace, payment: dict) -> bool:

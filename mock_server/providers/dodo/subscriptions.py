@@ -36,6 +36,9 @@ class Subscriptions:
         self.clock = backend.clock
         self.grace_days = grace_days  # past_due before on_hold; 0 = off, Dodo's default
         self.schedule = lambda ns_name, sub_id, due: None  # the renewal index (set by Renewals)
+        # What a subscription's event sets off elsewhere, each `(ns, event, sub)` after it is
+        # sent (its license keys are disabled on hold and enabled on recovery).
+        self.on_event: list = []
 
     # -- made by a checkout's payment (DodoPayments.before_emit) ---------------------------
     def on_payment(self, ns: Namespace, payment: dict, previous: str) -> None:
@@ -145,6 +148,8 @@ class Subscriptions:
         events.emit(ns, event, "Subscription", dict(data, payment_id=payment_id))
         if event != "subscription.updated":
             events.emit(ns, "subscription.updated", "Subscription", data)
+        for hook in self.on_event:
+            hook(ns, event, sub)
 
     def event_data(self, sub: dict) -> dict:
         data = render(sub)
