@@ -15,6 +15,8 @@ from .catalog import generate as generate_section
 from .contract_support import DodoContractSupport
 from . import webhooks
 from .errors import render_error
+from .abandoned_checkouts import AbandonedCheckouts
+from .abandoned_triggers import AbandonedTriggers
 from .aftercare_handlers import DisputeHandlers, InvoiceHandlers, RefundHandlers
 from .disputes import Disputes
 from .handlers import DodoHandlers
@@ -148,6 +150,7 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     _wire_subscriptions(core, backend, settings)
     _wire_aftercare(core, backend)
     _wire_license_keys(core, backend)
+    _wire_abandoned_checkouts(core, backend, settings)
 
 
 def _wire_subscriptions(core, backend, settings: DodoSettings) -> None:
@@ -187,6 +190,19 @@ def _wire_license_keys(core, backend) -> None:
     backend.payments.before_emit.append(backend.license_keys.mark_payment)
     backend.payments.after_emit.append(backend.license_keys.on_payment)
     LicenseTriggers(backend).register(core.triggers)
+
+
+def _wire_abandoned_checkouts(core, backend, settings: DodoSettings) -> None:
+    """Each new session looked at again `abandoned_checkout_minutes` later (a due-time heap on the
+    mock clock); its customer's next paid checkout recovers it."""
+    backend.abandoned = AbandonedCheckouts(backend, core.store, settings.abandoned_checkout_minutes,
+                                           core.scheduler.wake)
+    backend.session_created.append(backend.abandoned.on_session)
+    backend.payments.after_emit.append(backend.abandoned.on_payment)
+    core.scheduler.add("dodo.abandoned_checkouts", backend.abandoned.run)
+    core.persistence.register("dodo.abandoned_checkouts", backend.abandoned.dump,
+                              backend.abandoned.load)
+    AbandonedTriggers(backend).register(core.triggers)
 
 
 register_provider(Dodo())
