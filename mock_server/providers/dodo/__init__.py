@@ -17,7 +17,7 @@ from . import webhooks
 from .errors import render_error
 from .abandoned_checkouts import AbandonedCheckouts
 from .abandoned_triggers import AbandonedTriggers
-from .aftercare_handlers import DisputeHandlers, InvoiceHandlers, RefundHandlers
+from .aftercare_handlers import DisputeHandlers, InvoiceHandlers, PayoutHandlers, RefundHandlers
 from .disputes import Disputes
 from .handlers import DodoHandlers
 from .license_handlers import LicenseHandlers
@@ -28,6 +28,8 @@ from .events import EVENT_TYPES, DodoEvents
 from .invoices import Invoices
 from .payment_retries import ManualRetries
 from .payments import DodoPayments
+from .payout_triggers import PayoutTriggers
+from .payouts import Payouts
 from .refunds import Refunds
 from .settings import DodoSettings
 from .aftercare_triggers import AftercareTriggers
@@ -109,7 +111,7 @@ def _handler_objects(backend):
     """Every object whose `@handler` methods serve Dodo operations, one per area."""
     return [DodoHandlers(backend), SubscriptionHandlers(backend),
             WebhookHandlers(backend.webhook_endpoints), RefundHandlers(backend),
-            DisputeHandlers(backend), InvoiceHandlers(backend),
+            DisputeHandlers(backend), InvoiceHandlers(backend), PayoutHandlers(backend),
             LicenseHandlers(backend.license_keys, backend.licenses)]
 
 
@@ -181,6 +183,8 @@ def _wire_aftercare(core, backend) -> None:
     core.persistence.register("dodo.dispute_deadlines", backend.disputes.dump,
                               backend.disputes.load)
     AftercareTriggers(backend).register(core.triggers)
+    backend.payouts = Payouts(backend)  # of the balance those leave, made by the control API
+    PayoutTriggers(backend).register(core.triggers)
 
 
 def _wire_license_keys(core, backend) -> None:
