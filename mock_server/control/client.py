@@ -206,6 +206,23 @@ class _Refunds:
         return self._client._call("POST", f"/dodo/refunds/{refund_id}/{action}", body)["refund"]
 
 
+class _EntitlementGrants:
+    """How Dodo's license-key deliveries end (/_mock/dodo/entitlement_grants): delivered unless
+    told."""
+
+    def __init__(self, client: Client):
+        self._client = client
+
+    def outcome(self, namespace: str, outcome: str, times: int | None = None,
+                error_code: str | None = None, error_message: str | None = None) -> dict:
+        """The namespace's next deliveries (`times` of them, or all) end `outcome`: failed (the
+        grant fails, no key is issued: entitlement_grant.failed) or delivered."""
+        body = {"namespace": namespace, "outcome": outcome}
+        body.update({k: v for k, v in (("times", times), ("error_code", error_code),
+                                       ("error_message", error_message)) if v is not None})
+        return self._client._call("POST", "/dodo/entitlement_grants/outcome", body)
+
+
 class _Payouts:
     """Dodo paying the merchant's balance out (/_mock/dodo/payouts): made and moved here only."""
 
@@ -252,6 +269,7 @@ class Client:
         self.webhooks = _Webhooks(self)
         self.disputes = _Disputes(self)
         self.payouts = _Payouts(self)
+        self.entitlement_grants = _EntitlementGrants(self)
         self.refunds = _Refunds(self)
 
     @staticmethod

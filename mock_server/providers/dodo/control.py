@@ -7,6 +7,8 @@
     POST /_mock/dodo/refunds/outcome {outcome: succeeded|failed|pending|review, times?, namespace}
          -> how the namespace's next refunds end (default: succeeded at once)
     POST /_mock/dodo/refunds/{refund_id}/{succeed|fail} {namespace?} -> a pending (or review) refund ends
+    POST /_mock/dodo/entitlement_grants/outcome {namespace, outcome: failed|delivered, times?,
+         error_code?, error_message?} -> how the namespace's next license-key deliveries end
     GET  /_mock/dodo/payouts/balance?namespace=&currency= -> what a payout would pay now
     POST /_mock/dodo/payouts {namespace, amount?, currency?, remarks?}
          -> 201 {"payout": PayoutsResponse}: Dodo pays the balance (or amount) out (payout.created)
@@ -147,3 +149,15 @@ def move_payout(payout_id: str, action: str):
     payout = _run(lambda: _backend().payouts.move(ns, payout_id, action,
                                                   _optional_str(body, "remarks")))
     return json_response({"namespace": ns.name, "payout": payout})
+
+
+@bp.post("/entitlement_grants/outcome")
+def grant_outcome():
+    body = _body()
+    if body.get("namespace") is None:
+        raise ControlError("namespace is required: the outcome holds for that namespace's grants")
+    ns = _namespace(body, None)
+    scripted = _run(lambda: _backend().license_keys.grants.script_outcome(
+        ns, body.get("outcome"), body.get("times"), body.get("error_code"),
+        body.get("error_message")))
+    return json_response({"namespace": ns.name, **scripted})
