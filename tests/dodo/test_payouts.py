@@ -194,3 +194,16 @@ def test_a_trigger_moves_a_named_payout_or_says_why_not(live_server):
         answer = requests.post(f"{live_server.url}/_mock/trigger", timeout=10, json={
             "provider": "dodo", "event": "payout.failed", "namespace": ns, "payout_id": payout_id})
         assert answer.status_code == status
+
+
+def test_the_created_trigger_pays_until_a_negative_balance_has_something_to_pay(app, dodo, ns):
+    payment = paid(dodo, ns)
+    dodo.refunds.create(ns, {"payment_id": payment["id"]})
+    dispute = dodo.disputes.open(ns, payment["id"])
+    dodo.disputes.move(ns, dispute["dispute_id"], "accept")  # refunded and charged back: -amount
+    assert dodo.payouts.balance(ns)["available"] == -payment["amount"]
+    made = app.extensions["paymock"].triggers.fire("dodo", "payout.created", ns, {})
+    paid_now = [p for p in ns.values("payment") if p["id"] != payment["id"]]
+    assert sum(p["amount"] for p in paid_now) - payment["amount"] == made["payout"]["amount"] > 0
+    assert made["payout"]["chargebacks"] == made["payout"]["refunds"] == payment["amount"]
+    assert dodo.payouts.balance(ns)["available"] == 0

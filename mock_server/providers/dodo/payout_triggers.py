@@ -49,8 +49,12 @@ class PayoutTriggers:
     def _new(self, ns, params: dict) -> dict:
         currency = params.get("currency") or "USD"
         with ns.lock:
-            if params.get("amount") is None and \
-                    self.backend.payouts.balance(ns, currency)["available"] <= 0:
-                self.backend.triggers.paid_payment(ns, params)  # something to pay out
+            # Something to pay out: paid payments until the balance is positive (it can be
+            # negative: a refunded payment's lost dispute counts both); 50 at most, then a 409.
+            for _ in range(50):
+                if params.get("amount") is not None or \
+                        self.backend.payouts.balance(ns, currency)["available"] > 0:
+                    break
+                self.backend.triggers.paid_payment(ns, params)
             return self.backend.payouts.create(ns, params.get("amount"), currency,
                                                params.get("remarks"))
