@@ -4,6 +4,8 @@ next paid checkout; and both triggers through the control client of a live serve
 from datetime import datetime, timezone
 
 import pytest
+import requests
+from dodopayments import DodoPayments
 
 from mock_server.app import create_app
 from mock_server.config import Settings
@@ -12,6 +14,7 @@ from mock_server.core.clock import Clock, iso
 from mock_server.core.contracts import Contract
 from mock_server.core.http import credential_namespace
 from mock_server.providers.dodo.abandoned_checkouts import ABANDONED
+from mock_server.server import Server
 from tests.conftest import API_KEY
 
 CONTRACT = Contract.load("dodo")
@@ -180,3 +183,48 @@ def test_a_paid_session_cannot_be_abandoned_by_trigger(live_server):
     with pytest.raises(ControlAPIError, match="is paid"):
         control.trigger("abandoned_checkout.detected", namespace=ns,
                         session_id=paid["checkout_session_id"])
+
+
+# -- end to end: the SDK's checkout, the hosted details step, the mock clock of a server of its own
+SDK_KEY = "sk_test_abandoned_sdk"
+
+
+@pytest.fixture
+def server():
+    running = Server(create_app(Settings(port=0)), "127.0.0.1", 0, threads=4).start()
+    yield running
+    running.stop()
+
+
+def test_a_buyer_who_left_after_the_details_step_is_detected_then_recovered(server, catalog):
+    sdk = DodoPayments(bearer_token=SDK_KEY, base_url=f"{server.url}/dodo", max_retries=0)
+    control = Client(server.url)
+    ns = credential_namespace("dodo", SDK_KEY)
+    browsing = sdk.checkout_sessions.create(
+        product_cart=[{"product_id": catalog.dodo_id("premium_course"), "quantity": 1}])
+    session = sdk.checkout_sessions.create(
+        product_cart=[{"product_id": catalog.dodo_id("premium_course"), "quantity": 1}])
+    details = requests.post(f"{server.url}/checkout/dodo/session/{session.session_id}", timeout=10,
+                            allow_redirects=False, data={
+                                "email": "left.after.details@example.com", "name": "Left Buyer",
+                                **BILLING})
+    assert details.status_code == 303  # on to the PSP page: the payment exists, unpaid
+    payment_id = sdk.checkout_sessions.retrieve(session.session_id).payment_id
+    assert payment_id and sdk.checkout_sessions.retrieve(browsing.session_id).payment_id is None
+
+    control.clock.advance(minutes=59)
+    assert [e for e in control.webhooks.events(ns) if e["type"].startswith("abandoned")] == []
+    control.clock.advance(minutes=1)
+    sent = [e for e in control.webhooks.events(ns) if e["type"].startswith("abandoned")]
+    assert [e["type"] for e in sent] == ["abandoned_checkout.detected"]
+    assert sent[0]["payload"]["data"]["payment_id"] == payment_id
+    customer_id = sdk.payments.retrieve(payment_id).customer.customer_id
+    assert sent[0]["payload"]["data"]["customer_id"] == customer_id
+
+    assert control.pay(session.session_id)["status"] == "succeeded"  # came back, same session
+    sent = [e for e in control.webhooks.events(ns) if e["type"].startswith("abandoned")]
+    assert [e["type"] for e in sent] == ["abandoned_checkout.detected",
+                                         "abandoned_checkout.recovered"]
+    assert sent[1]["payload"]["data"]["recovered_payment_id"] == payment_id
+    for event in sent:
+        assert CONTRACT.webhook_errors(event["type"], event["payload"]) == []
