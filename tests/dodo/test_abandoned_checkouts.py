@@ -176,13 +176,21 @@ def test_the_triggers_detect_and_recover_with_consistent_state(live_server):
     assert fresh["abandoned_checkout"]["status"] == "recovered"
 
 
-def test_a_paid_session_cannot_be_abandoned_by_trigger(live_server):
+def test_the_detected_trigger_refuses_what_cannot_be_abandoned(live_server, catalog):
     control = Client(live_server.url)
     ns = credential_namespace("dodo", API_KEY)
     paid = control.trigger("payment.succeeded", namespace=ns)["payment"]
-    with pytest.raises(ControlAPIError, match="is paid"):
-        control.trigger("abandoned_checkout.detected", namespace=ns,
-                        session_id=paid["checkout_session_id"])
+    sdk = DodoPayments(bearer_token=API_KEY, base_url=f"{live_server.url}/dodo", max_retries=0)
+    browsing = sdk.checkout_sessions.create(
+        product_cart=[{"product_id": catalog.dodo_id("premium_course"), "quantity": 1}])
+    for session_id, status, words in (
+            (paid["checkout_session_id"], 409, "is paid"),
+            (browsing.session_id, 409, "has no payment yet"),
+            ("cks_nope", 404, "no checkout session cks_nope")):
+        answer = requests.post(f"{live_server.url}/_mock/trigger", timeout=10, json={
+            "provider": "dodo", "event": "abandoned_checkout.detected", "namespace": ns,
+            "session_id": session_id})
+        assert answer.status_code == status and words in answer.json()["error"], session_id
 
 
 # -- end to end: the SDK's checkout, the hosted details step, the mock clock of a server of its own

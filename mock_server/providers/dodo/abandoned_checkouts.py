@@ -11,7 +11,9 @@ Each new session is put on a due-time heap at creation + the minutes; the schedu
 what is due, in order, and looks at that session only (never a scan of every namespace). At its
 time, the session is abandoned when its current payment has not succeeded (nor is processing):
 `abandonment_reason` is `payment_failed` when that payment failed, else `checkout_incomplete`;
-`abandoned_at` is that moment (creation + the minutes).
+`abandoned_at` is that moment (creation + the minutes). The session is read as the store keeps it
+after expiry (`expired_retention_seconds`, an hour by default, past a confirmed session's 15
+minutes): minutes beyond a session's lifetime plus that retention find nothing to detect.
 
 Recovery (paymock's choice): the abandoned checkout is recovered by the next checkout payment of
 the SAME CUSTOMER that succeeds, whether it is the same session paid at last or a new checkout
