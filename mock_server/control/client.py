@@ -206,6 +206,55 @@ class _Refunds:
         return self._client._call("POST", f"/dodo/refunds/{refund_id}/{action}", body)["refund"]
 
 
+class _EntitlementGrants:
+    """How Dodo's license-key deliveries end (/_mock/dodo/entitlement_grants): delivered unless
+    told."""
+
+    def __init__(self, client: Client):
+        self._client = client
+
+    def outcome(self, namespace: str, outcome: str, times: int | None = None,
+                error_code: str | None = None, error_message: str | None = None) -> dict:
+        """The namespace's next deliveries (`times` of them, or all) end `outcome`: failed (the
+        grant fails, no key is issued: entitlement_grant.failed) or delivered."""
+        body = {"namespace": namespace, "outcome": outcome}
+        body.update({k: v for k, v in (("times", times), ("error_code", error_code),
+                                       ("error_message", error_message)) if v is not None})
+        return self._client._call("POST", "/dodo/entitlement_grants/outcome", body)
+
+
+class _Payouts:
+    """Dodo paying the merchant's balance out (/_mock/dodo/payouts): made and moved here only."""
+
+    ACTIONS = ("hold", "process", "fail", "succeed")
+
+    def __init__(self, client: Client):
+        self._client = client
+
+    def balance(self, namespace: str, currency: str | None = None) -> dict:
+        """{available, refunds, chargebacks, currency}: what a payout would pay now."""
+        params = {"namespace": namespace}
+        if currency is not None:
+            params["currency"] = currency
+        return self._client._call("GET", "/dodo/payouts/balance", params=params)
+
+    def create(self, namespace: str, amount: int | None = None, currency: str | None = None,
+               remarks: str | None = None) -> dict:
+        """A payout of the namespace's balance in `currency` (default USD), or of `amount` of it
+        (minor units); returns the payout (payout.created goes out)."""
+        body = {"namespace": namespace}
+        body.update({k: v for k, v in (("amount", amount), ("currency", currency),
+                                       ("remarks", remarks)) if v is not None})
+        return self._client._call("POST", "/dodo/payouts", body)["payout"]
+
+    def move(self, payout_id: str, action: str, remarks: str | None = None,
+             namespace: str | None = None) -> dict:
+        """`action`: hold (on_hold), process (in_progress), fail (failed), succeed (success);
+        returns the payout; its payout.* event goes out."""
+        body = {k: v for k, v in (("remarks", remarks), ("namespace", namespace)) if v is not None}
+        return self._client._call("POST", f"/dodo/payouts/{payout_id}/{action}", body)["payout"]
+
+
 class Client:
     def __init__(self, base_url: str = "http://127.0.0.1:8787", session: requests.Session | None = None,
                  timeout: float = 10.0, token: str | None = None):
@@ -219,6 +268,8 @@ class Client:
         self.payments = _Payments(self)
         self.webhooks = _Webhooks(self)
         self.disputes = _Disputes(self)
+        self.payouts = _Payouts(self)
+        self.entitlement_grants = _EntitlementGrants(self)
         self.refunds = _Refunds(self)
 
     @staticmethod

@@ -10,6 +10,7 @@ from dodopayments import DodoPayments
 from mock_server.control.client import Client, ControlAPIError
 from mock_server.core.contracts import Contract
 from mock_server.core.http import credential_namespace
+from mock_server.providers.dodo.events import EVENT_TYPES
 from tests.conftest import API_KEY
 
 CONTRACT = Contract.load("dodo")  # derived from spec 1.113.0, webhooks included
@@ -74,3 +75,9 @@ def test_the_cli_triggers_and_lists(live_server, key):
                           "--set", "oops", "--url", live_server.url],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "NAME=VALUE" in bad.stderr
+
+
+def test_every_event_type_but_credits_has_a_trigger(control):
+    # credit.* (credit entitlements, usage billing) are a later area's.
+    missing = sorted(set(EVENT_TYPES) - set(control.triggers()["dodo"]))
+    assert all(event.startswith("credit.") for event in missing), missing

@@ -15,7 +15,9 @@ from .catalog import generate as generate_section
 from .contract_support import DodoContractSupport
 from . import webhooks
 from .errors import render_error
-from .aftercare_handlers import DisputeHandlers, InvoiceHandlers, RefundHandlers
+from .abandoned_checkouts import AbandonedCheckouts
+from .abandoned_triggers import AbandonedTriggers
+from .aftercare_handlers import DisputeHandlers, InvoiceHandlers, PayoutHandlers, RefundHandlers
 from .disputes import Disputes
 from .handlers import DodoHandlers
 from .license_handlers import LicenseHandlers
@@ -26,6 +28,8 @@ from .events import EVENT_TYPES, DodoEvents
 from .invoices import Invoices
 from .payment_retries import ManualRetries
 from .payments import DodoPayments
+from .payout_triggers import PayoutTriggers
+from .payouts import Payouts
 from .refunds import Refunds
 from .settings import DodoSettings
 from .aftercare_triggers import AftercareTriggers
@@ -107,7 +111,7 @@ def _handler_objects(backend):
     """Every object whose `@handler` methods serve Dodo operations, one per area."""
     return [DodoHandlers(backend), SubscriptionHandlers(backend),
             WebhookHandlers(backend.webhook_endpoints), RefundHandlers(backend),
-            DisputeHandlers(backend), InvoiceHandlers(backend),
+            DisputeHandlers(backend), InvoiceHandlers(backend), PayoutHandlers(backend),
             LicenseHandlers(backend.license_keys, backend.licenses)]
 
 
@@ -148,6 +152,7 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     _wire_subscriptions(core, backend, settings)
     _wire_aftercare(core, backend)
     _wire_license_keys(core, backend)
+    _wire_abandoned_checkouts(core, backend, settings)
 
 
 def _wire_subscriptions(core, backend, settings: DodoSettings) -> None:
@@ -178,6 +183,8 @@ def _wire_aftercare(core, backend) -> None:
     core.persistence.register("dodo.dispute_deadlines", backend.disputes.dump,
                               backend.disputes.load)
     AftercareTriggers(backend).register(core.triggers)
+    backend.payouts = Payouts(backend)  # of the balance those leave, made by the control API
+    PayoutTriggers(backend).register(core.triggers)
 
 
 def _wire_license_keys(core, backend) -> None:
@@ -189,6 +196,19 @@ def _wire_license_keys(core, backend) -> None:
     backend.subscriptions.on_event.append(backend.license_keys.on_subscription)
     backend.refunds.on_settled.append(backend.license_keys.on_refund)
     LicenseTriggers(backend).register(core.triggers)
+
+
+def _wire_abandoned_checkouts(core, backend, settings: DodoSettings) -> None:
+    """Each new session looked at again `abandoned_checkout_minutes` later (a due-time heap on the
+    mock clock); its customer's next paid checkout recovers it."""
+    backend.abandoned = AbandonedCheckouts(backend, core.store, settings.abandoned_checkout_minutes,
+                                           core.scheduler.wake)
+    backend.session_created.append(backend.abandoned.on_session)
+    backend.payments.after_emit.append(backend.abandoned.on_payment)
+    core.scheduler.add("dodo.abandoned_checkouts", backend.abandoned.run)
+    core.persistence.register("dodo.abandoned_checkouts", backend.abandoned.dump,
+                              backend.abandoned.load)
+    AbandonedTriggers(backend).register(core.triggers)
 
 
 register_provider(Dodo())

@@ -47,3 +47,12 @@ class InvoiceHandlers:
     @handler("get_refund_invoice_no_auth")
     def refund_invoice(self, req: Request):
         return self.backend.invoices.for_refund(req.ns, req.path["refund_id"])
+
+
+class PayoutHandlers:
+    def __init__(self, backend):
+        self.backend = backend
+
+    @handler("list_payouts")
+    def list_payouts(self, req: Request):
+        return self.backend.payouts.list(req.ns, req.query)

@@ -50,6 +50,7 @@ OPERATIONS = {
     ("/refunds/{refund_id}", "get"): ["401", "404"],
     ("/disputes", "get"): ["401", "422"],
     ("/disputes/{dispute_id}", "get"): ["401", "404"],
+    ("/payouts", "get"): ["401", "422"],
     ("/invoices/payments/{payment_id}", "get"): ["401", "404"],
     ("/invoices/refunds/{refund_id}", "get"): ["401", "404"],
     ("/license_keys", "get"): ["401", "422"],

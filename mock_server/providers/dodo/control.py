@@ -7,6 +7,13 @@
     POST /_mock/dodo/refunds/outcome {outcome: succeeded|failed|pending|review, times?, namespace}
          -> how the namespace's next refunds end (default: succeeded at once)
     POST /_mock/dodo/refunds/{refund_id}/{succeed|fail} {namespace?} -> a pending (or review) refund ends
+    POST /_mock/dodo/entitlement_grants/outcome {namespace, outcome: failed|delivered, times?,
+         error_code?, error_message?} -> how the namespace's next license-key deliveries end
+    GET  /_mock/dodo/payouts/balance?namespace=&currency= -> what a payout would pay now
+    POST /_mock/dodo/payouts {namespace, amount?, currency?, remarks?}
+         -> 201 {"payout": PayoutsResponse}: Dodo pays the balance (or amount) out (payout.created)
+    POST /_mock/dodo/payouts/{payout_id}/{hold|process|fail|succeed} {remarks?, namespace?}
+         -> 200 {"payout": ...}: on_hold, in_progress, failed, success (payout.<status>)
 
 `namespace` may be left out when the payment, dispute or refund id names an object the server
 holds. Bad input is a 400, an unknown object a 404, a move the state refuses a 409.
@@ -19,6 +26,7 @@ from ...control.routes import ControlError
 from ...core.errors import ApiError
 from ...core.http import json_response
 from .disputes import DisputeError
+from .payouts import PayoutError
 from .refunds import RefundStateError
 
 bp = Blueprint("dodo_control", __name__)
@@ -53,7 +61,7 @@ def _namespace(body: dict, obj_id: str | None):
 def _run(call):
     try:
         return call()
-    except (DisputeError, RefundStateError) as exc:
+    except (DisputeError, RefundStateError, PayoutError) as exc:
         raise ControlError(str(exc), 409) from None
     except LookupError as exc:
         raise ControlError(str(exc).strip("'\""), 404) from None
@@ -111,3 +119,45 @@ def settle_refund(refund_id: str, action: str):
     ns = _namespace(body, refund_id)
     refund = _run(lambda: _backend().refunds.settle(ns, refund_id, SETTLE[action]))
     return json_response({"namespace": ns.name, "refund": refund})
+
+
+@bp.get("/payouts/balance")
+def payout_balance():
+    args = {"namespace": request.args.get("namespace")}
+    if args["namespace"] is None:
+        raise ControlError("namespace is required: a balance is a namespace's")
+    ns = _namespace(args, None)
+    balance = _run(lambda: _backend().payouts.balance(ns, request.args.get("currency") or "USD"))
+    return json_response({"namespace": ns.name, **balance})
+
+
+@bp.post("/payouts")
+def create_payout():
+    body = _body()
+    if body.get("namespace") is None:
+        raise ControlError("namespace is required: the payout pays that namespace's balance")
+    ns = _namespace(body, None)
+    payout = _run(lambda: _backend().payouts.create(
+        ns, body.get("amount"), body.get("currency"), _optional_str(body, "remarks")))
+    return json_response({"namespace": ns.name, "payout": payout}, 201)
+
+
+@bp.post("/payouts/<payout_id>/<action>")
+def move_payout(payout_id: str, action: str):
+    body = _body()
+    ns = _namespace(body, payout_id)
+    payout = _run(lambda: _backend().payouts.move(ns, payout_id, action,
+                                                  _optional_str(body, "remarks")))
+    return json_response({"namespace": ns.name, "payout": payout})
+
+
+@bp.post("/entitlement_grants/outcome")
+def grant_outcome():
+    body = _body()
+    if body.get("namespace") is None:
+        raise ControlError("namespace is required: the outcome holds for that namespace's grants")
+    ns = _namespace(body, None)
+    scripted = _run(lambda: _backend().license_keys.grants.script_outcome(
+        ns, body.get("outcome"), body.get("times"), body.get("error_code"),
+        body.get("error_message")))
+    return json_response({"namespace": ns.name, **scripted})

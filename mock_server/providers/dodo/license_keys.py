@@ -100,10 +100,19 @@ class LicenseKeys:
     def issue(self, ns: Namespace, product: dict, customer_id: str, terms: dict, *,
               payment_id: str | None = None, subscription_id: str | None = None,
               expires_at: float | None = None, key: str | None = None,
-              source: str = "auto") -> dict:
-        """A new key (and, for an entitlement, its delivered grant), announced by webhook."""
+              source: str = "auto") -> dict | None:
+        """A new key (and, for an entitlement, its delivered grant), announced by webhook; None
+        when its grant's delivery was scripted to fail (entitlement_grants.py)."""
         now = self.backend.clock.now()
         business = self.backend.business_id
+        failure = self.grants.take_failure(ns) if terms["entitlement_id"] is not None \
+            and source == "auto" else None
+        if failure is not None:  # delivering the key failed (scripted): a failed grant, no key
+            self.grants.fail(ns, failure, terms["entitlement_id"], business_id=business,
+                             brand_id=product.get("brand_id") or business,
+                             customer_id=customer_id, payment_id=payment_id,
+                             subscription_id=subscription_id)
+            return None
         lic = {
             "id": ids.prefixed("lic", 21), "business_id": business,
             "brand_id": product.get("brand_id") or business,

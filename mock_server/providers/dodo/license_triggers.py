@@ -1,13 +1,14 @@
 """License-key events on demand (POST /_mock/trigger), caused through the license rules:
 `license_key.created`, `entitlement_grant.created` and `.delivered` buy a license-key product (the
 one `product_id` names, else the catalog's first); `entitlement_grant.revoked` disables a key (the
-one `license_key_id` names, else one bought for the purpose). `entitlement_grant.failed` has no
-trigger: an automatically fulfilled key never fails to deliver."""
+one `license_key_id` names, else one bought for the purpose); `entitlement_grant.failed` buys one
+with the namespace's next delivery scripted to fail (as /_mock/dodo/entitlement_grants/outcome
+does)."""
 from __future__ import annotations
 
 from ...core import payments as core_payments
 from ...core.triggers import TriggerError
-from .entitlement_grants import GRANT
+from .entitlement_grants import GRANT, OUTCOME
 from .license_keys import KEY, terms_of
 from .models import PRODUCT
 
@@ -23,6 +24,7 @@ class LicenseTriggers:
             triggers.register("dodo", event,
                               lambda ns, params, e=event: self.buy(ns, params, e != BUYING[0]))
         triggers.register("dodo", "entitlement_grant.revoked", self.revoke)
+        triggers.register("dodo", "entitlement_grant.failed", self.fail)
 
     def buy(self, ns, params: dict, grant: bool = False) -> dict:
         """A paid checkout of a license-key product, and the keys (and grants) it issued."""
@@ -62,6 +64,25 @@ class LicenseTriggers:
             raise TriggerError(f"license key {license_key_id} is already disabled", 409)
         shown = self.backend.license_keys.update(ns, license_key_id, {"disabled": True})
         return {"license_key": shown, "entitlement_grant": self._grant(ns, ns.get(KEY, license_key_id))}
+
+    def fail(self, ns, params: dict) -> dict:
+        """A paid checkout of a license-key product with an entitlement whose delivery fails
+        (`error_code`, `error_message` may be given): a failed grant and no key."""
+        grants = self.backend.license_keys.grants
+        with ns.lock:
+            before = ns.get(OUTCOME, "next")
+            grants.script_outcome(ns, "failed", 1, params.get("error_code"),
+                                  params.get("error_message"))
+            try:
+                made = self.buy(ns, params, grant=True)
+            finally:  # whatever was scripted before holds again (the one failure was used)
+                ns.delete(OUTCOME, "next")
+                if before is not None:
+                    ns.put(OUTCOME, "next", before)
+        payment_id = made["payment"]["payment_id"]
+        made["entitlement_grants"] = [grants.render(g, None) for g in ns.values(GRANT)
+                                      if g["payment_id"] == payment_id]
+        return made
 
     def _grant(self, ns, lic: dict) -> dict:
         return self.backend.license_keys.grants.render(ns.get(GRANT, lic["grant_id"]), lic)

@@ -19,5 +19,9 @@ class DodoSettings(BaseModel):
     # 0, Dodo's default, puts it on hold at once (../shared/reference/dodo-lifecycle.md, choice 6).
     subscription_grace_days: Annotated[int, Field(ge=0, le=30)] = 0
 
+    # Minutes after its creation that an unpaid checkout (one with a payment: the buyer reached the
+    # details step, or confirm=true) counts as abandoned: abandoned_checkout.detected (K: ~60).
+    abandoned_checkout_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 60
+
     def accepted_keys(self) -> frozenset[str]:
         return frozenset(key.strip() for key in self.api_keys.split(",") if key.strip())
