@@ -85,6 +85,9 @@ def psp_pay(provider: str, checkout_id: str):
         else:
             card = cards.parse_card(form.get("number", ""), form.get("expiry", ""),
                                     form.get("cvc", ""), now.year, now.month)
+            # Kept for the saved payment method (Dodo lists a card's expiry).
+            month, year = cards.expiry_of(form["expiry"])
+            payment["data"]["card_expiry"] = {"month": f"{month:02d}", "year": str(year)}
             if form.get("name", "").strip():
                 payment["data"]["card_holder_name"] = form["name"].strip()[:100]
             payments().pay_card(ns, payment, card)

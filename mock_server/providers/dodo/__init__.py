@@ -17,6 +17,8 @@ from . import webhooks
 from .errors import render_error
 from .aftercare_handlers import DisputeHandlers, InvoiceHandlers, RefundHandlers
 from .disputes import Disputes
+from .customer_handlers import CustomerHandlers
+from .customer_portal import CustomerPortal
 from .handlers import DodoHandlers
 from .license_handlers import LicenseHandlers
 from .license_keys import LicenseKeys
@@ -24,6 +26,7 @@ from .license_triggers import LicenseTriggers
 from .licenses import Licenses
 from .events import EVENT_TYPES, DodoEvents
 from .invoices import Invoices
+from .payment_methods import PaymentMethods
 from .payment_retries import ManualRetries
 from .payments import DodoPayments
 from .refunds import Refunds
@@ -108,7 +111,7 @@ def _handler_objects(backend):
     return [DodoHandlers(backend), SubscriptionHandlers(backend),
             WebhookHandlers(backend.webhook_endpoints), RefundHandlers(backend),
             DisputeHandlers(backend), InvoiceHandlers(backend),
-            LicenseHandlers(backend.license_keys, backend.licenses)]
+            LicenseHandlers(backend.license_keys, backend.licenses), CustomerHandlers(backend)]
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
@@ -148,11 +151,13 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     _wire_subscriptions(core, backend, settings)
     _wire_aftercare(core, backend)
     _wire_license_keys(core, backend)
+    _wire_customers(core, backend)
 
 
 def _wire_subscriptions(core, backend, settings: DodoSettings) -> None:
     """Subscriptions made by paid checkouts, renewed by a scheduler job on the mock clock; the
     job's index is rebuilt from the store when a --state-file is restored."""
+    backend.payment_methods = PaymentMethods(backend)  # saved by subscriptions as they start
     backend.subscriptions = Subscriptions(backend, settings.subscription_grace_days)
     backend.renewals = Renewals(backend, backend.subscriptions, core.store, core.scheduler.wake)
     backend.retries = ManualRetries(backend)
@@ -187,6 +192,13 @@ def _wire_license_keys(core, backend) -> None:
     backend.payments.before_emit.append(backend.license_keys.mark_payment)
     backend.payments.after_emit.append(backend.license_keys.on_payment)
     LicenseTriggers(backend).register(core.triggers)
+
+
+def _wire_customers(core, backend) -> None:
+    """Saved payment methods (marked used by each charge) and the customer portal's sessions."""
+    backend.payments.after_emit.append(backend.payment_methods.on_payment)
+    backend.portal = CustomerPortal(
+        backend, lambda token: core.url(f"/customer-portal/dodo/session/{token}"))
 
 
 register_provider(Dodo())
