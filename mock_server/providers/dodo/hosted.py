@@ -169,7 +169,9 @@ class DodoPaymentPages(PaymentPages):
             params.update(license_keys.return_params(ns, payment))
         heading = {"succeeded": "Payment successful", "failed": "Payment failed",
                    "cancelled": "Payment cancelled"}.get(status, "Payment in progress")
-        return leave(session["request"].get("return_url"), params, heading,
+        # A card given in the customer portal leads back to the portal.
+        back = session["request"].get("return_url") or payment["data"].get("portal_url")
+        return leave(back, params, heading,
                      payment.get("reason_message") or "You can close this page.", theme_of(session)
                      if "id" in session else "system")
 
@@ -185,3 +187,5 @@ class DodoPaymentPages(PaymentPages):
 
 
 PAGES = DodoPaymentPages()
+
+from . import portal_pages  # noqa: E402,F401  (the customer portal's routes register on bp)
