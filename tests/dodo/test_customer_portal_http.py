@@ -141,14 +141,19 @@ def test_a_form_from_another_origin_or_for_another_customer_changes_nothing(clie
     foreign = client.post(f"{path}/subscriptions/{sub_id}/cancel", data={"when": "now"},
                           headers={"Origin": "https://evil.example"})
     assert foreign.status_code == 403
+    cross_site = client.post(f"{path}/subscriptions/{sub_id}/cancel", data={"when": "now"},
+                             headers={"Sec-Fetch-Site": "cross-site", "Origin": "null"})
+    assert cross_site.status_code == 403
+    assert "accepts forms from its own pages only" in cross_site.get_data(as_text=True)
     other = client.post("/dodo/customers", headers=auth,
                         json={"email": "other@example.com", "name": "Other"}).get_json()
     theirs = portal(client, auth, other["customer_id"])
     wrong = client.post(f"{theirs}/subscriptions/{sub_id}/cancel", data={"when": "now"})
     assert wrong.status_code == 404 and "Subscription not found" in wrong.get_data(as_text=True)
     assert client.get(f"/dodo/subscriptions/{sub_id}", headers=auth).get_json()["status"] == "active"
+    # A browser posting these pages' own forms: same-origin (Origin null: no-referrer policy).
     own = client.post(f"{path}/subscriptions/{sub_id}/cancel", data={"when": "now"},
-                      headers={"Origin": "http://localhost"})  # the test client's own origin
+                      headers={"Sec-Fetch-Site": "same-origin", "Origin": "null"})
     assert own.status_code == 303
 
 

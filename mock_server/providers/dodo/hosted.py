@@ -14,6 +14,7 @@ from ...core.payments import display_amount
 from ...core.psp import PspError
 from ...hosted.pages import blueprint, countries, expired, leave, lookup, not_found, page, payments
 from ..base import PaymentPages
+from . import portal_pages
 from .payments import STATUS
 
 bp = blueprint("dodo_hosted", __name__)
@@ -188,4 +189,4 @@ class DodoPaymentPages(PaymentPages):
 
 PAGES = DodoPaymentPages()
 
-from . import portal_pages  # noqa: E402,F401  (the customer portal's routes register on bp)
+portal_pages.register(bp)  # the customer portal's pages share this blueprint

@@ -3,8 +3,9 @@ hosted blueprint; what they show and do is customer_portal.py's.
 
 Forms are plain POSTs, like the checkout pages', protected the same way: the unguessable session
 token in the URL is the credential (never sent elsewhere: Referrer-Policy no-referrer, no external
-asset), and a POST whose `Origin` is another site's is refused (403), so a page elsewhere cannot
-make the customer's browser cancel a subscription. Every value is escaped by Jinja.
+asset), and a POST a browser says comes from another site (`Sec-Fetch-Site`, else `Origin`) is
+refused (403), so a page elsewhere cannot make the customer's browser cancel a subscription.
+Every value is escaped by Jinja.
 """
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from flask import Response, current_app, redirect, request, url_for
 from ...core.errors import ApiError
 from ...hosted.pages import core, is_web_url, lookup, page
 from .customer_portal import PORTAL
-from .hosted import bp
 
 NOTICES = {"cancelled": "The subscription is cancelled.",
            "scheduled": "The subscription will be cancelled at its next billing date."}
@@ -44,14 +44,18 @@ def _open(token: str):
 
 
 def _foreign() -> bool:
-    """A POST sent by a page of another origin (the browser says so in `Origin`)."""
-    origin = request.headers.get("Origin")
-    if origin is None:
+    """A POST sent by a page of another site. Browsers say so in `Sec-Fetch-Site`; `Origin`
+    is the fallback for those that do not (these pages' no-referrer policy makes a browser send
+    `Origin: null` on their own forms, so null alone proves nothing either way)."""
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = (request.headers.get("Origin") or "null").strip().lower()
+    if origin == "null":
         return False
-    own = {request.host_url.rstrip("/").lower()}
     public = urlsplit(core().url("/"))
-    own.add(f"{public.scheme}://{public.netloc}".lower())
-    return origin.strip().lower() not in own
+    own = {request.host_url.rstrip("/").lower(), f"{public.scheme}://{public.netloc}".lower()}
+    return origin not in own
 
 
 def _render(ns, session, status: int = 200, error: str | None = None, notice: str | None = None):
@@ -66,7 +70,12 @@ def _refused():
                 message="The customer portal accepts forms from its own pages only.")
 
 
-@bp.get("/customer-portal/dodo/session/<token>")
+def register(bp) -> None:
+    """Add the portal's routes to the Dodo hosted blueprint (hosted.py calls it)."""
+    for rule, methods, view in ROUTES:
+        bp.add_url_rule(rule, view.__name__, view, methods=methods)
+
+
 def dodo_portal(token: str):
     ns, session, answer = _open(token)
     if answer is not None:
@@ -74,7 +83,6 @@ def dodo_portal(token: str):
     return _render(ns, session, notice=NOTICES.get(request.args.get("done", "")))
 
 
-@bp.post("/customer-portal/dodo/session/<token>/subscriptions/<sub_id>/cancel")
 def dodo_portal_cancel(token: str, sub_id: str):
     if _foreign():
         return _refused()
@@ -90,7 +98,6 @@ def dodo_portal_cancel(token: str, sub_id: str):
                             done="scheduled" if later else "cancelled"), 303)
 
 
-@bp.post("/customer-portal/dodo/session/<token>/subscriptions/<sub_id>/payment-method")
 def dodo_portal_new_card(token: str, sub_id: str):
     if _foreign():
         return _refused()
@@ -104,7 +111,6 @@ def dodo_portal_new_card(token: str, sub_id: str):
     return redirect(link, 303)
 
 
-@bp.get("/customer-portal/dodo/session/<token>/invoices/<payment_id>")
 def dodo_portal_invoice(token: str, payment_id: str):
     ns, session, answer = _open(token)
     if answer is not None:
@@ -114,3 +120,10 @@ def dodo_portal_invoice(token: str, payment_id: str):
     except ApiError as exc:
         return _gone("Invoice not found", exc.message)
     return Response(reply.data, 200, content_type=reply.content_type, headers=reply.headers)
+
+
+SESSION = "/customer-portal/dodo/session/<token>"
+ROUTES = [(SESSION, ["GET"], dodo_portal),
+          (f"{SESSION}/subscriptions/<sub_id>/cancel", ["POST"], dodo_portal_cancel),
+          (f"{SESSION}/subscriptions/<sub_id>/payment-method", ["POST"], dodo_portal_new_card),
+          (f"{SESSION}/invoices/<payment_id>", ["GET"], dodo_portal_invoice)]
