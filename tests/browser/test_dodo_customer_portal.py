@@ -60,3 +60,14 @@ def test_the_customer_cancels_in_the_portal(page, shop):
         assert CONTRACT.webhook_errors(event["type"], event) == []
         assert event["data"]["subscription_id"] == sub_id
         assert event["data"]["cancelled_by"]["actor_type"] == "customer"
+
+
+def test_hostile_customer_text_shows_as_text_in_the_portal(page, shop):
+    hostile = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
+    shop = shop()
+    customer = shop.dodo("POST", "/customers",
+                         json={"email": "hostile@example.com", "name": hostile}).json()
+    link = shop.dodo("POST", f"/customers/{customer['customer_id']}/customer-portal/session",
+                     params={"return_url": shop.return_url}).json()["link"]
+    page.goto(link)
+    assert hostile in page.inner_text("#customer")  # the `page` fixture fails on any dialog
