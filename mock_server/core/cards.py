@@ -83,11 +83,7 @@ def parse_card(number: str, expiry: str, cvc: str, now_year: int, now_month: int
     digits = re.sub(r"[\s-]", "", number or "")
     if not digits.isdigit() or not 12 <= len(digits) <= 19 or not luhn_ok(digits):
         raise InstrumentError("Your card number is invalid.")
-    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", expiry or "")
-    if not match or not 1 <= int(match.group(1)) <= 12:
-        raise InstrumentError("Enter the expiry date as MM/YY.")
-    month, year = int(match.group(1)), int(match.group(2))
-    year = year + 2000 if year < 100 else year
+    month, year = expiry_of(expiry)
     if (year, month) < (now_year, now_month):
         raise InstrumentError("Your card's expiration date is in the past.")
     if not re.fullmatch(r"\d{3,4}", (cvc or "").strip()):
@@ -96,6 +92,15 @@ def parse_card(number: str, expiry: str, cvc: str, now_year: int, now_month: int
     if card is None:
         raise InstrumentError("This is a test checkout: use one of the test cards listed below.")
     return card
+
+
+def expiry_of(expiry: str) -> tuple[int, int]:
+    """`06/32` -> (6, 2032); InstrumentError when it is not MM/YY (or MM/YYYY)."""
+    match = re.fullmatch(r"\s*(\d{1,2})\s*/\s*(\d{2}|\d{4})\s*", expiry or "")
+    if not match or not 1 <= int(match.group(1)) <= 12:
+        raise InstrumentError("Enter the expiry date as MM/YY.")
+    month, year = int(match.group(1)), int(match.group(2))
+    return month, year + 2000 if year < 100 else year
 
 
 def parse_vpa(vpa: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import current_app, redirect, request, url_for
 
 from ..core import cards
-from ..core.payments import PSP_CHECKOUT, TransitionError, display_amount
+from ..core.payments import PAYMENT, PSP_CHECKOUT, TransitionError, display_amount
 from . import bp
 from .pages import core, expired, not_found, page, payments
 
@@ -85,14 +85,29 @@ def psp_pay(provider: str, checkout_id: str):
         else:
             card = cards.parse_card(form.get("number", ""), form.get("expiry", ""),
                                     form.get("cvc", ""), now.year, now.month)
+            # The expiry and holder name are kept for the saved payment method (Dodo lists
+            # both). Stored before paying: the payment moves from its stored copy.
+            month, year = cards.expiry_of(form["expiry"])
+            extra = {"card_expiry": {"month": f"{month:02d}", "year": str(year)}}
             if form.get("name", "").strip():
-                payment["data"]["card_holder_name"] = form["name"].strip()[:100]
+                extra["card_holder_name"] = form["name"].strip()[:100]
+            _keep(ns, payment, extra)
             payments().pay_card(ns, payment, card)
     except cards.InstrumentError as exc:
         return _render(pages, ns, payment, provider, checkout_id, str(exc), 422)
     except TransitionError:
         pass  # a second submit of a paid page: show where the payment stands
     return _after(pages, ns, payment, checkout_id, provider)
+
+
+def _keep(ns, payment: dict, extra: dict) -> None:
+    """Add `extra` to the stored payment's data (and to this copy)."""
+    with ns.lock:
+        current = ns.get(PAYMENT, payment["id"], include_expired=True)
+        if current is not None:
+            current["data"].update(extra)
+            ns.save(PAYMENT, payment["id"], current)
+    payment["data"].update(extra)
 
 
 @bp.get("/psp/<provider>/<checkout_id>/3ds")

@@ -19,6 +19,8 @@ from .abandoned_checkouts import AbandonedCheckouts
 from .abandoned_triggers import AbandonedTriggers
 from .aftercare_handlers import DisputeHandlers, InvoiceHandlers, PayoutHandlers, RefundHandlers
 from .disputes import Disputes
+from .customer_handlers import CustomerHandlers
+from .customer_portal import CustomerPortal
 from .handlers import DodoHandlers
 from .license_handlers import LicenseHandlers
 from .license_keys import LicenseKeys
@@ -26,6 +28,7 @@ from .license_triggers import LicenseTriggers
 from .licenses import Licenses
 from .events import EVENT_TYPES, DodoEvents
 from .invoices import Invoices
+from .payment_methods import PaymentMethods
 from .payment_retries import ManualRetries
 from .payments import DodoPayments
 from .payout_triggers import PayoutTriggers
@@ -112,7 +115,7 @@ def _handler_objects(backend):
     return [DodoHandlers(backend), SubscriptionHandlers(backend),
             WebhookHandlers(backend.webhook_endpoints), RefundHandlers(backend),
             DisputeHandlers(backend), InvoiceHandlers(backend), PayoutHandlers(backend),
-            LicenseHandlers(backend.license_keys, backend.licenses)]
+            LicenseHandlers(backend.license_keys, backend.licenses), CustomerHandlers(backend)]
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
@@ -153,11 +156,13 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     _wire_aftercare(core, backend)
     _wire_license_keys(core, backend)
     _wire_abandoned_checkouts(core, backend, settings)
+    _wire_customers(core, backend)
 
 
 def _wire_subscriptions(core, backend, settings: DodoSettings) -> None:
     """Subscriptions made by paid checkouts, renewed by a scheduler job on the mock clock; the
     job's index is rebuilt from the store when a --state-file is restored."""
+    backend.payment_methods = PaymentMethods(backend)  # saved by subscriptions as they start
     backend.subscriptions = Subscriptions(backend, settings.subscription_grace_days)
     backend.renewals = Renewals(backend, backend.subscriptions, core.store, core.scheduler.wake)
     backend.retries = ManualRetries(backend)
@@ -209,6 +214,13 @@ def _wire_abandoned_checkouts(core, backend, settings: DodoSettings) -> None:
     core.persistence.register("dodo.abandoned_checkouts", backend.abandoned.dump,
                               backend.abandoned.load)
     AbandonedTriggers(backend).register(core.triggers)
+
+
+def _wire_customers(core, backend) -> None:
+    """Saved payment methods (marked used by each charge) and the customer portal's sessions."""
+    backend.payments.after_emit.append(backend.payment_methods.on_payment)
+    backend.portal = CustomerPortal(
+        backend, lambda token: core.url(f"/customer-portal/dodo/session/{token}"))
 
 
 register_provider(Dodo())

@@ -29,6 +29,9 @@ OPERATIONS = {
     ("/customers", "post"): ["401", "422"],
     ("/customers/{customer_id}", "get"): ["401", "404"],
     ("/customers/{customer_id}", "patch"): ["401", "404", "422"],
+    ("/customers/{customer_id}/payment-methods", "get"): ["401", "404"],
+    ("/customers/{customer_id}/payment-methods/{payment_method_id}", "delete"): ["401", "404"],
+    ("/customers/{customer_id}/customer-portal/session", "post"): ["401", "404"],
     ("/discounts", "get"): ["401", "422"],
     ("/discounts", "post"): ["401", "409", "422"],
     ("/discounts/{discount_id}", "get"): ["401", "404"],
@@ -101,12 +104,19 @@ EXAMPLES = {
     "422": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Object or Parameters"},
     "429": {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"},
     "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
+    # GET /customers/{id}/payment-methods's documented 502 (only when a fault rule asks).
+    "502": {"code": "BAD_GATEWAY",
+            "message": "The payment method service is unavailable. Retry later."},
     # The webhook operations' documented 503 (paymock answers it only when a fault rule asks).
     "503": {"code": "SERVICE_UNAVAILABLE",
             "message": "Webhook configuration temporarily frozen during instance migration"},
 }
 NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found",
                       "/products/{id}/unarchive": "Product not found", "/customers/{customer_id}": "Customer not found",
+                      "/customers/{customer_id}/payment-methods": "Customer not found",
+                      "/customers/{customer_id}/payment-methods/{payment_method_id}":
+                          "Payment method not found",
+                      "/customers/{customer_id}/customer-portal/session": "Customer not found",
                       "/discounts/code/{code}": "Discount not found",
                       "/discounts/{discount_id}": "Discount not found",
                       "/payments/{payment_id}": "Payment not found",

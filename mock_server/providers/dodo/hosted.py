@@ -14,6 +14,7 @@ from ...core.payments import display_amount
 from ...core.psp import PspError
 from ...hosted.pages import blueprint, countries, expired, leave, lookup, not_found, page, payments
 from ..base import PaymentPages
+from . import portal_pages
 from .payments import STATUS
 
 bp = blueprint("dodo_hosted", __name__)
@@ -169,7 +170,9 @@ class DodoPaymentPages(PaymentPages):
             params.update(license_keys.return_params(ns, payment))
         heading = {"succeeded": "Payment successful", "failed": "Payment failed",
                    "cancelled": "Payment cancelled"}.get(status, "Payment in progress")
-        return leave(session["request"].get("return_url"), params, heading,
+        # A card given in the customer portal leads back to the portal.
+        back = session["request"].get("return_url") or payment["data"].get("portal_url")
+        return leave(back, params, heading,
                      payment.get("reason_message") or "You can close this page.", theme_of(session)
                      if "id" in session else "system")
 
@@ -185,3 +188,5 @@ class DodoPaymentPages(PaymentPages):
 
 
 PAGES = DodoPaymentPages()
+
+portal_pages.register(bp)  # the customer portal's pages share this blueprint

@@ -194,7 +194,7 @@ class Renewals:
                 self.charge_failed(ns, sub, payment)
             return
         if purpose != RENEWAL and payment.get("card"):  # a method given for this payment
-            self._save_method(sub, payment)
+            self._save_method(ns, sub, payment)
         if sub["status"] in ("on_hold", "past_due") and purpose in (RENEWAL, DUES):
             self._recovered(ns, sub, payment)
         elif purpose == RENEWAL and sub["status"] == "active":
@@ -271,14 +271,18 @@ class Renewals:
             "trigger_state": dunning["trigger"], "status": status, "payment_id": payment_id,
             "created_at": iso(self.clock.now())})
 
-    @staticmethod
-    def _save_method(sub: dict, payment: dict) -> None:
+    def _save_method(self, ns: Namespace, sub: dict, payment: dict) -> None:
+        """The card paid with becomes the subscription's method, saved on the customer (one
+        pm_ per card per customer: payment_methods.py)."""
         extra = sub[INTERNAL]
         card = dict(payment["card"])
-        method = next((pm for pm, known in extra["methods"].items() if known == card), None)
-        if method is None:
-            method = ids.prefixed("pm", 21)
-            extra["methods"][method] = card
+        methods = getattr(self.backend, "payment_methods", None)
+        if methods is not None:
+            method = methods.record(ns, sub["customer"]["customer_id"], card, payment)
+        else:
+            method = next((pm for pm, known in extra["methods"].items() if known == card), None)
+            method = method or ids.prefixed("pm", 21)
+        extra["methods"][method] = card
         extra["card"] = card
         sub["payment_method_id"] = method
 
@@ -325,6 +329,10 @@ class Renewals:
     def _method_of(self, ns: Namespace, sub: dict, method: str) -> dict:
         """A payment method saved for this subscription's customer (by any of theirs)."""
         customer = sub["customer"]["customer_id"]
+        methods = getattr(self.backend, "payment_methods", None)
+        saved = methods.card_of(ns, customer, method) if methods is not None else None
+        if saved is not None:
+            return saved
         for other in [sub] + ns.values(SUBSCRIPTION):
             if other["customer"]["customer_id"] == customer and method in other[INTERNAL]["methods"]:
                 return other[INTERNAL]["methods"][method]

@@ -26,6 +26,12 @@ CANCEL_FIELDS = ("cancel_reason", "cancellation_feedback", "cancellation_comment
 API_CALLER = {"actor_type": "api_key", "email": None, "name": None}
 
 
+def customer_caller(sub: dict) -> dict:
+    """cancelled_by when the customer acts through the customer portal."""
+    customer = sub["customer"]
+    return {"actor_type": "customer", "email": customer.get("email"), "name": customer.get("name")}
+
+
 def inactive(message: str):
     return invalid(message, "SUBSCRIPTION_INACTIVE")
 
@@ -79,7 +85,12 @@ class Subscriptions:
         recurring = quote["recurring_breakup"]
         discounts = self._discounts(ns, request)
         card = dict(payment.get("card") or {})
-        method = ids.prefixed("pm", 21)
+        methods = getattr(self.backend, "payment_methods", None)
+        customer_id = payment["data"]["customer"]["customer_id"]
+        # An active one saves the card on the customer (one pm_ per card per customer); a
+        # declined card gives no mandate and is not saved.
+        method = methods.record(ns, customer_id, card, payment) \
+            if methods is not None and status == "active" and card else ids.prefixed("pm", 21)
         sub = {
             "subscription_id": ids.prefixed("sub", 21), "brand_id": self.backend.business_id,
             "status": status, "created_at": iso(now), "product_id": product["product_id"],
@@ -168,6 +179,21 @@ class Subscriptions:
     def get(self, ns: Namespace, sub_id: str) -> dict:
         return render(self.find(ns, sub_id))
 
+    @staticmethod
+    def of_customer(ns: Namespace, customer_id: str) -> list[dict]:
+        return [sub for sub in ns.values(SUBSCRIPTION)
+                if sub["customer"]["customer_id"] == customer_id]
+
+    @staticmethod
+    def chargeable(sub: dict) -> bool:
+        """Can still be charged, so its payment method is in use."""
+        return sub["status"] not in ENDED
+
+    def forget_method(self, ns: Namespace, sub: dict, method_id: str) -> None:
+        """A deleted payment method is no longer one of this subscription's."""
+        if sub[INTERNAL]["methods"].pop(method_id, None) is not None:
+            self.save(ns, sub)
+
     def list(self, ns: Namespace, query: dict) -> dict:
         """Newest first, as GET /payments; each filter the spec declares."""
         after, before = _when(query, "created_at_gte"), _when(query, "created_at_lte")
@@ -189,7 +215,10 @@ class Subscriptions:
                           for s in paging.page(rows, query)]}
 
     # -- PATCH -------------------------------------------------------------------------------
-    def patch(self, ns: Namespace, sub_id: str, body: dict) -> dict:
+    def patch(self, ns: Namespace, sub_id: str, body: dict, by: dict | None = None) -> dict:
+        """`by`: cancelled_by when this cancels or schedules a cancel (the API key's by
+        default; the customer portal passes the customer's)."""
+        by = by or API_CALLER
         given = {k: v for k, v in body.items() if v is not None}
         if "pause" in given:
             raise invalid("pause was removed: send status \"paused\" to pause and status "
@@ -215,13 +244,13 @@ class Subscriptions:
                               "or scheduling a cancellation (cancel_at_next_billing_date true)")
             changed = self._fields(sub, given)
             if status == "cancelled":
-                self.end(ns, sub, "cancelled", API_CALLER, given)
+                self.end(ns, sub, "cancelled", by, given)
                 return render(sub)
             if "cancel_at_next_billing_date" in given:
                 scheduled = given["cancel_at_next_billing_date"]
                 changed |= scheduled != sub["cancel_at_next_billing_date"]
                 sub["cancel_at_next_billing_date"] = scheduled
-                sub["cancelled_by"] = dict(API_CALLER) if scheduled else None
+                sub["cancelled_by"] = dict(by) if scheduled else None
                 if scheduled:
                     sub["cancellation_feedback"] = given.get("cancellation_feedback")
                     sub["cancellation_comment"] = given.get("cancellation_comment")
