@@ -134,3 +134,14 @@ def test_discount_refusals_carry_dodos_codes(sdk, live_server, catalog):
     assert early.value.body["code"] == "DISCOUNT_NOT_YET_ACTIVE"
 
 
+
+
+def test_discount_dates_must_be_date_times(sdk, live_server):
+    made = sdk.discounts.create(type="percentage", amount=500)
+    for body in ({"starts_at": ""}, {"expires_at": "tomorrow"}, {"starts_at": "2030-01-01"}):
+        response = _raw(live_server, "PATCH", f"/discounts/{made.discount_id}", json=body)
+        assert response.status_code == 422 and "RFC 3339" in response.json()["message"], body
+    response = _raw(live_server, "POST", "/discounts", json={"type": "percentage", "amount": 5,
+                                                             "expires_at": "2030-13-01T00:00:00Z"})
+    assert response.status_code == 422 and response.json()["code"] == "INVALID_REQUEST_BODY"
+    assert sdk.discounts.retrieve(made.discount_id).starts_at is None

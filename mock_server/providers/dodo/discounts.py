@@ -194,12 +194,28 @@ class Discounts:
             if body.get(field) is not None and body[field] < 1:
                 raise invalid(f"{field} must be at least 1")
         starts, expires = body.get("starts_at"), body.get("expires_at")
+        for field, value in (("starts_at", starts), ("expires_at", expires)):
+            if value is not None and _moment(value) is None:
+                raise invalid(f"{field} must be an RFC 3339 date-time such as "
+                              f"2030-01-01T00:00:00Z, got {value[:40]!r}")
         if starts and expires and epoch(expires) <= epoch(starts):
             raise invalid("expires_at must be later than starts_at")
         for product_id in body.get("restricted_to") or []:
             if ns.read(PRODUCT, product_id) is None:
                 raise invalid(f"restricted_to names product {product_id}, which does not exist",
                               "NOT_FOUND")
+
+
+def _moment(text: str) -> float | None:
+    """Epoch seconds of an RFC 3339 date-time with a zone, else None (the contract's
+    `format: date-time`, which the schema check leaves to the rules)."""
+    if "T" not in text.upper():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.timestamp() if moment.tzinfo is not None else None
 
 
 def _minimum_subtotal(discount: dict, cart: list[dict]) -> int | None:
