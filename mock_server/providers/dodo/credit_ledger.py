@@ -138,6 +138,21 @@ class CreditLedger:
             hook(ns, grant)
         return entry
 
+    def deduct(self, ns: Namespace, customer_id: str, entitlement_id: str, units,
+               reason: str | None = None) -> list[dict]:
+        """Usage spends `units` credits (what metered usage will call; the control API's
+        /_mock/dodo/credits/usage for now): 404 unknown customer or entitlement, 410 deleted
+        entitlement, 400 when the balance (and overage) cannot cover it."""
+        with ns.lock:
+            if ns.get(CUSTOMER, customer_id) is None:
+                raise not_found("Customer not found")
+            value = amount(units, "units")
+            if value <= 0:
+                raise ApiError(400, f"units must be greater than 0, got {units!r}",
+                               "INVALID_REQUEST_BODY")
+            return self.spend(ns, entitlement_id, customer_id, value, usage=True,
+                              description=reason or "Credits consumed by usage")
+
     def spend(self, ns: Namespace, entitlement_id: str, customer_id: str, value: Decimal, *,
               usage: bool, description: str | None = None, metadata: dict | None = None) -> list:
         """Take `value` credits FIFO, the rest as overage when allowed. `usage`: a usage
