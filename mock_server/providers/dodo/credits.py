@@ -30,6 +30,7 @@ SETTINGS = ("currency", "expires_after_days", "max_rollover_count", "overage_beh
             "rollover_percentage", "rollover_timeframe_count", "rollover_timeframe_interval")
 FIELDS = ("name", "description", "precision", "unit", *SETTINGS)
 MISSING = "The credit entitlement has already been deleted"
+MAX_PER_PRODUCT = 5  # the spec's CreateProductRequest: "(max 5)"
 
 
 def amount(text, field: str = "amount") -> Decimal:
@@ -132,6 +133,9 @@ class CreditEntitlements:
     def mappings(self, ns: Namespace, attached: list[dict]) -> list[dict]:
         """A product's `credit_entitlements` request, checked against the live entitlements, as
         the product shows it (CreditEntitlementMapping, one new id per attachment)."""
+        if len(attached) > MAX_PER_PRODUCT:
+            raise invalid(f"A product can attach at most {MAX_PER_PRODUCT} credit entitlements, "
+                          f"got {len(attached)}")
         seen, out = set(), []
         for index, item in enumerate(attached):
             entitlement = ns.get(ENTITLEMENT, item["credit_entitlement_id"])
@@ -174,28 +178,14 @@ def _mapping(entitlement: dict, item: dict) -> dict:
     }
 
 
-def cart_items(product: dict, balances: dict | None = None) -> list[dict]:
-    """A checkout preview's `product_cart[].credit_entitlements` (CreditEntitlementCartResponse)
-    for a product; `balances` maps entitlement id -> (balance, overage) when a customer is known,
-    else both show "0"."""
-    out = []
-    for mapping in product.get("credit_entitlements") or []:
-        balance, overage = (balances or {}).get(mapping["credit_entitlement_id"], ("0", "0"))
-        out.append({
-            "credit_entitlement_id": mapping["credit_entitlement_id"],
-            "credit_entitlement_name": mapping["credit_entitlement_name"],
-            "unit": mapping["credit_entitlement_unit"], "product_id": product["product_id"],
-            "credits_amount": mapping["credits_amount"],
-            **{name: mapping.get(name) for name in (
-                "expires_after_days", "low_balance_threshold_percent", "max_rollover_count",
-                "overage_limit", "rollover_percentage", "rollover_timeframe_count",
-                "rollover_timeframe_interval")},
-            "rollover_enabled": mapping["rollover_enabled"],
-            "overage_enabled": mapping["overage_enabled"],
-            "overage_behavior": mapping["overage_behavior"],
-            "remaining_balance": balance, "overage_balance": overage,
-        })
-    return out
+def cart_items(product: dict) -> list[dict]:
+    """A checkout preview's `product_cart[].credit_entitlements` (CheckoutCreditEntitlementItem:
+    what one unit of the product grants)."""
+    return [{"credit_entitlement_id": m["credit_entitlement_id"],
+             "credit_entitlement_name": m["credit_entitlement_name"],
+             "credit_entitlement_unit": m["credit_entitlement_unit"],
+             "credits_amount": m["credits_amount"]}
+            for m in product.get("credit_entitlements") or []]
 
 
 def _check(body: dict) -> None:
