@@ -1,15 +1,19 @@
-"""Dodo credit-based billing end to end with the official SDK (1.123.0) against the live server,
-and the nine credit.* triggers through the control client, each event checked against the
-vendor's webhook schema. The live server's namespace is shared: objects are found by id."""
+"""Dodo credit-based billing end to end with the official SDK (1.123.0) against a live server of
+this module's own (the triggers make products, which the shared live server's catalog tests must
+not see), and the nine credit.* triggers through the control client, each event checked against
+the vendor's webhook schema."""
 import uuid
 
 import dodopayments
 import pytest
 from dodopayments import DodoPayments
 
+from mock_server.app import create_app
+from mock_server.config import Settings
 from mock_server.control.client import Client, ControlAPIError
 from mock_server.core.contracts import Contract
 from mock_server.core.http import credential_namespace
+from mock_server.server import Server
 from tests.conftest import API_KEY
 
 CONTRACT = Contract.load("dodo")
@@ -18,14 +22,23 @@ CREDIT_EVENTS = ("credit.added", "credit.deducted", "credit.expired", "credit.ro
                  "credit.manual_adjustment", "credit.balance_low")
 
 
-@pytest.fixture
-def sdk(live_server):
-    return DodoPayments(bearer_token=API_KEY, base_url=f"{live_server.url}/dodo", max_retries=0)
+@pytest.fixture(scope="module")
+def server():
+    app = create_app(Settings(port=0))
+    running = Server(app, "127.0.0.1", 0, threads=4).start()
+    yield running
+    running.stop()
+    app.extensions["paymock"].scheduler.stop()
 
 
 @pytest.fixture
-def control(live_server):
-    return Client(live_server.url)
+def sdk(server):
+    return DodoPayments(bearer_token=API_KEY, base_url=f"{server.url}/dodo", max_retries=0)
+
+
+@pytest.fixture
+def control(server):
+    return Client(server.url)
 
 
 def test_entitlements_through_the_sdk(sdk):
