@@ -37,6 +37,7 @@ def customer(client, auth, email="credits@example.com"):
 def test_create_read_list_patch_delete_undelete(client, auth):
     made = create(client, auth, description="Per call", price_per_unit="0.01", currency="USD")
     assert made["id"].startswith("cde_") and made["overage_behavior"] == "forgive_at_reset"
+    assert "deleted" not in made  # the mock's own bookkeeping stays out of the answer
     assert (made["price_per_unit"], made["currency"]) == ("0.01", "USD")
     cde = made["id"]
     got = conforms(client.get(f"/dodo/credit-entitlements/{cde}", headers=auth),
@@ -192,6 +193,12 @@ def test_ledger_refusals(client, auth):
             404, "NOT_FOUND", "Customer not found")
     refused(client.get("/dodo/customers/cus_nope/credit-entitlements", headers=auth),
             404, "NOT_FOUND", "Customer not found")
+    refused(client.post(f"/dodo/credit-entitlements/{cde}/balances/{cus}/ledger-entries",
+                        json={"entry_type": "credit", "amount": "ten"}, headers=auth),
+            422, "INVALID_REQUEST_BODY", "amount must be a decimal number, got 'ten'")
+    refused(client.post(f"/dodo/credit-entitlements/{cde}/balances/{cus}/ledger-entries",
+                        json={"entry_type": "credit", "amount": "10000000000"}, headers=auth),
+            422, "INVALID_REQUEST_BODY", "amount must be below 10000000000, got '10000000000'")
     refused(client.post(f"/dodo/credit-entitlements/{cde}/balances/{cus}/ledger-entries",
                         json={"entry_type": "debit", "amount": "1",
                               "expires_at": "2030-01-01T00:00:00Z"}, headers=auth),
