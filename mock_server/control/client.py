@@ -255,6 +255,23 @@ class _Payouts:
         return self._client._call("POST", f"/dodo/payouts/{payout_id}/{action}", body)["payout"]
 
 
+class _Credits:
+    """Spending a customer's Dodo credits (/_mock/dodo/credits/usage), as metered usage would."""
+
+    def __init__(self, client: Client):
+        self._client = client
+
+    def usage(self, namespace: str, customer_id: str, credit_entitlement_id: str,
+              units, reason: str | None = None) -> dict:
+        """Spend `units` (a number or decimal string) FIFO, the rest as overage when allowed;
+        returns {"entries": [CreditLedgerEntry...], "balance": CustomerCreditBalance}."""
+        body = {"namespace": namespace, "customer_id": customer_id,
+                "credit_entitlement_id": credit_entitlement_id, "units": str(units)}
+        if reason is not None:
+            body["reason"] = reason
+        return self._client._call("POST", "/dodo/credits/usage", body)
+
+
 class Client:
     def __init__(self, base_url: str = "http://127.0.0.1:8787", session: requests.Session | None = None,
                  timeout: float = 10.0, token: str | None = None):
@@ -271,6 +288,7 @@ class Client:
         self.payouts = _Payouts(self)
         self.entitlement_grants = _EntitlementGrants(self)
         self.refunds = _Refunds(self)
+        self.credits = _Credits(self)
 
     @staticmethod
     def namespace_for(provider: str, credential: str) -> str:

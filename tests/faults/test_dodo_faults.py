@@ -17,7 +17,8 @@ from tests.conftest import API_KEY
 CONTRACT = Contract.load("dodo")
 CART = {"product_cart": [{"product_id": "pdt_uGej5ygB4DvTZFDmnvmUM", "quantity": 1}]}
 PLAN_CHANGE = {"product_id": "pdt_x", "quantity": 1, "proration_billing_mode": "full_immediately"}
-SAMPLE_PATH_VALUES = {"id": "cks_sample", "customer_id": "cus_sample", "code": "SAMPLE"}
+SAMPLE_PATH_VALUES = {"id": "cks_sample", "customer_id": "cus_sample", "code": "SAMPLE",
+                      "credit_entitlement_id": "cde_sample"}
 
 
 def call(client, op, auth, headers=None):
@@ -44,6 +45,10 @@ def call(client, op, auth, headers=None):
             "update": {"type": "existing", "payment_method_id": "pm_x"},
             "update_subscription_plan_handler": PLAN_CHANGE, "change_plan_preview_handler": PLAN_CHANGE,
             "create_subscription_charge": {"product_price": 100},
+            "create_credit_entitlement": {"name": "A", "precision": 0, "unit": "u",
+                                          "rollover_enabled": False, "overage_enabled": False},
+            "patch_credit_entitlement": {"name": "A"},
+            "create_ledger_entry_handler": {"entry_type": "credit", "amount": "1"},
             }.get(op.operation_id, CART)
     kwargs = {"json": body} if op.method in ("POST", "PATCH") else {}
     return client.open(f"/dodo{path}", method=op.method, headers={**auth, **(headers or {})}, **kwargs)

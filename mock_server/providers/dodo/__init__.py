@@ -19,6 +19,11 @@ from .abandoned_checkouts import AbandonedCheckouts
 from .abandoned_triggers import AbandonedTriggers
 from .aftercare_handlers import DisputeHandlers, InvoiceHandlers, PayoutHandlers, RefundHandlers
 from .disputes import Disputes
+from .credit_cycles import CreditCycles
+from .credit_handlers import CreditHandlers
+from .credit_ledger import CreditLedger
+from .credit_triggers import CreditTriggers
+from .credits import CreditEntitlements
 from .customer_handlers import CustomerHandlers
 from .customer_portal import CustomerPortal
 from .handlers import DodoHandlers
@@ -115,7 +120,8 @@ def _handler_objects(backend):
     return [DodoHandlers(backend), SubscriptionHandlers(backend),
             WebhookHandlers(backend.webhook_endpoints), RefundHandlers(backend),
             DisputeHandlers(backend), InvoiceHandlers(backend), PayoutHandlers(backend),
-            LicenseHandlers(backend.license_keys, backend.licenses), CustomerHandlers(backend)]
+            LicenseHandlers(backend.license_keys, backend.licenses), CustomerHandlers(backend),
+            CreditHandlers(backend)]
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
@@ -125,6 +131,9 @@ def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBa
     app.extensions["paymock.dodo"] = models.DodoBackend(
         core.clock, partial(_checkout_url, core), business_id
     )
+    # Credit entitlements are the catalog's: products attach them (products.py).
+    backend = app.extensions["paymock.dodo"]
+    backend.credits = backend.products.credits = CreditEntitlements(core.clock, business_id)
     # Without the outbox (no payments wired), /webhooks answers 501.
     app.extensions["paymock.dodo"].webhook_endpoints = DodoWebhookEndpoints(None, None)
     _wire_payments(app, core, app.extensions["paymock.dodo"], settings)
@@ -157,6 +166,7 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
     _wire_license_keys(core, backend)
     _wire_abandoned_checkouts(core, backend, settings)
     _wire_customers(core, backend)
+    _wire_credits(core, backend)
 
 
 def _wire_subscriptions(core, backend, settings: DodoSettings) -> None:
@@ -221,6 +231,19 @@ def _wire_customers(core, backend) -> None:
     backend.payments.after_emit.append(backend.payment_methods.on_payment)
     backend.portal = CustomerPortal(
         backend, lambda token: core.url(f"/customer-portal/dodo/session/{token}"))
+
+
+def _wire_credits(core, backend) -> None:
+    """Credits granted by paid purchases, spent FIFO, rolled over at renewals and expired by a
+    scheduler job on the mock clock (a due-time heap)."""
+    backend.credit_ledger = CreditLedger(backend)
+    backend.credit_cycles = CreditCycles(backend, backend.credit_ledger, core.store,
+                                         core.scheduler.wake)
+    backend.payments.after_emit.append(backend.credit_cycles.on_payment)
+    core.scheduler.add("dodo.credit_expiry", backend.credit_cycles.run)
+    core.persistence.register("dodo.credit_expiry", backend.credit_cycles.dump,
+                              backend.credit_cycles.load)
+    CreditTriggers(backend).register(core.triggers)
 
 
 register_provider(Dodo())

@@ -78,6 +78,21 @@ OPERATIONS = {
     ("/subscriptions/{subscription_id}/usage-history", "get"): ["401", "404", "422"],
     ("/payments/{payment_id}/retry", "get"): ["401", "404"],
     ("/payments/{payment_id}/retry", "post"): ["401", "404", "422"],
+    ("/credit-entitlements", "get"): ["401", "422"],
+    ("/credit-entitlements", "post"): ["401", "409"],
+    ("/credit-entitlements/{id}", "get"): ["401"],
+    ("/credit-entitlements/{id}", "patch"): ["401", "409", "410"],
+    ("/credit-entitlements/{id}", "delete"): ["401"],
+    ("/credit-entitlements/{id}/undelete", "post"): ["401", "404", "409"],
+    ("/credit-entitlements/{credit_entitlement_id}/balances", "get"): ["401", "422"],
+    ("/credit-entitlements/{credit_entitlement_id}/balances/{customer_id}", "get"): ["401"],
+    ("/credit-entitlements/{credit_entitlement_id}/balances/{customer_id}/grants", "get"):
+        ["401", "422"],
+    ("/credit-entitlements/{credit_entitlement_id}/balances/{customer_id}/ledger", "get"):
+        ["401", "422"],
+    ("/credit-entitlements/{credit_entitlement_id}/balances/{customer_id}/ledger-entries",
+     "post"): ["401", "410", "422"],
+    ("/customers/{customer_id}/credit-entitlements", "get"): ["401", "404"],
 }
 
 DESCRIPTIONS = {
@@ -142,7 +157,20 @@ NOT_FOUND_MESSAGES = {"/products/{id}": "Product not found",
                       "/subscriptions/{subscription_id}/change-plan/scheduled":
                           "No scheduled plan change found",
                       "/subscriptions/{subscription_id}/charge": "Subscription not found",
-                      "/subscriptions/{subscription_id}/usage-history": "Subscription not found"}
+                      "/subscriptions/{subscription_id}/usage-history": "Subscription not found",
+                      "/credit-entitlements/{id}": "Credit entitlement not found",
+                      "/credit-entitlements/{id}/undelete": "Credit entitlement not found",
+                      "/credit-entitlements/{credit_entitlement_id}/balances":
+                          "Credit entitlement not found",
+                      "/credit-entitlements/{credit_entitlement_id}/balances/{customer_id}":
+                          "Credit entitlement not found",
+                      "/credit-entitlements/{credit_entitlement_id}/balances/{customer_id}/grants":
+                          "Credit entitlement not found",
+                      "/credit-entitlements/{credit_entitlement_id}/balances/{customer_id}/ledger":
+                          "Credit entitlement not found",
+                      "/credit-entitlements/{credit_entitlement_id}/balances/{customer_id}/"
+                      "ledger-entries": "Credit entitlement not found",
+                      "/customers/{customer_id}/credit-entitlements": "Customer not found"}
 
 ERROR_SCHEMA = {
     "type": "object",

@@ -14,6 +14,9 @@
          -> 201 {"payout": PayoutsResponse}: Dodo pays the balance (or amount) out (payout.created)
     POST /_mock/dodo/payouts/{payout_id}/{hold|process|fail|succeed} {remarks?, namespace?}
          -> 200 {"payout": ...}: on_hold, in_progress, failed, success (payout.<status>)
+    POST /_mock/dodo/credits/usage {namespace, customer_id, credit_entitlement_id, units, reason?}
+         -> 200 {"entries": [CreditLedgerEntry], "balance": ...}: usage spends the customer's
+         credits (credit.deducted, credit.overage_charged, credit.balance_low)
 
 `namespace` may be left out when the payment, dispute or refund id names an object the server
 holds. Bad input is a 400, an unknown object a 404, a move the state refuses a 409.
@@ -161,3 +164,21 @@ def grant_outcome():
         ns, body.get("outcome"), body.get("times"), body.get("error_code"),
         body.get("error_message")))
     return json_response({"namespace": ns.name, **scripted})
+
+
+@bp.post("/credits/usage")
+def spend_credits():
+    body = _body()
+    if body.get("namespace") is None:
+        raise ControlError("namespace is required: the credits are that namespace's")
+    ns = _namespace(body, None)
+    for name in ("customer_id", "credit_entitlement_id"):
+        if not isinstance(body.get(name), str):
+            raise ControlError(f"{name} is required (a string)")
+    if not isinstance(body.get("units"), (str, int, float)) or isinstance(body["units"], bool):
+        raise ControlError("units is required: a number or a decimal string")
+    ledger = _backend().credit_ledger
+    entries = _run(lambda: ledger.deduct(ns, body["customer_id"], body["credit_entitlement_id"],
+                                         body["units"], _optional_str(body, "reason")))
+    balance = ledger.get_balance(ns, body["credit_entitlement_id"], body["customer_id"])
+    return json_response({"namespace": ns.name, "entries": entries, "balance": balance})

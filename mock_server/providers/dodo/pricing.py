@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ...core import billing_cycles, tax
 from ...core.clock import iso
+from . import credits
 
 DEFAULT_BILLING_COUNTRY = "US"  # the real API geolocates the buyer; the mock assumes the US
 
@@ -67,7 +68,8 @@ def calculate(cart: list[dict], discounts: list[dict], billing: dict | None, tax
             "discount_amount": line.cut or None, "discount_cycle": None,
             "tax": line.tax, "tax_rate": quote.rate_bp, "tax_inclusive": line.inclusive,
             "tax_category": product["tax_category"], "is_subscription": product["is_recurring"],
-            "is_usage_based": False, "meters": [], "credit_entitlements": [], "addons": None,
+            "is_usage_based": False, "meters": [],
+            "credit_entitlements": credits.cart_items(product), "addons": None,
             # The hosted checkout alone sets it (SDK 1.123.0: "only for display"); the API's
             # preview, which the mock answers, leaves it null.
             "monthly_equivalent": None,

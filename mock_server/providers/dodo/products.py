@@ -1,8 +1,9 @@
 """Dodo products: the merchant's catalog API (create, list, read, patch, archive, unarchive).
 
 A product is usable by checkouts the moment it is created; an archived one stays readable (and
-listed with `archived=true`) but a checkout naming it is refused. Entitlements, credit
-entitlements, files, images and localized prices are kept as given, not emulated further.
+listed with `archived=true`) but a checkout naming it is refused. Credit entitlements must exist
+and be live (credits.py), and show as CreditEntitlementMappings; entitlements, files, images and
+localized prices are kept as given, not emulated further.
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ class Products:
     def __init__(self, clock, business_id: str):
         self.clock = clock
         self.business_id = business_id
+        self.credits = None  # CreditEntitlements (credits.py), which `credit_entitlements` name
 
     def list(self, ns: Namespace, query: dict) -> dict:
         """GET /products, oldest first: `recurring`, `archived` (true: only archived ones;
@@ -56,6 +58,7 @@ class Products:
     def create(self, ns: Namespace, body: dict) -> dict:
         _check_price(body["price"])
         _check_references(body)
+        credits = self._credit_mappings(ns, body.get("credit_entitlements"))
         now = iso(self.clock.now())
         product = {
             "product_id": ids.prefixed("pdt", 21), "business_id": self.business_id,
@@ -69,7 +72,7 @@ class Products:
             "license_key_duration": body.get("license_key_duration"),
             "license_key_activation_message": body.get("license_key_activation_message"),
             "metadata": body.get("metadata") or {},
-            "credit_entitlements": body.get("credit_entitlements") or [],
+            "credit_entitlements": credits,
             "entitlements": body.get("entitlements") or [], "addons": body.get("addons") or [],
             "image": None, "digital_product_delivery": _delivery(body.get("digital_product_delivery")),
             "pricing_mode": body.get("pricing_mode"),
@@ -86,6 +89,9 @@ class Products:
                 raise not_found("Product not found")
             changes = {k: v for k, v in body.items() if k in PATCHABLE and v is not None}
             _check_references(changes)
+            if "credit_entitlements" in changes:
+                changes["credit_entitlements"] = self._credit_mappings(
+                    ns, changes["credit_entitlements"])
             if "digital_product_delivery" in changes:
                 changes["digital_product_delivery"] = _delivery(changes["digital_product_delivery"])
             if "price" in changes:
@@ -115,6 +121,14 @@ class Products:
             product["updated_at"] = iso(self.clock.now())
             ns.save(PRODUCT, product_id, product)
 
+    def _credit_mappings(self, ns: Namespace, attached: list | None) -> list:
+        if not attached:
+            return []
+        if self.credits is None:  # pragma: no cover - the provider always wires them
+            raise invalid(f"Credit entitlement {attached[0]['credit_entitlement_id']} not found",
+                          "NOT_FOUND")
+        return self.credits.mappings(ns, attached)
+
     @staticmethod
     def _primary_brand(ns: Namespace) -> str | None:
         """The brand the catalog's products share (the business's primary brand)."""
@@ -125,12 +139,11 @@ class Products:
 
 
 def _check_references(body: dict) -> None:
-    """Entitlements, credit entitlements and addons are objects of their own APIs, which paymock
-    does not emulate yet: none exists, so naming one is naming an unknown id."""
+    """Entitlements and addons are objects of their own APIs, which paymock
+    does not emulate yet: none exists, so naming one is naming an unknown id. (Credit
+    entitlements are checked by `Products._credit_mappings`.)"""
     for entitlement in body.get("entitlements") or []:
         raise invalid(f"Entitlement {entitlement['entitlement_id']} not found", "NOT_FOUND")
-    for credit in body.get("credit_entitlements") or []:
-        raise invalid(f"Credit entitlement {credit['credit_entitlement_id']} not found", "NOT_FOUND")
     if body.get("addons"):
         raise invalid(f"One or more product IDs do not exist: {', '.join(body['addons'])}",
                       "MISSING_ADDON_IDS")
