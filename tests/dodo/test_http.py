@@ -130,3 +130,17 @@ def test_customers_and_discounts(client, auth):
     assert client.get("/dodo/discounts/code/NOPE", headers=auth).status_code == 404
     missing_name = client.post("/dodo/customers", headers=auth, json={"email": "x@example.com"})
     assert missing_name.status_code == 422 and missing_name.json["message"] == "name: field is required"
+
+
+def test_an_empty_cart_is_dodos_product_cart_emtpy_and_collections_are_unknown(client, auth):
+    """SDK 1.118 on: an empty cart is valid for a product collection's checkout; paymock
+    emulates no collection, so a named one is unknown, and without one the cart is empty."""
+    empty = client.post("/dodo/checkouts", json={"product_cart": []}, headers=auth)
+    assert empty.status_code == 422
+    assert conforms(empty, "create_session") == {"code": "PRODUCT_CART_EMTPY",
+                                                  "message": "product_cart is empty"}
+    collection = client.post("/dodo/checkouts/preview", headers=auth, json={
+        "product_cart": [], "product_collection_id": "pdc_unknown"})
+    assert collection.status_code == 422
+    assert conforms(collection, "preview_session") == {
+        "code": "NOT_FOUND", "message": "Product collection pdc_unknown not found"}

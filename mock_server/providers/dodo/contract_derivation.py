@@ -184,8 +184,10 @@ ERROR_SCHEMA = {
 def _tighten(schemas: dict) -> None:
     """Limits the vendor documents in prose only; `x-paymock-error` names the error code to send."""
     req = schemas["CreateCheckoutSessionRequest"]["properties"]
+    # No minItems: an empty cart is valid for a product collection's checkout (SDK 1.118 on);
+    # without a collection the rules answer Dodo's PRODUCT_CART_EMTPY.
     req["product_cart"].update(
-        minItems=1, maxItems=20,
+        maxItems=20,
         **{"x-paymock-error": {"maxItems": ["INVALID_REQUEST_BODY", "product_cart can hold at most 20 items"]}},
     )
     req["discount_codes"].update(maxItems=20)

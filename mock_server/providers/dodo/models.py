@@ -151,6 +151,14 @@ class DodoBackend:
         if body.get("discount_code") is not None and body.get("discount_codes") is not None:
             raise invalid("discount_code and discount_codes cannot be used together; "
                           "send discount_codes only (discount_code is deprecated)")
+        if body.get("product_collection_id") is not None:
+            # Product collections are not emulated: none exists, so naming one is naming an
+            # unknown id (with or without a cart, as the collection flow sends an empty one).
+            raise invalid(f"Product collection {body['product_collection_id']} not found",
+                          "NOT_FOUND")
+        if not body["product_cart"]:
+            # Dodo's code is spelt so (docs: api-reference/error-codes).
+            raise invalid("product_cart is empty", "PRODUCT_CART_EMTPY")
         cart = self._resolve_cart(ns, body["product_cart"], confirm)
         customer = body.get("customer") or None
         if customer and customer.get("customer_id") is not None:
