@@ -80,3 +80,12 @@ def test_the_cli_triggers_and_lists(live_server, key):
 def test_every_event_type_has_a_trigger(control):
     assert len(EVENT_TYPES) == 48
     assert sorted(set(EVENT_TYPES) - set(control.triggers()["dodo"])) == []
+
+
+def test_the_pytest_handle_triggers_in_the_tests_own_namespace(paymock):
+    made = paymock.trigger("dispute.opened")
+    assert made["namespace"] == paymock.dodo.namespace == paymock.namespace
+    sdk = DodoPayments(bearer_token=paymock.dodo.credential, base_url=paymock.dodo.base_url,
+                       max_retries=0)
+    dispute = sdk.disputes.retrieve(made["dispute"]["dispute_id"])
+    assert dispute.dispute_status == "dispute_opened"
