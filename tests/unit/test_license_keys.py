@@ -44,8 +44,9 @@ def test_status_is_read_on_the_clock():
     assert status_of(dict(key, expires_at=None), NOW + 10 ** 9) == "active"
 
 
-def paid(ns, product_id, quantity=1, **data):
+def paid(ns, product_id, quantity=1, ref_kind="session", **data):
     return {"id": f"pay_{len(ns.values(KEY))}", "status": "succeeded",
+            "ref": {"kind": ref_kind, "id": "cks_1" if ref_kind == "session" else "sub_1"},
             "data": {"customer": {"customer_id": "cus_1"}, "is_recurring": False,
                      "product_cart": [{"product_id": product_id, "quantity": quantity}], **data}}
 
@@ -131,3 +132,12 @@ def test_keys_disabled_for_a_reason_come_back_only_for_that_reason(backend, ns, 
     back = keys.enable_for(ns, subscription_id="sub_9", reason="on_hold")
     assert [(k["id"], k["status"]) for k in back] == [(second["id"], "active")]
     assert keys.get(ns, first["id"])["status"] == "disabled"
+
+
+def test_a_subscriptions_own_charges_issue_no_key(backend, ns, catalog):
+    """Renewals, plan changes and on-demand charges are payments for the subscription itself."""
+    product = catalog.dodo_id("team_seats_plan")
+    charge = paid(ns, product, 2, ref_kind="subscription", is_recurring=True, subscription_id="sub_9")
+    backend.license_keys.mark_payment(ns, charge, "pending")
+    backend.license_keys.on_payment(ns, charge, "pending")
+    assert ns.values(KEY) == [] and "has_license_key" not in charge["data"]

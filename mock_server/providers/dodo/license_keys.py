@@ -66,12 +66,12 @@ class LicenseKeys:
     def mark_payment(self, ns: Namespace, payment: dict, previous: str) -> None:
         """before_emit: a paid payment of a license-key product says so (`has_license_key` of
         the payment list) in the very payment.succeeded that announces it."""
-        if _newly_paid(payment, previous) and self._issuing(ns, payment):
+        if _newly_paid(payment, previous) and _bought(payment) and self._issuing(ns, payment):
             payment["data"]["has_license_key"] = True
 
     def on_payment(self, ns: Namespace, payment: dict, previous: str) -> None:
         """after_emit: issue the keys a newly paid payment buys."""
-        if not _newly_paid(payment, previous):
+        if not _newly_paid(payment, previous) or not _bought(payment):
             return
         data = payment["data"]
         subscription_id = data.get("subscription_id") if data.get("is_recurring") else None
@@ -382,3 +382,10 @@ def _when(query: dict, name: str) -> float | None:
         return _epoch(raw)
     except ValueError:
         raise invalid(f"query parameter {name}: {raw[:64]!r} is not an RFC 3339 date-time") from None
+
+
+def _bought(payment: dict) -> bool:
+    """Keys are issued by a checkout's purchase; a subscription's later charges (renewals, plan
+    changes, on-demand charges: payments for the subscription itself) issue none, and they are
+    most of the payments a long run makes, so they leave here before any lookup."""
+    return payment["ref"].get("kind") != "subscription"
