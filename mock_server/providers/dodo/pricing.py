@@ -115,6 +115,8 @@ def calculate(cart: list[dict], discounts: list[dict], billing: dict | None, tax
 class _Line:
     """One cart line's money: gross, the discount cut from it, its tax and what is charged."""
 
+    __slots__ = ("gross", "cut", "inclusive", "net", "tax", "total")
+
     def __init__(self, gross: int, cut: int, rate_bp: int, inclusive: bool):
         self.gross, self.cut, self.inclusive = gross, cut, inclusive
         self.net = gross - cut
@@ -123,6 +125,8 @@ class _Line:
 
 
 class _Breakup:
+    __slots__ = ("subtotal", "discount", "tax", "total")
+
     def __init__(self):
         self.subtotal = self.discount = self.tax = self.total = 0
 
