@@ -156,3 +156,12 @@ def iso(epoch: float) -> str:
 
 
 _SECONDS: dict[int, str] = {}
+
+
+def epoch(text: str) -> float:
+    """Epoch seconds of an RFC 3339 / ISO 8601 date-time (iso()'s inverse); one without an
+    offset is taken as UTC. Raises ValueError for anything else."""
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()

@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from mock_server.core.clock import Clock, iso
+from mock_server.core.clock import Clock, epoch, iso
 
 
 class FakeTime:
@@ -72,3 +72,11 @@ def test_iso_is_rfc3339_utc_with_milliseconds():
 def test_iso_is_the_text_datetime_would_give(epoch):
     expected = datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="milliseconds")
     assert iso(epoch) == expected.replace("+00:00", "Z") == iso(epoch)  # and again, from the cache
+
+
+def test_epoch_reads_what_iso_writes_and_takes_a_naive_time_as_utc():
+    assert epoch(iso(1_790_000_000.123)) == 1_790_000_000.123
+    assert epoch("2026-01-01T00:00:00+02:00") == epoch("2025-12-31T22:00:00Z")
+    assert epoch("2026-01-01T00:00:00") == epoch("2026-01-01T00:00:00Z")
+    with pytest.raises(ValueError):
+        epoch("tomorrow")

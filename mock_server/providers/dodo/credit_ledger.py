@@ -18,11 +18,10 @@ Cycles (rollover, overage reset) and expiry are credit_cycles.py's; they call `r
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from decimal import ROUND_DOWN, Decimal
 
 from ...core import ids
-from ...core.clock import iso
+from ...core.clock import epoch, iso
 from ...core.errors import ApiError
 from ...core.store import Namespace
 from . import paging
@@ -276,7 +275,7 @@ class CreditLedger:
                 expires = body.get("expires_at")
                 entry = self.grant(ns, entitlement_id, customer_id, value, source_type="api",
                                    source_id=None, transaction_type="manual_adjustment",
-                                   expires_at=_epoch(expires) if expires else None,
+                                   expires_at=epoch(expires) if expires else None,
                                    description=body.get("reason"), metadata=body.get("metadata"))
             else:
                 if body.get("expires_at") is not None:
@@ -328,9 +327,9 @@ class CreditLedger:
         if query.get("transaction_type"):
             rows = [e for e in rows if e["transaction_type"] == query["transaction_type"]]
         if query.get("start_date"):
-            rows = [e for e in rows if _epoch(e["created_at"]) >= _epoch(query["start_date"])]
+            rows = [e for e in rows if epoch(e["created_at"]) >= epoch(query["start_date"])]
         if query.get("end_date"):
-            rows = [e for e in rows if _epoch(e["created_at"]) <= _epoch(query["end_date"])]
+            rows = [e for e in rows if epoch(e["created_at"]) <= epoch(query["end_date"])]
         return {"items": paging.page(rows, query)}
 
     def customer_entitlements(self, ns: Namespace, customer_id: str) -> dict:
@@ -371,8 +370,3 @@ def _grant_status(grant: dict) -> str:
     return "active" if Decimal(grant["remaining_amount"]) > 0 else "depleted"
 
 
-def _epoch(value: str) -> float:
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()

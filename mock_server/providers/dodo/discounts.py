@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import secrets
 import string
-from datetime import datetime
 
 from ...core import ids
-from ...core.clock import iso
+from ...core.clock import epoch, iso
 from ...core.errors import ApiError
 from ...core.store import Namespace
 from . import paging
@@ -24,10 +23,6 @@ CODE_ALPHABET = string.ascii_uppercase + string.digits
 GENERATED_CODE_LENGTH = 16  # Dodo's random code when none is given
 MIN_CODE_LENGTH = 3
 PERCENT_MAX_BP = 10000
-
-
-def epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
 def redeemable(discount: dict, now: float) -> bool:
@@ -209,15 +204,14 @@ class Discounts:
 
 
 def _moment(text: str) -> float | None:
-    """Epoch seconds of an RFC 3339 date-time with a zone, else None (the contract's
-    `format: date-time`, which the schema check leaves to the rules)."""
+    """Epoch seconds of a date-time (the contract's `format: date-time`, which the schema check
+    leaves to the rules), else None: a date alone is not one."""
     if "T" not in text.upper():
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        return epoch(text)
     except ValueError:
         return None
-    return moment.timestamp() if moment.tzinfo is not None else None
 
 
 def _minimum_subtotal(discount: dict, cart: list[dict]) -> int | None:

@@ -16,10 +16,9 @@ key finds the namespace that issued it (auth.public_caller).
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
 
 from ...core import billing_cycles, ids
-from ...core.clock import iso
+from ...core.clock import epoch, iso
 from ...core.errors import ApiError
 from ...core.request import Reply
 from ...core.store import Namespace
@@ -52,7 +51,7 @@ def terms_of(product: dict) -> dict | None:
 def status_of(key: dict, now: float) -> str:
     if key["disabled"]:
         return DISABLED
-    if key["expires_at"] is not None and _epoch(key["expires_at"]) <= now:
+    if key["expires_at"] is not None and epoch(key["expires_at"]) <= now:
         return EXPIRED
     return ACTIVE
 
@@ -179,15 +178,14 @@ class LicenseKeys:
     def list(self, ns: Namespace, query: dict) -> dict:
         """GET /license_keys, newest first: customer_id, status, product_id, source,
         created_at_gte / created_at_lte."""
-        after, before = _when(query, "created_at_gte"), _when(query, "created_at_lte")
+        created_between = paging.created_between(query)
         rows = []
         for lic in ns.values(KEY):
             shown = self.render(lic)
-            created = _epoch(lic["created_at"])
             if any(query.get(name) not in (None, shown[name])
                    for name in ("customer_id", "status", "product_id", "source")):
                 continue
-            if (after is not None and created < after) or (before is not None and created > before):
+            if not created_between(lic["created_at"]):
                 continue
             rows.append(shown)
         rows.sort(key=lambda k: (k["created_at"], k["id"]), reverse=True)
@@ -313,7 +311,7 @@ class LicenseKeys:
             lic = self.issue(ns, product, body["customer_id"],
                              {"entitlement_id": None,
                               "activations_limit": body.get("activations_limit")},
-                             expires_at=None if expires is None else _epoch(expires),
+                             expires_at=None if expires is None else epoch(expires),
                              key=body["key"], source="import")
         return Reply(self.render(lic), 201)
 
@@ -356,32 +354,14 @@ def _newly_paid(payment: dict, previous: str) -> bool:
     return payment["status"] == "succeeded" and previous != "succeeded"
 
 
-def _epoch(text: str) -> float:
-    """Epoch seconds of an ISO 8601 date-time; one without an offset is taken as UTC."""
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
-
-
 def _timestamp(raw: str | None, name: str) -> str | None:
     """A body's date-time, as the mock writes timestamps (UTC, milliseconds), or None."""
     if raw is None:
         return None
     try:
-        return iso(_epoch(raw))
+        return iso(epoch(raw))
     except ValueError:
         raise invalid(f"{name} must be an RFC 3339 date-time, got {raw[:64]!r}") from None
-
-
-def _when(query: dict, name: str) -> float | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    try:
-        return _epoch(raw)
-    except ValueError:
-        raise invalid(f"query parameter {name}: {raw[:64]!r} is not an RFC 3339 date-time") from None
 
 
 def _bought(payment: dict) -> bool:

@@ -3,8 +3,7 @@ as every list operation of the spec takes them; and the `created_at_gte` / `crea
 bounds most of them filter by."""
 from __future__ import annotations
 
-from datetime import datetime
-
+from ...core.clock import epoch
 from ...core.errors import ApiError
 
 DEFAULT_SIZE, MAX_SIZE = 10, 100
@@ -16,27 +15,23 @@ def page(rows: list, query: dict) -> list:
     return rows[number * size:(number + 1) * size]
 
 
-def epoch(text: str) -> float:
-    """An RFC 3339 timestamp (`...Z`) as epoch seconds."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def created_between(query: dict):
-    """A test of an object's `created_at` against the query's created_at_gte / _lte bounds."""
-    after, before = _bound(query, "created_at_gte"), _bound(query, "created_at_lte")
-
-    def keep(created_at: str) -> bool:
-        created = epoch(created_at)
-        return (after is None or created >= after) and (before is None or created <= before)
-    return keep
-
-
-def _bound(query: dict, name: str) -> float | None:
+def when(query: dict, name: str) -> float | None:
+    """A query parameter's date-time as epoch seconds (None when absent); Dodo's 422 else."""
     raw = query.get(name)
     if raw is None:
         return None
     try:
         return epoch(raw)
     except ValueError:
-        raise ApiError(422, f"query parameter {name}: {raw!r} is not an RFC 3339 date-time",
+        raise ApiError(422, f"query parameter {name}: {raw[:64]!r} is not an RFC 3339 date-time",
                        "INVALID_REQUEST_BODY") from None
+
+
+def created_between(query: dict):
+    """A test of an object's `created_at` against the query's created_at_gte / _lte bounds."""
+    after, before = when(query, "created_at_gte"), when(query, "created_at_lte")
+
+    def keep(created_at: str) -> bool:
+        created = epoch(created_at)
+        return (after is None or created >= after) and (before is None or created <= before)
+    return keep

@@ -8,7 +8,6 @@ which keeps the session's `payment_status` in step and emits payment.* webhooks.
 from __future__ import annotations
 
 import copy
-from datetime import datetime
 from typing import Callable
 
 from ...core import ids
@@ -17,7 +16,7 @@ from ...core.errors import ApiError
 from ...core.store import Namespace
 from . import paging
 from .events import DodoEvents
-from .models import CUSTOMER, SESSION, invalid, not_found
+from .models import CUSTOMER, SESSION, not_found
 
 # core status -> Dodo IntentStatus
 STATUS = {"pending": "requires_payment_method", "processing": "processing",
@@ -185,21 +184,19 @@ class DodoPayments:
         return self.render(ns, payment)
 
     def list(self, ns: Namespace, query: dict) -> dict:
-        after = _when(query, "created_at_gte")
-        before = _when(query, "created_at_lte")
+        created_between = paging.created_between(query)
         rows = []
         for payment in ns.values(core_payments.PAYMENT):
             if payment.get("provider") != "dodo":
                 continue
-            data, created = payment["data"], _epoch(payment["created_at"])
+            data = payment["data"]
             if (query.get("status") not in (None, STATUS[payment["status"]])
                     or query.get("customer_id") not in (None, data["customer"]["customer_id"])
                     or query.get("subscription_id") not in (None, data.get("subscription_id"))
                     or query.get("currency") not in (None, payment["currency"])
                     or query.get("brand_id") not in (None, self.backend.business_id)
                     or (query.get("product_id") and query["product_id"] not in data["product_ids"])
-                    or (after is not None and created < after)
-                    or (before is not None and created > before)):
+                    or not created_between(payment["created_at"])):
                 continue
             rows.append(payment)
         rows.sort(key=lambda p: (p["created_at"], p["id"]), reverse=True)
@@ -275,20 +272,6 @@ def _methods(request: dict) -> list[str]:
     if allowed is None or any(m in allowed for m in ("upi_collect", "upi_intent")):
         methods.append("upi")
     return methods
-
-
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def _when(query: dict, name: str) -> float | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    try:
-        return _epoch(raw)
-    except ValueError:
-        raise invalid(f"query parameter {name}: {raw!r} is not an RFC 3339 date-time") from None
 
 
 __all__ = ["DodoPayments", "STATUS", "EVENTS", "ApiError"]

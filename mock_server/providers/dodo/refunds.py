@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ...core import ids
 from ...core import payments as core_payments
-from ...core.clock import iso
+from ...core.clock import epoch, iso
 from ...core.errors import ApiError
 from ...core.store import Namespace
 from . import paging
@@ -144,7 +144,7 @@ class Refunds:
         left = payment["amount"] - sum(r["amount"] for r in counted)
         if left <= 0:
             raise refused("PAYMENT_ALREADY_REFUNDED", "This payment has already been refunded")
-        if self.backend.clock.now() - paging.epoch(payment["created_at"]) > WINDOW_DAYS * 86400:
+        if self.backend.clock.now() - epoch(payment["created_at"]) > WINDOW_DAYS * 86400:
             raise refused("REFUND_WINDOW_EXPIRED", f"Refunds cannot be initiated {WINDOW_DAYS} "
                           "days after payment creation. Contact support@dodopayments.com.")
         currency = body.get("currency")

@@ -10,10 +10,9 @@ is not emulated: every billing period is listed, with no meters.
 """
 from __future__ import annotations
 
-from datetime import datetime
 
 from ...core import billing_cycles, tax
-from ...core.clock import iso
+from ...core.clock import epoch, iso
 from ...core.store import Namespace
 from . import paging
 from .models import MIN_TOTAL, PAYMENT, invalid
@@ -66,7 +65,7 @@ class SubscriptionCharges:
         sub = self.backend.subscriptions.find(ns, sub_id)
         extra = sub[INTERNAL]
         every, interval = sub["payment_frequency_count"], sub["payment_frequency_interval"]
-        start, periods = _epoch(sub["created_at"]), []
+        start, periods = epoch(sub["created_at"]), []
         # A trial (or a moved first billing date) is a period of its own; created_at is the
         # anchor to the millisecond otherwise.
         cycle = 0 if extra["anchor"] > start + 1 else 1
@@ -75,23 +74,10 @@ class SubscriptionCharges:
             periods.append((start, end))
             cycle += 1
             start, end = end, billing_cycles.after(extra["anchor"], cycle * every, interval)
-        low, high = _bound(query, "start_date"), _bound(query, "end_date")
+        low, high = paging.when(query, "start_date"), paging.when(query, "end_date")
         rows = [{"start_date": iso(a), "end_date": iso(b), "meters": []}
                 for a, b in reversed(periods)
                 if (low is None or b >= low) and (high is None or a <= high)]
         return {"items": paging.page(rows, query)}
 
 
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
-def _bound(query: dict, name: str) -> float | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    try:
-        return _epoch(raw)
-    except ValueError:
-        raise invalid(f"query parameter {name}: {raw[:64]!r} is not an RFC 3339 date-time") \
-            from None

@@ -17,11 +17,10 @@ prevent_change keeps the old plan.
 """
 from __future__ import annotations
 
-from datetime import datetime
 
 from ...core import billing_cycles, ids
 from ...core import payments as core_payments
-from ...core.clock import iso
+from ...core.clock import epoch, iso
 from ...core.errors import ApiError
 from ...core.store import Namespace
 from . import pricing
@@ -174,7 +173,7 @@ class PlanChanges:
             return {"scheduled": scheduled, "fields": fields, "amount": 0, "credit": 0,
                     "sub": dict(sub, scheduled_change=scheduled),
                     "charge": _charge(sub, product, fields, 0, 0, 1.0, scheduled["effective_at"])}
-        start = _epoch(sub["previous_billing_date"])
+        start = epoch(sub["previous_billing_date"])
         unused = min(max((extra["next_at"] - now) / ((extra["next_at"] - start) or 1), 0.0), 1.0)
         old, new = extra["amount"], fields["amount"]
         due, factor = {
@@ -251,5 +250,3 @@ def _charge(sub: dict, product: dict, fields: dict, amount: int, credits: int, f
     }
 
 
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()

@@ -10,10 +10,9 @@ specific subscription.* event, then subscription.updated (choice 11).
 """
 from __future__ import annotations
 
-from datetime import datetime
 
 from ...core import billing_cycles, ids
-from ...core.clock import iso
+from ...core.clock import epoch, iso
 from ...core.store import Namespace
 from . import paging
 from .models import DISCOUNT, PRODUCT, SESSION, invalid, not_found
@@ -196,18 +195,16 @@ class Subscriptions:
 
     def list(self, ns: Namespace, query: dict) -> dict:
         """Newest first, as GET /payments; each filter the spec declares."""
-        after, before = _when(query, "created_at_gte"), _when(query, "created_at_lte")
+        created_between = paging.created_between(query)
         rows = []
         for sub in ns.values(SUBSCRIPTION):
-            created = _epoch(sub["created_at"])
             if (query.get("status") not in (None, sub["status"])
                     or query.get("customer_id") not in (None, sub["customer"]["customer_id"])
                     or query.get("product_id") not in (None, sub["product_id"])
                     or query.get("brand_id") not in (None, sub["brand_id"])
                     or query.get("cancel_at_next_billing_date") not in (
                         None, sub["cancel_at_next_billing_date"])
-                    or (after is not None and created < after)
-                    or (before is not None and created > before)):
+                    or not created_between(sub["created_at"])):
                 continue
             rows.append(sub)
         rows.sort(key=lambda s: (s["created_at"], s["subscription_id"]), reverse=True)
@@ -277,7 +274,7 @@ class Subscriptions:
             interval = given.get("subscription_period_interval", sub["subscription_period_interval"])
             if count < 1:
                 raise invalid("subscription_period_count must be at least 1")
-            ends = billing_cycles.after(_epoch(sub["created_at"]), count, interval)
+            ends = billing_cycles.after(epoch(sub["created_at"]), count, interval)
             if ends < extra["ends_at"]:
                 raise invalid("the subscription period can only be extended: "
                               f"{count} {interval} ends before the current expires_at "
@@ -360,17 +357,9 @@ def render(sub: dict) -> dict:
     return out
 
 
-def _epoch(text: str) -> float:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-
-
 def _parse(text: str, name: str) -> float:
     try:
-        return _epoch(text)
+        return epoch(text)
     except ValueError:
         raise invalid(f"{name}: {text[:64]!r} is not an RFC 3339 date-time") from None
 
-
-def _when(query: dict, name: str) -> float | None:
-    raw = query.get(name)
-    return None if raw is None else _parse(raw, f"query parameter {name}")
