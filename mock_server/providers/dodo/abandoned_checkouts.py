@@ -22,13 +22,10 @@ the SAME CUSTOMER that succeeds, whether it is the same session paid at last or 
 """
 from __future__ import annotations
 
-import heapq
-import itertools
-import logging
-import threading
 
 from ...core import payments as core_payments
 from ...core.clock import iso
+from ...core.due_times import DueTimes
 from ...core.store import Namespace
 from .models import SESSION
 
@@ -37,55 +34,18 @@ OPEN_BY_CUSTOMER = "abandoned_open"     # customer id -> {"payment_ids": [...]} 
 NOT_ABANDONED = (core_payments.SUCCEEDED, core_payments.PROCESSING)
 FIELDS = ("payment_id", "customer_id", "abandonment_reason", "status", "abandoned_at", "brand_id",
           "recovered_payment_id")
-log = logging.getLogger("paymock.dodo.abandoned_checkouts")
 
 
 class AbandonedCheckouts:
     def __init__(self, backend, store, minutes: int = 60, wake=lambda: None):
         self.backend = backend  # clock, events, payments, business_id
-        self.store = store
         self.delay = minutes * 60
-        self._wake = wake
-        self._heap: list[tuple[float, int, str, str]] = []
-        self._seq = itertools.count()
-        self._lock = threading.Lock()
+        self.due = DueTimes(store, backend.clock, self.detect, wake, "abandoned-checkout session")
+        self.run, self.dump, self.load = self.due.run, self.due.dump, self.due.load
 
-    # -- the due-time heap -------------------------------------------------------------------
     def on_session(self, ns: Namespace, session: dict) -> None:
         """DodoBackend hook: a new session is looked at `delay` seconds after its creation."""
-        due = self.backend.clock.now() + self.delay
-        with self._lock:
-            sooner = not self._heap or due < self._heap[0][0]
-            heapq.heappush(self._heap, (due, next(self._seq), ns.name, session["id"]))
-        if sooner:
-            self._wake()
-
-    def run(self, now: float) -> float | None:
-        """The scheduler's job: every session due up to `now`, each at its own time."""
-        while True:
-            with self._lock:
-                if not self._heap or self._heap[0][0] > now:
-                    return self._heap[0][0] if self._heap else None
-                due, _, name, session_id = heapq.heappop(self._heap)
-            ns = self.store.find(name)
-            if ns is None:
-                continue  # the namespace was reset or evicted
-            with ns.lock, self.backend.clock.as_of(due):
-                try:
-                    self.detect(ns, session_id)
-                except Exception:  # pragma: no cover - one session's bug stops no other
-                    log.exception("session %s in %s: abandonment check failed", session_id, name)
-
-    def dump(self) -> list:
-        with self._lock:
-            return [[due, name, session_id] for due, _, name, session_id in sorted(self._heap)]
-
-    def load(self, data: list) -> None:
-        with self._lock:
-            self._heap = [(float(due), next(self._seq), str(name), str(session_id))
-                          for due, name, session_id in data or ()]
-            heapq.heapify(self._heap)
-        self._wake()
+        self.due.add(ns.name, session["id"], self.backend.clock.now() + self.delay)
 
     # -- the rules ---------------------------------------------------------------------------
     def detect(self, ns: Namespace, session_id: str) -> dict | None:

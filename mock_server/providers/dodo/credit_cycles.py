@@ -23,13 +23,10 @@ job pops what is due and looks at that grant only (never a scan of every namespa
 """
 from __future__ import annotations
 
-import heapq
-import itertools
-import logging
-import threading
 from decimal import Decimal
 
 from ...core.clock import iso
+from ...core.due_times import DueTimes
 from ...core.store import Namespace
 from .credit_ledger import BALANCE, GRANT, active, key
 from .credits import ENTITLEMENT
@@ -38,18 +35,14 @@ from .products import PRODUCT
 DEFAULT_EXPIRY_DAYS = 30
 DAY = 86400
 INTERVAL_DAYS = {"Day": 1, "Week": 7, "Month": 30, "Year": 365}
-log = logging.getLogger("paymock.dodo.credit_cycles")
 
 
 class CreditCycles:
     def __init__(self, backend, ledger, store, wake=lambda: None):
         self.backend = backend  # clock, events
         self.ledger = ledger
-        self.store = store
-        self._wake = wake
-        self._heap: list[tuple[float, int, str, str]] = []
-        self._seq = itertools.count()
-        self._lock = threading.Lock()
+        self.expiries = DueTimes(store, backend.clock, self.expire, wake, "credit grant")
+        self.run, self.dump, self.load = self.expiries.run, self.expiries.dump, self.expiries.load
         ledger.on_grant.append(self.schedule)
 
     # -- purchases -------------------------------------------------------------------------------
@@ -164,27 +157,7 @@ class CreditCycles:
         due = grant.get("expires_epoch")
         if due is None:
             return
-        with self._lock:
-            sooner = not self._heap or due < self._heap[0][0]
-            heapq.heappush(self._heap, (due, next(self._seq), ns.name, grant["id"]))
-        if sooner:
-            self._wake()
-
-    def run(self, now: float) -> float | None:
-        """The scheduler's job: every grant due up to `now`, each at its own time."""
-        while True:
-            with self._lock:
-                if not self._heap or self._heap[0][0] > now:
-                    return self._heap[0][0] if self._heap else None
-                due, _, name, grant_id = heapq.heappop(self._heap)
-            ns = self.store.find(name)
-            if ns is None:
-                continue  # the namespace was reset or evicted
-            with ns.lock, self.backend.clock.as_of(due):
-                try:
-                    self.expire(ns, grant_id)
-                except Exception:  # pragma: no cover - one grant's bug stops no other
-                    log.exception("grant %s in %s: expiry failed", grant_id, name)
+        self.expiries.add(ns.name, grant["id"], due)
 
     def expire(self, ns: Namespace, grant_id: str) -> dict | None:
         """The grant's credits left expire now (credit.expired). Under ns.lock."""
@@ -200,14 +173,3 @@ class CreditCycles:
                                   balance_after=Decimal(balance["balance"]) - left,
                                   overage_after=Decimal(balance["overage"]), grant_id=grant_id,
                                   description="Credits expired")
-
-    def dump(self) -> list:
-        with self._lock:
-            return [[due, name, grant_id] for due, _, name, grant_id in sorted(self._heap)]
-
-    def load(self, data: list) -> None:
-        with self._lock:
-            self._heap = [(float(due), next(self._seq), str(name), str(grant_id))
-                          for due, name, grant_id in data or ()]
-            heapq.heapify(self._heap)
-        self._wake()

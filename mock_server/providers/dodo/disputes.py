@@ -11,12 +11,11 @@ restart from a state file, say), so a read never shows an opened dispute past it
 """
 from __future__ import annotations
 
-import heapq
-import threading
 
 from ...core import ids
 from ...core import payments as core_payments
 from ...core.clock import iso
+from ...core.due_times import DueTimes
 from ...core.store import Namespace
 from . import paging
 from .models import not_found
@@ -51,10 +50,11 @@ class Disputes:
     def __init__(self, backend, events, store=None, wake=None):
         self.backend = backend
         self.events = events
-        self.store = store  # core.store.Store, for the scheduler's job (None: reads catch up)
-        self._wake = wake   # the scheduler's wake(): a new deadline may come before the others
-        self._deadlines: list[tuple[float, str, str]] = []  # (deadline, namespace, dispute id)
-        self._lock = threading.Lock()
+        # Unanswered deadlines, run by the scheduler's job (without a store, reads catch up).
+        self.deadlines = DueTimes(store, backend.clock, self._deadline, wake or (lambda: None),
+                                  "dispute")
+        self.expire_due = self.deadlines.run
+        self.dump, self.load = self.deadlines.dump, self.deadlines.load
 
     # -- opening and moving (control API, triggers) ---------------------------------------------
     def open(self, ns: Namespace, payment_id: str, amount: int | None = None,
@@ -93,10 +93,7 @@ class Disputes:
             payment["data"].setdefault("dispute_ids", []).append(dispute["dispute_id"])
             ns.save(core_payments.PAYMENT, payment_id, payment)
             self.events.emit(ns, "dispute.opened", "Dispute", self.render(dispute))
-        with self._lock:
-            heapq.heappush(self._deadlines, (dispute["respond_by"], ns.name, dispute["dispute_id"]))
-        if self._wake is not None:
-            self._wake()
+        self.deadlines.add(ns.name, dispute["dispute_id"], dispute["respond_by"])
         return self.render(dispute)
 
     def move(self, ns: Namespace, dispute_id: str, action: str, stage: str | None = None,
@@ -129,36 +126,15 @@ class Disputes:
         return dispute
 
     # -- the response deadline ------------------------------------------------------------------
-    def expire_due(self, now: float) -> float | None:
-        """The scheduler's job: expire every opened dispute whose deadline has passed; answers
-        when the next deadline falls."""
-        while True:
-            with self._lock:
-                if not self._deadlines or self._deadlines[0][0] > now:
-                    return self._deadlines[0][0] if self._deadlines else None
-                _, name, dispute_id = heapq.heappop(self._deadlines)
-            ns = self.store.find(name) if self.store is not None else None
-            if ns is not None:
-                with ns.lock:
-                    self._expired_if_due(ns, ns.get(DISPUTE, dispute_id), now)
+    def _deadline(self, ns: Namespace, dispute_id: str) -> None:
+        """DueTimes: a dispute's deadline came (the clock reads it)."""
+        self._expired_if_due(ns, ns.get(DISPUTE, dispute_id))
 
-    def dump(self) -> list:
-        with self._lock:
-            return [list(entry) for entry in self._deadlines]
-
-    def load(self, data: list) -> None:
-        with self._lock:
-            self._deadlines = [(float(at), str(name), str(dispute_id))
-                               for at, name, dispute_id in data]
-            heapq.heapify(self._deadlines)
-        if self._wake is not None:
-            self._wake()
-
-    def _expired_if_due(self, ns: Namespace, dispute: dict | None, now: float | None = None):
+    def _expired_if_due(self, ns: Namespace, dispute: dict | None):
         """The dispute, expired first if it sat opened past its deadline (under ns.lock)."""
         if dispute is None or dispute["dispute_status"] != "dispute_opened":
             return dispute
-        if (self.backend.clock.now() if now is None else now) < dispute["respond_by"]:
+        if self.backend.clock.now() < dispute["respond_by"]:
             return dispute
         return self._move(ns, dispute, "dispute_expired")
 
