@@ -10,8 +10,10 @@ from dodopayments import DodoPayments
 from mock_server.control.client import Client, ControlAPIError
 from mock_server.core.contracts import Contract
 from mock_server.core.http import credential_namespace
-from mock_server.providers.dodo.events import EVENT_TYPES
+from mock_server.providers.dodo.events import event_types
 from tests.conftest import API_KEY
+
+EVENT_TYPES = event_types(Contract.load("dodo"))  # what the channel accepts
 
 CONTRACT = Contract.load("dodo")  # derived from spec 1.113.0, webhooks included
 

@@ -8,12 +8,15 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from mock_server.core.clock import Clock, iso
+from mock_server.core.contracts import Contract
 from mock_server.core.errors import ApiError
 from mock_server.core.store import Store
 from mock_server.core.webhooks import Outbox
 from mock_server.providers.dodo import webhooks
-from mock_server.providers.dodo.events import EVENT_TYPES
+from mock_server.providers.dodo.events import event_types
 from mock_server.providers.dodo.webhook_endpoints import DodoWebhookEndpoints
+
+EVENT_TYPES = event_types(Contract.load("dodo"))  # what the channel accepts
 
 URL = "http://127.0.0.1:9/hooks"
 

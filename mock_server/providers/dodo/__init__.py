@@ -31,7 +31,7 @@ from .license_handlers import LicenseHandlers
 from .license_keys import LicenseKeys
 from .license_triggers import LicenseTriggers
 from .licenses import Licenses
-from .events import EVENT_TYPES, DodoEvents
+from .events import DodoEvents, event_types
 from .invoices import Invoices
 from .payment_methods import PaymentMethods
 from .payment_retries import ManualRetries
@@ -154,7 +154,8 @@ def _wire_payments(app, core, backend, settings: DodoSettings) -> None:
                   core.waits)
     secret = webhooks.Secret(settings.webhook_secret or webhooks.DEFAULT_SECRET)
     if outbox is not None:
-        outbox.channels[NAME] = webhooks.channel(secret, EVENT_TYPES, core.clock)
+        events = event_types(core.contracts[NAME])
+        outbox.channels[NAME] = webhooks.channel(secret, events, core.clock)
     backend.webhook_endpoints = DodoWebhookEndpoints(outbox, secret)
     backend.events = DodoEvents(outbox, core.clock, backend.business_id)
     backend.payments = DodoPayments(backend, payments, psp, backend.events)

@@ -1,32 +1,17 @@
-"""Dodo's webhook events: every type the current SDK knows, and how one is put on the outbox.
+"""Dodo's webhook events: which types there are, and how one is put on the outbox.
 
-The 48 types are those of `dodopayments` 1.123.0 (`types/webhook_event_type.py`; the list is
-kept in ../shared/reference/dodo-current/webhook-event-types-1.123.0.txt). The channel accepts
-exactly these, so that a fault rule or an emitter naming anything else is refused.
+The types are read from the contract's `webhooks` section (the vendor's 47 of spec 1.113.0 plus
+SDK 1.123.0's `subscription.past_due`, see contract_derivation.SDK_EVENTS), never listed here: the
+channel accepts exactly those, so that a fault rule or an emitter naming anything else is refused.
 """
 from __future__ import annotations
 
 from ...core.clock import iso
 
-EVENT_TYPES = (
-    "payment.succeeded", "payment.failed", "payment.processing", "payment.cancelled",
-    "refund.succeeded", "refund.failed",
-    "dispute.opened", "dispute.expired", "dispute.accepted", "dispute.cancelled",
-    "dispute.challenged", "dispute.won", "dispute.lost",
-    "subscription.active", "subscription.renewed", "subscription.on_hold",
-    "subscription.past_due", "subscription.paused", "subscription.unpaused",
-    "subscription.cancelled", "subscription.failed", "subscription.expired",
-    "subscription.plan_changed", "subscription.updated", "subscription.update_payment_method",
-    "license_key.created",
-    "payout.created", "payout.on_hold", "payout.in_progress", "payout.failed", "payout.success",
-    "credit.added", "credit.deducted", "credit.expired", "credit.rolled_over",
-    "credit.rollover_forfeited", "credit.overage_charged", "credit.overage_reset",
-    "credit.manual_adjustment", "credit.balance_low",
-    "abandoned_checkout.detected", "abandoned_checkout.recovered",
-    "dunning.started", "dunning.recovered",
-    "entitlement_grant.created", "entitlement_grant.delivered", "entitlement_grant.failed",
-    "entitlement_grant.revoked",
-)
+
+def event_types(contract) -> tuple[str, ...]:
+    """Every event type the contract documents (a core.contracts.Contract)."""
+    return tuple(contract.document.get("webhooks", {}))
 
 
 class DodoEvents:
