@@ -139,6 +139,10 @@ def iso(epoch: float) -> str:
     microseconds rounded half-even, then cut to milliseconds), without making a datetime: on
     every request, datetime kept a few of its objects alive, scattered over the heap, where they
     stopped the allocator from returning memory after expired sessions were evicted."""
+    global _LAST
+    last = _LAST
+    if last[0] == epoch:  # one piece of work stamps one instant many times (a renewal: ten)
+        return last[1]
     seconds = math.floor(epoch)
     micro = round((epoch - seconds) * 1e6)
     if micro >= 1_000_000:
@@ -152,10 +156,13 @@ def iso(epoch: float) -> str:
         if len(_SECONDS) >= 4:
             _SECONDS.clear()
         prefix = _SECONDS[seconds] = "%04d-%02d-%02dT%02d:%02d:%02d." % time.gmtime(seconds)[:6]
-    return f"{prefix}{micro // 1000:03d}Z"
+    text = f"{prefix}{micro // 1000:03d}Z"
+    _LAST = (epoch, text)  # one tuple, replaced whole: threads see either the old or the new
+    return text
 
 
 _SECONDS: dict[int, str] = {}
+_LAST: tuple[float, str] = (math.nan, "")  # nan equals nothing
 
 
 def epoch(text: str) -> float:

@@ -13,12 +13,13 @@ _DROP = bytes(range(248, 256))
 
 
 _pool = b""
+_taken = 0  # characters of _pool already handed out (slicing off the rest would copy it)
 _pool_lock = threading.Lock()
 
 
 def _forget_pool() -> None:
-    global _pool
-    _pool = b""  # a forked child must not hand out its parent's ids
+    global _pool, _taken
+    _pool, _taken = b"", 0  # a forked child must not hand out its parent's ids
 
 
 os.register_at_fork(after_in_child=_forget_pool)
@@ -26,12 +27,16 @@ os.register_at_fork(after_in_child=_forget_pool)
 
 def base62(length: int) -> str:
     # Characters come from a pool refilled 4 KB at a time: one getrandom call per ~150 ids.
-    global _pool
+    global _pool, _taken
     with _pool_lock:
-        while len(_pool) < length:
-            _pool += os.urandom(4096).translate(_TABLE, _DROP)
-        out, _pool = _pool[:length], _pool[length:]
-    return out.decode("ascii")
+        if len(_pool) - _taken < length:
+            _pool = _pool[_taken:]
+            while len(_pool) < length:
+                _pool += os.urandom(4096).translate(_TABLE, _DROP)
+            _taken = 0
+        start = _taken
+        _taken += length
+        return _pool[start:_taken].decode("ascii")
 
 
 def prefixed(prefix: str, length: int, sep: str = "_") -> str:

@@ -100,10 +100,12 @@ class Outbox(EndpointBook):
         created = []
         logged = {"namespace": namespace, "provider": provider, "type": event_type,
                   "at": iso(now), "payload": _frozen(payload)}
+        self._events.append(logged)  # a deque's append is atomic: no lock for the log
+        if not self.endpoints:  # logged only (no receiver): nothing to queue or wake
+            return []
         with self._lock:
-            self._events.append(logged)
             targets = [e for e in self.endpoints.values() if e.wants(namespace, provider, event_type)]
-        if not targets:  # logged only (no receiver): nothing to queue or wake
+        if not targets:
             return []
         for endpoint in targets:
             delivery_id = channel.new_id()

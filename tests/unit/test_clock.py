@@ -64,6 +64,11 @@ def test_the_clock_never_moves_backwards():
 def test_iso_is_rfc3339_utc_with_milliseconds():
     assert iso(0) == "1970-01-01T00:00:00.000Z"
     assert iso(1_790_000_000.25) == "2026-09-21T14:13:20.250Z"
+    # The last instant's text is kept: alternating instants each get their own.
+    assert [iso(t) for t in (1.5, 2.5, 1.5, 1.5)] == ["1970-01-01T00:00:01.500Z",
+                                                      "1970-01-01T00:00:02.500Z",
+                                                      "1970-01-01T00:00:01.500Z",
+                                                      "1970-01-01T00:00:01.500Z"]
 
 
 @settings(max_examples=2000)
