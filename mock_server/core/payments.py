@@ -73,9 +73,10 @@ class Payments:
     def create(self, ns: Namespace, provider: str, amount: int, currency: str, ref: dict,
                payment_id: str | None = None, methods=("card",), psp_checkout_id: str | None = None,
                checkout_url: str | None = None, decline: str | None = None,
-               data: dict | None = None, can_expire: bool = True) -> dict:
+               data: dict | None = None, can_expire: bool = True, stored: bool = True) -> dict:
         """`can_expire=False` for a payment no checkout limits (an off-session charge): the
-        expiry sweep never needs to look at it."""
+        expiry sweep never needs to look at it. `stored=False`: the caller charges it at once
+        under ns.lock (charge_saved), which stores it: a renewal's payment is encoded once."""
         now = iso(self.clock.now())
         payment = {
             "id": payment_id or ids.prefixed("pay", 21), "provider": provider, "status": PENDING,
@@ -88,7 +89,8 @@ class Payments:
             "data": data or {},
         }
         with ns.lock:
-            ns.put(PAYMENT, payment["id"], payment)
+            if stored:
+                ns.put(PAYMENT, payment["id"], payment)
             if psp_checkout_id:
                 ns.put(PSP_CHECKOUT, psp_checkout_id, {"id": psp_checkout_id,
                                                        "payment_id": payment["id"]})
@@ -162,7 +164,10 @@ class Payments:
             listener = self._listeners.get(payment["provider"])
             if listener is not None:
                 listener.on_event(ns, payment, previous)
-            ns.save(PAYMENT, payment["id"], payment)
+            if fresh:  # stored now if its creator left that to this first move
+                ns.put(PAYMENT, payment["id"], payment)
+            else:
+                ns.save(PAYMENT, payment["id"], payment)
         return payment
 
     def pay_card(self, ns: Namespace, payment: dict, card: cards.Card) -> dict:
@@ -197,7 +202,7 @@ class Payments:
                      decline: str | None = None) -> dict:
         """An off-session charge of a saved card (a renewal): no page and no challenge; it fails
         with `decline` (a PSP fault's) or the card's own `later_decline`. The caller holds
-        ns.lock and `payment` is as it stored it."""
+        ns.lock and `payment` is as it stored it (or created it with stored=False)."""
         reason = decline or card.get("later_decline")
         details = {"method": "card", "card": dict(card)}
         if reason:

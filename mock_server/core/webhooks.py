@@ -51,10 +51,11 @@ def _frozen(payload: dict):
         return copy.deepcopy(payload)
 
 
-def _thawed(event: dict) -> dict:
-    payload = event["payload"]
-    return dict(event, payload=orjson.loads(payload) if isinstance(payload, bytes)
-                else copy.deepcopy(payload))
+def _thawed(event: tuple) -> dict:
+    namespace, provider, event_type, at, payload = event
+    return {"namespace": namespace, "provider": provider, "type": event_type, "at": at,
+            "payload": orjson.loads(payload) if isinstance(payload, bytes)
+            else copy.deepcopy(payload)}
 
 
 def _error_text(exc: BaseException) -> str:
@@ -77,7 +78,7 @@ class Outbox(EndpointBook):
         self._lock = threading.Condition()
         self._deliveries: dict[str, dict] = {}
         self._finished: deque[str] = deque()
-        self._events: deque[dict] = deque(maxlen=MAX_FINISHED)
+        self._events: deque[tuple] = deque(maxlen=MAX_FINISHED)
         self._in_flight: set[str] = set()
         self._stop = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
@@ -98,9 +99,9 @@ class Outbox(EndpointBook):
             raise ValueError(f"{provider} declares no webhook event {event_type!r} (Channel.events)")
         now = self.clock.now()
         created = []
-        logged = {"namespace": namespace, "provider": provider, "type": event_type,
-                  "at": iso(now), "payload": _frozen(payload)}
-        self._events.append(logged)  # a deque's append is atomic: no lock for the log
+        # The log's entry: a tuple (cheaper to make and to drop than a dict, and the log drops
+        # one per event once full), appended without the lock (a deque's append is atomic).
+        self._events.append((namespace, provider, event_type, iso(now), _frozen(payload)))
         if not self.endpoints:  # logged only (no receiver): nothing to queue or wake
             return []
         with self._lock:
@@ -367,9 +368,8 @@ class Outbox(EndpointBook):
             return None if found is None else self.describe(found)
 
     def events(self, namespace=None) -> list[dict]:
-        with self._lock:
-            return [_thawed(e) for e in self._events
-                    if namespace is None or e["namespace"] == namespace]
+        logged = self._events.copy()  # at once: emit() appends without the lock
+        return [_thawed(e) for e in logged if namespace is None or e[0] == namespace]
 
     def describe(self, delivery: dict) -> dict:
         out = copy.deepcopy(delivery)

@@ -22,6 +22,9 @@ from .errors import not_found
 from .models import CUSTOMER
 
 METHODS = "customer_payment_methods"
+# method id -> {"at": epoch} of its last successful charge, apart from the customer's book: a
+# renewal then writes these few bytes, and reads the book without decoding it (Namespace.read).
+USES = "payment_method_use"
 IN_USE_MESSAGE = "Payment method is in use by an active subscription"
 
 
@@ -42,17 +45,17 @@ class PaymentMethods:
         now = self.clock.now()
         if method_id is None:
             method_id = ids.prefixed("pm", 21)
-            book["methods"][method_id] = {"card": card, "created_at": now, "last_used_at": None,
+            book["methods"][method_id] = {"card": card, "created_at": now,
                                           "expiry": None, "holder": None}
         saved = book["methods"][method_id]
         if data.get("card_expiry"):
             saved["expiry"] = data["card_expiry"]
         if data.get("card_holder_name"):
             saved["holder"] = data["card_holder_name"]
-        if payment is not None and payment.get("status") == "succeeded":
-            saved["last_used_at"] = now
         if not ns.save(METHODS, customer_id, book):
             ns.put(METHODS, customer_id, book)
+        if payment is not None and payment.get("status") == "succeeded":
+            ns.put(USES, method_id, {"at": now})
         return method_id
 
     def card_of(self, ns: Namespace, customer_id: str, method_id: str) -> dict | None:
@@ -67,11 +70,10 @@ class PaymentMethods:
         if payment["status"] != "succeeded" or not method_id or payment.get("provider") != "dodo":
             return
         customer_id = (data.get("customer") or {}).get("customer_id")
-        book = ns.get(METHODS, customer_id) if customer_id else None
+        book = ns.read(METHODS, customer_id) if customer_id else None
         if book is None or method_id not in book["methods"]:
             return
-        book["methods"][method_id]["last_used_at"] = self.clock.now()
-        ns.save(METHODS, customer_id, book)
+        ns.put(USES, method_id, {"at": self.clock.now()})
 
     # -- the operations ------------------------------------------------------------------------
     def list(self, ns: Namespace, customer_id: str) -> dict:
@@ -79,7 +81,8 @@ class PaymentMethods:
         self._customer(ns, customer_id)
         book = ns.get(METHODS, customer_id) or {"methods": {}}
         rows = sorted(book["methods"].items(), key=lambda item: (item[1]["created_at"], item[0]))
-        return {"items": [render(method_id, saved) for method_id, saved in rows]}
+        return {"items": [render(method_id, saved, ns.get(USES, method_id))
+                          for method_id, saved in rows]}
 
     def delete(self, ns: Namespace, customer_id: str, method_id: str) -> None:
         subscriptions = self.backend.subscriptions
@@ -94,6 +97,7 @@ class PaymentMethods:
                 raise ApiError(409, IN_USE_MESSAGE, "PAYMENT_METHOD_IN_USE")
             del book["methods"][method_id]
             ns.save(METHODS, customer_id, book)
+            ns.delete(USES, method_id)
             for sub in mine:  # an ended subscription forgets it too: it cannot be reused
                 subscriptions.forget_method(ns, sub, method_id)
 
@@ -103,11 +107,11 @@ class PaymentMethods:
             raise not_found("Customer not found")
 
 
-def render(method_id: str, saved: dict) -> dict:
-    """CustomerPaymentMethodItem (spec 1.113.0 = SDK 1.123.0)."""
+def render(method_id: str, saved: dict, use: dict | None = None) -> dict:
+    """CustomerPaymentMethodItem (spec 1.113.0 = SDK 1.123.0); `use`: its USES record."""
     card, expiry = saved["card"], saved.get("expiry") or {}
     kind = (card.get("type") or "").lower()
-    used = saved.get("last_used_at")
+    used = use["at"] if use else saved.get("last_used_at")  # (older state files: in the book)
     return {
         "payment_method_id": method_id, "payment_method": "card",
         "payment_method_type": kind if kind in ("credit", "debit") else None,

@@ -132,7 +132,7 @@ class Renewals:
             extra["credit"] = credit - (extra["amount"] - amount)
             self.subs.save(ns, sub)
         payment = self.open_charge(ns, sub, purpose, amount, retry_attempt,
-                                   invoice_id or self._invoice(sub))
+                                   invoice_id or self._invoice(sub), stored=False)
         dodo = self.backend.payments
         reason = reason or dodo.psp.charge_saved(
             {"payment_id": payment["id"], "subscription_id": sub["subscription_id"],
@@ -150,8 +150,10 @@ class Renewals:
         return (sub[INTERNAL].get("dunning") or {}).get("invoice_id")
 
     def open_charge(self, ns: Namespace, sub: dict, purpose: str, amount: int,
-                    retry_attempt: int = 0, invoice_id: str | None = None) -> dict:
-        """A payment of `amount` for the subscription, not yet charged (charge_type `purpose`)."""
+                    retry_attempt: int = 0, invoice_id: str | None = None,
+                    stored: bool = True) -> dict:
+        """A payment of `amount` for the subscription, not yet charged (charge_type `purpose`);
+        `stored=False` when it is charged at once (core Payments.create)."""
         extra = sub[INTERNAL]
         data = {
             "checkout_session_id": None, "customer": sub["customer"], "billing": sub["billing"],
@@ -165,7 +167,8 @@ class Renewals:
         }
         payment = self.backend.payments.payments.create(
             ns, "dodo", amount, sub["currency"], {"kind": SUBSCRIPTION, "id": sub["subscription_id"]},
-            data=data, can_expire=False)  # no checkout to outlive (DodoPayments.expired)
+            data=data, stored=stored,
+            can_expire=False)  # no checkout to outlive (DodoPayments.expired)
         if purpose in (RENEWAL, DUES) and invoice_id is None:
             # A renewal's own invoice, named after it (saved as the charge moves the payment).
             data["invoice_id"] = "inv_" + payment["id"].partition("_")[2]
