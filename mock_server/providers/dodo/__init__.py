@@ -215,11 +215,11 @@ def _wire_license_keys(core, backend) -> None:
 
 
 def _wire_abandoned_checkouts(core, backend, settings: DodoSettings) -> None:
-    """Each new session looked at again `abandoned_checkout_minutes` later (a due-time heap on the
-    mock clock); its customer's next paid checkout recovers it."""
+    """Each session that got a payment looked at again `abandoned_checkout_minutes` after its
+    creation (a due-time heap on the mock clock); its customer's next paid checkout recovers it."""
     backend.abandoned = AbandonedCheckouts(backend, core.store, settings.abandoned_checkout_minutes,
                                            core.scheduler.wake)
-    backend.session_created.append(backend.abandoned.on_session)
+    backend.payments.opened.append(backend.abandoned.on_session)
     backend.payments.after_emit.append(backend.abandoned.on_payment)
     core.scheduler.add("dodo.abandoned_checkouts", backend.abandoned.run)
     core.persistence.register("dodo.abandoned_checkouts", backend.abandoned.dump,

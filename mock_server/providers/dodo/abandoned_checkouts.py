@@ -7,7 +7,7 @@ customer, both of which exist once the buyer submitted the details step (or the 
 with `confirm: true`): a session that never got a payment is never detected, there is nothing to
 name (a session created with only a customer email has no payment yet).
 
-Each new session is put on a due-time heap at creation + the minutes; the scheduler's job pops
+Each session that gets a payment is put on a due-time heap at its creation + the minutes; the scheduler's job pops
 what is due, in order, and looks at that session only (never a scan of every namespace). At its
 time, the session is abandoned when its current payment has not succeeded (nor is processing):
 `abandonment_reason` is `payment_failed` when that payment failed, else `checkout_incomplete`;
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 
 from ...core import payments as core_payments
-from ...core.clock import iso
+from ...core.clock import epoch, iso
 from ...core.due_times import DueTimes
 from ...core.store import Namespace
 from .models import SESSION
@@ -44,8 +44,13 @@ class AbandonedCheckouts:
         self.run, self.dump, self.load = self.due.run, self.due.dump, self.due.load
 
     def on_session(self, ns: Namespace, session: dict) -> None:
-        """DodoBackend hook: a new session is looked at `delay` seconds after its creation."""
-        self.due.add(ns.name, session["id"], self.backend.clock.now() + self.delay)
+        """DodoPayments.opened: a session that got its first payment is looked at `delay`
+        seconds after its creation. Sessions that never get one (most API-created sessions)
+        cost the heap nothing; a payment opened after that moment is one detection would not
+        have seen (the session had none then)."""
+        due = epoch(session["created_at"]) + self.delay
+        if due > self.backend.clock.now():
+            self.due.add(ns.name, session["id"], due)
 
     # -- the rules ---------------------------------------------------------------------------
     def detect(self, ns: Namespace, session_id: str) -> dict | None:

@@ -66,8 +66,6 @@ class DodoBackend:
         self.retries = None        # payment_retries.ManualRetries
         self.plans = None          # subscription_plans.PlanChanges
         self.charges = None        # subscription_charges.SubscriptionCharges
-        # Each `(ns, session)` told of a new checkout session (abandoned checkouts look again later).
-        self.session_created: list = []
 
     # -- checkout sessions ------------------------------------------------------------------
     def create_session(self, ns: Namespace, body: dict) -> dict:
@@ -101,8 +99,6 @@ class DodoBackend:
                 })
                 session["payment_status"] = "requires_payment_method"
                 ns.save(SESSION, session_id, session)
-        for hook in self.session_created:
-            hook(ns, session)
         return {
             "session_id": session_id, "checkout_url": self._checkout_url(session_id),
             "client_secret": client_secret, "payment_id": payment_id,

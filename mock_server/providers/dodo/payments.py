@@ -42,6 +42,9 @@ class DodoPayments:
         # What other areas add to the rendered Payment, each `(ns, payment, rendered)` changing
         # `rendered` in place (refunds[] and refund_status, disputes[]).
         self.renderers: list[Callable] = []
+        # Each `(ns, session)` whose checkout got its first payment (abandoned checkouts look
+        # again later: a session without a payment has nothing to abandon).
+        self.opened: list[Callable] = []
         payments.on("dodo", self.on_event, self.expired)
         payments.add_resolver(self.resolve)
 
@@ -110,8 +113,12 @@ class DodoPayments:
             {"kind": SESSION, "id": session["id"]}, payment_id=payment_id,
             methods=_methods(session["request"]), data={})
         self._refresh(ns, session, payment)
+        first = session["payment_status"] is None  # (a confirmed session names its id early)
         session["payment_id"] = payment["id"]
         session["payment_status"] = STATUS[payment["status"]]
+        if first:
+            for hook in self.opened:
+                hook(ns, session)
         return payment
 
     def _refresh(self, ns: Namespace, session: dict, payment: dict) -> None:

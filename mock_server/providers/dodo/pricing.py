@@ -51,7 +51,7 @@ def calculate(cart: list[dict], discounts: list[dict], billing: dict | None, tax
     country = billing.get("country") or DEFAULT_BILLING_COUNTRY
     quote = tax.quote(country, billing.get("state"), tax_id)
     currency = cart[0]["product"]["price"]["currency"]
-    items, due_now, recurring, subscriptions = [], _Breakup(), _Breakup(), []
+    items, due_now, recurring, subscriptions = [], [], [], []  # lines of the two breakups
     for entry in cart:
         product, quantity = entry["product"], entry["quantity"]
         price = product["price"]
@@ -69,18 +69,19 @@ def calculate(cart: list[dict], discounts: list[dict], billing: dict | None, tax
             "tax": line.tax, "tax_rate": quote.rate_bp, "tax_inclusive": line.inclusive,
             "tax_category": product["tax_category"], "is_subscription": product["is_recurring"],
             "is_usage_based": False, "meters": [],
-            "credit_entitlements": credits.cart_items(product), "addons": None,
+            "credit_entitlements": credits.cart_items(product)
+            if product.get("credit_entitlements") else [], "addons": None,
             # The hosted checkout alone sets it (SDK 1.123.0: "only for display"); the API's
             # preview, which the mock answers, leaves it null.
             "monthly_equivalent": None,
         })
         if not product["is_recurring"]:
-            due_now.add(line)
+            due_now.append(line)
             continue
-        recurring.add(line)
+        recurring.append(line)
         days = trial_days if trial_days is not None else (price.get("trial_period_days") or 0)
         now_line = line if not days else _trial_line(price, quantity, discounts, product, quote)
-        due_now.add(now_line)
+        due_now.append(now_line)
         subscriptions.append({
             "product_id": product["product_id"], "amount_due_now": now_line.total,
             "tax_due_now": now_line.tax, "recurring_amount": line.total,
@@ -91,18 +92,19 @@ def calculate(cart: list[dict], discounts: list[dict], billing: dict | None, tax
     trial_amount = None
     if single and single["trial_period_days"] and cart_price(cart, single["product_id"]).get("trial_amount"):
         trial_amount = _trial_unit(cart_price(cart, single["product_id"]), discounts, single["product_id"])
-    current = due_now.as_dict()
+    current = _breakup(due_now)
     return {
         "billing_country": country.upper(), "currency": currency, "is_byop": False,
         "product_cart": items, "current_breakup": current,
-        "recurring_breakup": recurring.as_dict() if subscriptions else None,
+        "recurring_breakup": _breakup(recurring) if subscriptions else None,
         "total_price": current["total_amount"], "total_tax": current["tax"],
         # With more than one subscription each has its own trial and date: see `subscriptions`.
         "trial_period_days": single["trial_period_days"] if single else None,
         "trial_amount": trial_amount,
         "tax_id_business_name": None, "tax_id_err_msg": None, "tax_id_format_name": None,
         "next_billing_date": min((s["next_billing_date"] for s in subscriptions
-                                  if s["next_billing_date"]), default=None),
+                                  if s["next_billing_date"]), default=None)
+        if subscriptions else None,
         "subscriptions": [{k: v for k, v in s.items() if not k.startswith("_")}
                           for s in subscriptions] if len(subscriptions) > 1 else None,
         # A card is needed unless every subscription may start without one and nothing else
@@ -124,21 +126,15 @@ class _Line:
         self.total = self.net if inclusive else self.net + self.tax
 
 
-class _Breakup:
-    __slots__ = ("subtotal", "discount", "tax", "total")
-
-    def __init__(self):
-        self.subtotal = self.discount = self.tax = self.total = 0
-
-    def add(self, line: _Line) -> None:
-        self.subtotal += line.gross
-        self.discount += line.cut
-        self.tax += line.tax
-        self.total += line.total
-
-    def as_dict(self) -> dict:
-        return {"subtotal": self.subtotal, "discount": self.discount, "tax": self.tax,
-                "total_amount": self.total}
+def _breakup(lines: list[_Line]) -> dict:
+    """A breakup (current or recurring): the sums of its lines."""
+    subtotal = discount = tax_total = total = 0
+    for line in lines:
+        subtotal += line.gross
+        discount += line.cut
+        tax_total += line.tax
+        total += line.total
+    return {"subtotal": subtotal, "discount": discount, "tax": tax_total, "total_amount": total}
 
 
 def cart_price(cart: list[dict], product_id: str) -> dict:
