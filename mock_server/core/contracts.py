@@ -98,7 +98,6 @@ class Contract:
         self.uri = uri
         self._registry = None
         self._validators: dict[str, object] = {}
-        self._fast_document = _fast_document(document) if jsonschema_rs is not None else None
         self.operations: dict[str, Operation] = {}
         for path, item in document.get("paths", {}).items():
             for method in HTTP_METHODS:
@@ -148,7 +147,7 @@ class Contract:
         self.operations[op_id] = operation
 
     def _fast_validator(self, pointer: str):
-        if self._fast_document is None:
+        if jsonschema_rs is None:
             return None
         try:
             return jsonschema_rs.Draft202012Validator(self._fast_subdocument(pointer),
@@ -159,11 +158,12 @@ class Contract:
     def _fast_subdocument(self, pointer: str) -> dict:
         """The schema at `pointer` with only the component schemas it reaches: each compiled
         validator holds its whole document, and the contract's (every vendor webhook schema
-        included) is large; compiling it once per body made each app cost tens of megabytes."""
-        node = self._fast_document
+        included) is large; compiling it once per body made each app cost tens of megabytes.
+        Only what is taken is converted (_fast_document), never the whole contract."""
+        node = self.document
         for part in pointer.strip("/").split("/"):
             node = node[part.replace("~1", "/").replace("~0", "~")]
-        schemas = self._fast_document.get("components", {}).get("schemas", {})
+        schemas = self.document.get("components", {}).get("schemas", {})
         used: set[str] = set()
         pending = [node]
         while pending:
@@ -178,8 +178,8 @@ class Contract:
                 pending.extend(item.values())
             elif isinstance(item, list):
                 pending.extend(item)
-        return {"$defs": {"body": node}, "$ref": "#/$defs/body",
-                "components": {"schemas": {name: schemas[name] for name in used}}}
+        return _fast_document({"$defs": {"body": node}, "$ref": "#/$defs/body",
+                               "components": {"schemas": {name: schemas[name] for name in used}}})
 
     def body_validator(self, operation_id: str):
         """jsonschema's validator of an operation's request body (None: it takes none)."""
