@@ -181,6 +181,10 @@ class Namespace:
                 )
             return True
 
+    def has(self, kind: str, obj_id: str) -> bool:
+        """Whether the object is stored (expired or not), without decoding it."""
+        return obj_id in self._kinds.get(kind, ())
+
     def kinds_of(self, obj_id: str) -> list[str]:
         with self.lock:
             return [kind for kind, objs in self._kinds.items() if obj_id in objs]

@@ -168,6 +168,8 @@ class Disputes:
 
     def extend_payment(self, ns: Namespace, payment: dict, rendered: dict) -> None:
         """DodoPayments.renderers: `disputes[]` (DisputeResponse), oldest first."""
+        if not payment["data"].get("dispute_ids"):
+            return  # render() starts with none
         rendered["disputes"] = [_short(self._current(ns, d)) for d in self._of_payment(ns, payment)]
 
     @staticmethod

@@ -22,8 +22,8 @@ from .errors import not_found
 from .models import CUSTOMER
 
 METHODS = "customer_payment_methods"
-# method id -> {"at": epoch} of its last successful charge, apart from the customer's book: a
-# renewal then writes these few bytes, and reads the book without decoding it (Namespace.read).
+# method id -> {"at": epoch or None} of its last successful charge, apart from the customer's
+# book, made with the method: a renewal then writes these few bytes and never decodes the book.
 USES = "payment_method_use"
 IN_USE_MESSAGE = "Payment method is in use by an active subscription"
 
@@ -56,6 +56,8 @@ class PaymentMethods:
             ns.put(METHODS, customer_id, book)
         if payment is not None and payment.get("status") == "succeeded":
             ns.put(USES, method_id, {"at": now})
+        elif not ns.has(USES, method_id):
+            ns.put(USES, method_id, {"at": None})  # what on_payment looks for
         return method_id
 
     def card_of(self, ns: Namespace, customer_id: str, method_id: str) -> dict | None:
@@ -69,10 +71,11 @@ class PaymentMethods:
         method_id = data.get("payment_method_id")
         if payment["status"] != "succeeded" or not method_id or payment.get("provider") != "dodo":
             return
-        customer_id = (data.get("customer") or {}).get("customer_id")
-        book = ns.read(METHODS, customer_id) if customer_id else None
-        if book is None or method_id not in book["methods"]:
-            return
+        if not ns.has(USES, method_id):  # (every method saved has its record: a rare path)
+            customer_id = (data.get("customer") or {}).get("customer_id")
+            book = ns.read(METHODS, customer_id) if customer_id else None
+            if book is None or method_id not in book["methods"]:
+                return  # deleted since, or never saved
         ns.put(USES, method_id, {"at": self.clock.now()})
 
     # -- the operations ------------------------------------------------------------------------

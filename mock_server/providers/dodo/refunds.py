@@ -90,6 +90,8 @@ class Refunds:
 
     def extend_payment(self, ns: Namespace, payment: dict, rendered: dict) -> None:
         """DodoPayments.renderers: `refunds[]` (RefundListItem) and `refund_status`."""
+        if not payment["data"].get("refund_ids"):
+            return  # render() starts with none (every renewal's payment, most checkouts')
         refunds = self._of_payment(ns, payment)
         rendered["refunds"] = [self._list_item(r) for r in refunds]
         done = sum(r["amount"] for r in refunds if r["status"] == "succeeded")
