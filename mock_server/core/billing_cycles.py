@@ -3,7 +3,7 @@ moment, by dateutil's relativedelta, so that a month after January 31 is the las
 February, as billing systems count it (a fixed 30 days would drift by a day or two each month)."""
 from __future__ import annotations
 
-from calendar import monthrange
+from calendar import isleap, mdays
 from datetime import datetime, timezone
 
 from dateutil.relativedelta import relativedelta
@@ -20,6 +20,6 @@ def after(epoch: float, count: int, interval: str) -> float:
     if unit in ("months", "years"):  # relativedelta's rule, without its cost (renewals' hot path)
         months = start.month - 1 + (count if unit == "months" else 12 * count)
         year, month = start.year + months // 12, months % 12 + 1
-        day = min(start.day, monthrange(year, month)[1])
+        day = min(start.day, mdays[month] + (month == 2 and isleap(year)))
         return start.replace(year=year, month=month, day=day).timestamp()
     return (start + relativedelta(**{unit: count})).timestamp()

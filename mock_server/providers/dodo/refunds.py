@@ -84,8 +84,10 @@ class Refunds:
     # -- hooks on the payment ------------------------------------------------------------------
     def remember_lines(self, ns: Namespace, payment: dict, previous: str) -> None:
         """DodoPayments.before_emit: a succeeded payment keeps what each line charged (its
-        checkout session expires, the refund window is 30 days)."""
-        if payment["status"] == core_payments.SUCCEEDED and "lines" not in payment["data"]:
+        checkout session expires, the refund window is 30 days). Any other payment's lines are
+        its own total split over its cart (payment_lines), computed when a refund asks."""
+        if payment["status"] == core_payments.SUCCEEDED and "lines" not in payment["data"] \
+                and payment["ref"].get("kind") == SESSION:
             payment["data"]["lines"] = payment_lines(ns, payment)
 
     def extend_payment(self, ns: Namespace, payment: dict, rendered: dict) -> None:
