@@ -93,9 +93,14 @@ class ResourceStyle:
         """The error for a query parameter that is not what it declares (an ApiError)."""
         return ApiError(422, f"query parameter {name}: {str(raw)[:64]!r} is not valid")
 
+    def missing_reference(self, name: str, value: str):
+        """The error for a body field naming an object that does not exist (an ApiError)."""
+        return ApiError(422, f"{name}: {value!r} names nothing")
+
     def referenced(self, ns, name: str, value):
-        """The object a field such as `product_id` names, as a dict of its fields; False when it
-        names none; None when the provider cannot tell."""
+        """What a field such as `product_id` names: the object (a dict, whose same-named fields
+        fill the naming object's), True when it exists but lends nothing, False when it names
+        nothing; None when the provider cannot tell."""
         return None
 
     def parent_exists(self, ns, collection: str, param: str, value: str) -> bool | None:
@@ -182,6 +187,14 @@ class ResourceEngine:
                 break
         for route in collection.routes:
             route.archives = collection.archivable and route.role == "delete"
+
+    def _owner_of(self, id_field: str, collection: Collection) -> str:
+        """The collection whose objects an id field names (`group_id`: the groups), for its
+        prefix; the collection at hand when none does."""
+        for other in self.collections.values():
+            if other.item_param == id_field or other.id_field == id_field:
+                return other.path
+        return collection.path
 
     def _items(self, schema):
         """The item schema of an array or of a list envelope."""
@@ -288,10 +301,19 @@ class ResourceEngine:
             return Reply(data, status=route.status)
         return data
 
+    def _check_references(self, ns, given: dict) -> None:
+        """A body's field that names another object (`brand_id`, `product_id`) must name one
+        the provider knows."""
+        for name, value in given.items():
+            if name.endswith("_id") and isinstance(value, str) \
+                    and self.style.referenced(ns, name, value) is False:
+                raise self.style.missing_reference(name, value)
+
     def _create(self, route: Route, req: Request):
         collection = self.collections[route.collection]
         with req.ns.lock:
             self._check_parents(route, req)
+            self._check_references(req.ns, req.body or {})
             obj_id = self.style.new_id(route.collection)
             obj = self.build(req.ns, collection, route.schema, req.body or {}, req.path, obj_id)
             if collection.id_field:
@@ -312,9 +334,7 @@ class ResourceEngine:
             for element in req.body[field_name]:
                 given = element if isinstance(element, dict) else \
                     {_singular_field(field_name): element}
-                for name, value in given.items():
-                    if name.endswith("_id") and self.style.referenced(req.ns, name, value) is False:
-                        raise self.style.not_found("/" + name[:-3] + "s")
+                self._check_references(req.ns, given)
                 obj_id = given.get(collection.id_field) or self.style.new_id(route.collection)
                 key = self._key(route.parents, req, obj_id)
                 obj = req.ns.get(self._kind(route), key)
@@ -336,6 +356,7 @@ class ResourceEngine:
         collection = self.collections[route.collection]
         with req.ns.lock:
             obj = self._find(route, req)
+            self._check_references(req.ns, req.body or {})
             props = (collection.schema or {}).get("properties", {})
             for name, value in (req.body or {}).items():
                 if name in props and value is not None:
@@ -458,6 +479,10 @@ class ResourceEngine:
             return merged
         types = schema.get("type")
         types = types if isinstance(types, list) else [types] if types else []
+        if isinstance(given, list) and "array" in types:  # each element as the items say
+            item = schema.get("items", {})
+            return [self._value(ns, collection, item, element, path, None, name, True)
+                    for element in given]
         if given is not None and not (isinstance(given, dict) and "object" in types) \
                 and _fits(given, schema, types):
             return given
@@ -519,6 +544,10 @@ class ResourceEngine:
             if name in ("created_at", "updated_at", "timestamp"):
                 out[name] = iso(self.clock.now())
                 continue
+            if name in required and (name == "id" or name.endswith("_id")) \
+                    and self._resolve(prop).get("type") == "string":
+                out[name] = self.style.new_id(self._owner_of(name, collection))
+                continue  # an object of its own (a collection's group): a fresh id
             resolved = self._resolve(prop)
             nullable = _nullable(resolved, self._resolve)
             if name not in required and not nullable and "default" not in resolved:

@@ -264,3 +264,27 @@ def test_a_product_lists_the_addons_and_entitlements_attached_to_it(client):
     assert [(e["id"], e["name"]) for e in read["entitlements"]] == [(entitlement["id"], "Discord role")]
     unknown = client.post("/dodo/products", headers=key, json=dict(body, addons=["adn_nothing"]))
     assert (unknown.status_code, unknown.get_json()["code"]) == (422, "MISSING_ADDON_IDS")
+
+
+def test_a_customer_wallet_moves_with_its_ledger_entries(client):
+    key = headers("sk_test_wallets")
+    customer = client.get("/dodo/customers", headers=key).get_json()["items"][0]["customer_id"]
+    base = f"/dodo/customers/{customer}/wallets"
+    empty = checked(client.get(base, headers=key), "get_customer_wallets")
+    assert empty == {"items": [], "total_balance_usd": 0}
+    credit = {"entry_type": "credit", "currency": "USD", "amount": 1500, "idempotency_key": "k1"}
+    wallet = checked(client.post(base + "/ledger-entries", json=credit, headers=key),
+                     "create_customer_ledger_entry")
+    assert wallet["balance"] == 1500
+    again = client.post(base + "/ledger-entries", json=credit, headers=key).get_json()
+    assert again["balance"] == 1500  # the same idempotency key: no second entry
+    debit = {"entry_type": "debit", "currency": "USD", "amount": 400, "reason": "used"}
+    assert client.post(base + "/ledger-entries", json=debit, headers=key).get_json()["balance"] == 1100
+    too_much = client.post(base + "/ledger-entries", headers=key,
+                           json=dict(debit, amount=5000))
+    assert (too_much.status_code, too_much.get_json()["code"]) == (422, "INSUFFICIENT_WALLET_BALANCE")
+    entries = checked(client.get(base + "/ledger-entries", headers=key),
+                      "get_customer_wallet_transactions")["items"]
+    assert [(e["is_credit"], e["before_balance"], e["after_balance"]) for e in entries] == [
+        (False, 1500, 1100), (True, 0, 1500)]
+    assert checked(client.get(base, headers=key), "get_customer_wallets")["total_balance_usd"] == 1100

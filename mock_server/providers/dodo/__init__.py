@@ -53,6 +53,7 @@ from .subscription_triggers import SubscriptionTriggers
 from .subscriptions import Subscriptions
 from .triggers import CheckoutTriggers
 from .usage_events import UsageEventHandlers, UsageEvents
+from .wallets import WalletHandlers, Wallets
 from .webhook_endpoints import DodoWebhookEndpoints, WebhookHandlers
 from . import control
 
@@ -139,7 +140,7 @@ def _handler_objects(backend):
             DisputeHandlers(backend), InvoiceHandlers(backend), PayoutHandlers(backend),
             LicenseHandlers(backend.license_keys, backend.licenses), CustomerHandlers(backend),
             CreditHandlers(backend), PaymentLinkHandlers(PaymentLinks(backend)),
-            UsageEventHandlers(backend.usage_events)]
+            UsageEventHandlers(backend.usage_events), WalletHandlers(Wallets(backend))]
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:

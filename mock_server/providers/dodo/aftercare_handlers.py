@@ -14,6 +14,10 @@ class RefundHandlers:
     def create_refund(self, req: Request):
         return self.backend.refunds.create(req.ns, req.body)
 
+    @handler("get_payment_line_items_handler")
+    def payment_line_items(self, req: Request):
+        return self.backend.refunds.line_items(req.ns, req.path["payment_id"])
+
     @handler("list_refunds")
     def list_refunds(self, req: Request):
         return self.backend.refunds.list(req.ns, req.query)

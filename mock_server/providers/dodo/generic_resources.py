@@ -12,7 +12,7 @@ hand-written objects (a localized price needs its product, a wallet its customer
 from __future__ import annotations
 
 from ...core import ids
-from ...core.resource_engine import ResourceStyle
+from ...core.resource_engine import ResourceStyle, kind
 from . import paging
 from .discounts import DISCOUNT
 from .errors import invalid, not_found
@@ -40,6 +40,7 @@ HAND_WRITTEN = {"/products": PRODUCT, "/customers": CUSTOMER, "/payouts": PAYOUT
 # A field naming a hand-written object -> its kind: such an object must exist, and its fields
 # fill the same-named fields of the object that names it.
 REFERENCES = {"product_id": PRODUCT, "customer_id": CUSTOMER}
+BRANDS = kind("/brands")
 
 # Values a Dodo object holds where the request says nothing (the rest: engine defaults).
 TRUE_FLAGS = {"enabled", "is_active", "verification_enabled", "recurring_enabled"}
@@ -76,11 +77,16 @@ class DodoResourceStyle(ResourceStyle):
         return not_found(f"{_label(collection)} not found")
 
     def referenced(self, ns, name, value):
+        if name == "brand_id":  # the business is its own first brand
+            return value == self.backend.business_id or ns.get(BRANDS, value) is not None
         kind = REFERENCES.get(name)
         if kind is None:
             return None
         found = ns.get(kind, value)
         return found if found is not None else False
+
+    def missing_reference(self, name, value):
+        return invalid(f"{_label('/' + name[:-3] + 's')} {value} not found", "NOT_FOUND")
 
     def parent_exists(self, ns, owner, param, value):
         if owner not in HAND_WRITTEN:
