@@ -52,6 +52,10 @@ class InvoiceHandlers:
     def refund_invoice(self, req: Request):
         return self.backend.invoices.for_refund(req.ns, req.path["refund_id"])
 
+    @handler("get_payout_invoice_no_auth")
+    def payout_invoice(self, req: Request):
+        return self.backend.invoices.for_payout(req.ns, req.path["payout_id"])
+
 
 class PayoutHandlers:
     def __init__(self, backend):
