@@ -146,3 +146,27 @@ def test_wallets_balances_countries_and_line_items(sdk):
                   "get_payment_line_items_handler")
     assert [line.items_id for line in lines.items] == [one_time.product_id]
     assert lines.items[0].refundable_amount == 0  # not paid yet
+
+
+def test_a_usage_based_subscription_shows_what_its_meters_counted(sdk, live_server):
+    from mock_server.control.client import Client
+    from mock_server.core.http import credential_namespace
+    meter = sdk.meters.create(name="Requests", event_name="usage.request",
+                              measurement_unit="requests", aggregation={"type": "count"})
+    product = sdk.products.create(name="Metered API", tax_category="saas", price={
+        "type": "usage_based_price", "fixed_price": 1000, "currency": "USD", "discount": 0,
+        "purchasing_power_parity": False, "payment_frequency_count": 1,
+        "payment_frequency_interval": "Month", "subscription_period_count": 1,
+        "subscription_period_interval": "Year",
+        "meters": [{"meter_id": meter.id, "price_per_unit": "2.5", "free_threshold": 2}]})
+    made = Client(live_server.url).trigger("subscription.active", product_id=product.product_id,
+                                           namespace=credential_namespace("dodo", API_KEY))
+    sub = made["subscription"]
+    sdk.usage_events.ingest(events=[
+        {"event_id": f"req_{sub['subscription_id']}_{i}", "event_name": "usage.request",
+         "customer_id": sub["customer"]["customer_id"]} for i in range(5)])
+    raw = sdk.subscriptions.with_raw_response.retrieve_usage_history(sub["subscription_id"])
+    [period] = valid(raw, "list_usage_history_handler").items
+    [used] = period.meters
+    assert (used.id, used.consumed_units, used.chargeable_units) == (meter.id, "5", "3")
+    assert (used.price_per_unit, used.total_price) == ("2.5", 8)  # 3 x 2.5 = 7.5, rounded half up
