@@ -63,6 +63,7 @@ class Collection:
     id_field: str | None = None
     item_param: str | None = None
     archivable: bool = False
+    uuid_ids: bool = False  # its item parameter is a uuid (the vendor's product-collection groups)
     routes: list[Route] = field(default_factory=list)
 
 
@@ -88,6 +89,10 @@ class ResourceStyle:
     def not_found(self, collection: str):
         """The error for a missing object (an ApiError)."""
         raise NotImplementedError
+
+    def bad_body(self, field: str, message: str):
+        """The error for a body field that is not what it declares (an ApiError)."""
+        return ApiError(422, message)
 
     def bad_query(self, name: str, raw):
         """The error for a query parameter that is not what it declares (an ApiError)."""
@@ -163,6 +168,8 @@ class ResourceEngine:
         collection.routes.append(route)
         if item is not None:
             collection.item_param = collection.item_param or item
+            declared = next((p for p in op.params if p.get("name") == item), {})
+            collection.uuid_ids |= self._resolve(declared.get("schema", {})).get("format") == "uuid"
         if role == "unarchive":
             collection.archivable = True
 
@@ -187,6 +194,14 @@ class ResourceEngine:
                 break
         for route in collection.routes:
             route.archives = collection.archivable and route.role == "delete"
+
+    def new_id(self, path: str) -> str:
+        """An id for an object of the collection at `path`: a uuid where the contract declares
+        its ids so, else the provider's (a prefix and random characters)."""
+        collection = self.collections.get(path)
+        if collection is not None and collection.uuid_ids:
+            return str(uuid.uuid4())
+        return self.style.new_id(path)
 
     def _owner_of(self, id_field: str, collection: Collection) -> str:
         """The collection whose objects an id field names (`group_id`: the groups), for its
@@ -247,7 +262,43 @@ class ResourceEngine:
     def handler(self, operation_id: str):
         route = self.routes[operation_id]
         serve = getattr(self, "_" + route.role)
-        return lambda req: serve(route, req)
+        op = self.contract.operations[operation_id]
+        if op.body_schema is None:
+            return lambda req: serve(route, req)
+        body_schema = self._pointer(op.body_schema)
+
+        def checked(req: Request):
+            # The contract's validation checks types, not formats (but int32/int64): a date-time
+            # or uuid that is not one is the provider's bad request here, before it is stored.
+            problem = self._format_problem(body_schema, req.body, "")
+            if problem is not None:
+                raise self.style.bad_body(*problem)
+            return serve(route, req)
+        return checked
+
+    def _format_problem(self, schema, value, where: str, depth: int = 0):
+        """(field, message) of the first value whose format is not what the schema says."""
+        schema = self._resolve(schema)
+        if not isinstance(schema, dict) or value is None or depth > 32:
+            return None
+        if isinstance(value, dict):
+            for name, child in value.items():
+                prop = schema.get("properties", {}).get(name)
+                if prop is not None:
+                    found = self._format_problem(prop, child, f"{where}.{name}" if where else name,
+                                                 depth + 1)
+                    if found:
+                        return found
+        elif isinstance(value, list):
+            for index, child in enumerate(value):
+                found = self._format_problem(schema.get("items", {}), child, f"{where}[{index}]",
+                                             depth + 1)
+                if found:
+                    return found
+        elif isinstance(value, str) and schema.get("format") in _FORMATS:
+            if not _FORMATS[schema["format"]](value):
+                return where, f"{where}: {value[:64]!r} is not a {schema['format']}"
+        return None
 
     def _kind(self, route: Route) -> str:
         return kind(route.collection)
@@ -268,13 +319,23 @@ class ResourceEngine:
             known = self.style.parent_exists(req.ns, owner, param, req.path[param])
             if known is None:
                 parent = self.collections.get(owner)
-                if parent is None or parent.id_field is None:
-                    continue  # nobody holds it: the engine cannot tell
-                grand = [m.group(1) for m in map(_PARAM.match, parts[:index]) if m]
-                key = "/".join([req.path[p] for p in grand] + [req.path[param]])
-                known = req.ns.get(kind(owner), key) is not None
-            if not known:
+                if parent is not None and parent.id_field is not None:
+                    grand = [m.group(1) for m in map(_PARAM.match, parts[:index]) if m]
+                    key = "/".join([req.path[p] for p in grand] + [req.path[param]])
+                    known = req.ns.get(kind(owner), key) is not None
+                else:  # named elsewhere (/grants/{grant_id}: an entitlement's grants)
+                    known, owner = self._anywhere(req.ns, param, req.path[param], owner)
+            if known is False:
                 raise self.style.not_found(owner)
+
+    def _anywhere(self, ns, param: str, value: str, owner: str):
+        """(whether an object of the collection whose items `param` names exists, that
+        collection); (None, owner) when no collection's items go by that name."""
+        for collection in self.collections.values():
+            if collection.item_param == param and collection.id_field:
+                return any(obj.get(collection.id_field) == value
+                           for obj in ns.values(kind(collection.path))), collection.path
+        return None, owner
 
     def _find(self, route: Route, req: Request) -> dict:
         self._check_parents(route, req)
@@ -314,7 +375,7 @@ class ResourceEngine:
         with req.ns.lock:
             self._check_parents(route, req)
             self._check_references(req.ns, req.body or {})
-            obj_id = self.style.new_id(route.collection)
+            obj_id = self.new_id(route.collection)
             obj = self.build(req.ns, collection, route.schema, req.body or {}, req.path, obj_id)
             if collection.id_field:
                 obj_id = obj.get(collection.id_field) or obj_id
@@ -335,7 +396,7 @@ class ResourceEngine:
                 given = element if isinstance(element, dict) else \
                     {_singular_field(field_name): element}
                 self._check_references(req.ns, given)
-                obj_id = given.get(collection.id_field) or self.style.new_id(route.collection)
+                obj_id = given.get(collection.id_field) or self.new_id(route.collection)
                 key = self._key(route.parents, req, obj_id)
                 obj = req.ns.get(self._kind(route), key)
                 if obj is None:
@@ -545,8 +606,9 @@ class ResourceEngine:
                 out[name] = iso(self.clock.now())
                 continue
             if name in required and (name == "id" or name.endswith("_id")) \
-                    and self._resolve(prop).get("type") == "string":
-                out[name] = self.style.new_id(self._owner_of(name, collection))
+                    and self._resolve(prop).get("type") == "string" \
+                    and "format" not in self._resolve(prop):
+                out[name] = self.new_id(self._owner_of(name, collection))
                 continue  # an object of its own (a collection's group): a fresh id
             resolved = self._resolve(prop)
             nullable = _nullable(resolved, self._resolve)
@@ -556,6 +618,18 @@ class ResourceEngine:
                                     name in required)
         return out
 
+
+def _parses(parse):
+    def check(text: str) -> bool:
+        try:
+            parse(text)
+        except (TypeError, ValueError):
+            return False
+        return True
+    return check
+
+
+_FORMATS = {"date-time": _parses(epoch), "uuid": _parses(uuid.UUID)}
 
 _RANGES = {"gte": lambda a, b: a >= b, "lte": lambda a, b: a <= b,
            "gt": lambda a, b: a > b, "lt": lambda a, b: a < b}

@@ -70,6 +70,9 @@ class DodoResourceStyle(ResourceStyle):
     def page(self, objects, query, collection, schema):
         return {"items": paging.page(objects, query)}
 
+    def bad_body(self, field, message):
+        return invalid(message)
+
     def bad_query(self, name, raw):
         return invalid(f"query parameter {name}: {str(raw)[:64]!r} is not an RFC 3339 date-time")
 
