@@ -58,3 +58,12 @@ def test_documented_ids_exist(catalog):
 def test_the_plugin_examples_are_shown_verbatim(name):
     example = (Path(__file__).resolve().parent / "example" / name).read_text()
     assert example.rstrip() in README
+
+
+def test_the_dodo_operations_table_is_the_handler_registry():
+    """Which operation is served by paymock's rules and which by the generic engine, as the
+    README lists them, is what a fresh app serves (tools/operations_table.py regenerates it)."""
+    from mock_server.operations_table import markdown
+    listed = re.search(r"<!-- dodo-operations:start -->\n(.*?)<!-- dodo-operations:end -->",
+                       README, flags=re.S)
+    assert listed is not None and listed.group(1) == markdown("dodo")

@@ -111,7 +111,12 @@ class Contract:
 
     @classmethod
     def load(cls, provider: str) -> Contract:
-        return cls(json.loads(document_file(provider).read_text(encoding="utf-8")),
+        """The provider's contract, without its prose (descriptions, summaries): nothing that
+        validates or answers reads them, and the vendor's are a fifth of the Dodo document, held
+        by every server. Tools that show them (the contract kit, /docs/openapi.json) read the
+        file."""
+        return cls(json.loads(document_file(provider).read_text(encoding="utf-8"),
+                              object_hook=_without_prose),
                    f"urn:paymock:contract:{provider}")
 
     def _validator(self, pointer: str):
@@ -287,6 +292,20 @@ class Contract:
 _SCHEMAS = "#/components/schemas/"
 _INVALID = object()
 _INT_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+
+
+_PROSE = ("description", "summary")
+
+
+def _without_prose(node: dict) -> dict:
+    """json's object_hook: an object without its descriptions and summaries, dropped as the
+    document is read (so that they never all live at once). A property named "description" is a
+    schema (an object), not a text, and stays; an example object loses its text "description"
+    too, which nothing here reads (fault injection reads the error examples: code, message)."""
+    if any(isinstance(node.get(key), str) for key in _PROSE):
+        return {key: value for key, value in node.items()
+                if key not in _PROSE or not isinstance(value, str)}
+    return node
 
 
 def _fast_document(document):

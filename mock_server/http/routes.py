@@ -41,10 +41,11 @@ class Listed:
     method: str
     path: str
     emulated: bool
+    served_by: str | None = None  # "rules" (a provider's handler), "generic" (the engine), None
 
     def to_dict(self) -> dict:
         return {"operation_id": self.operation_id, "method": self.method, "path": self.path,
-                "emulated": self.emulated}
+                "emulated": self.emulated, "served_by": self.served_by}
 
 
 def _literals_beside(paths: list[str]) -> dict[tuple[str, int], set[str]]:
@@ -77,13 +78,16 @@ def _rule(path: str, literals) -> tuple[str, dict[str, str]]:
         excluded = sorted(literals.get(("/".join(parts[:index]), index), ()))
         args = "(" + ", ".join(repr(word) for word in excluded) + ")" if excluded else ""
         out.append(f"<segment{args}:{safe}>")
-    return "/" + "/".join(out), {safe: name for safe, name in names.items() if safe != name}
+    slash = "/" if path.endswith("/") and len(path) > 1 else ""  # "/docs/" is not "/docs"
+    return "/" + "/".join(out) + slash, {safe: name for safe, name in names.items()
+                                         if safe != name}
 
 
 def mount(app, core, provider) -> list[Listed]:
     """Add the provider's routes to the app; the operations as listed by /_mock/operations."""
     contract = core.contracts[provider.name]
     handlers = dict(provider.handlers())
+    generic = provider.generic_operations()
     unknown = sorted(set(handlers) - set(contract.operations))
     if unknown:
         raise UnknownOperation(
@@ -101,7 +105,9 @@ def mount(app, core, provider) -> list[Listed]:
                          policy is not None and policy.applies(op.operation_id), names)
         app.add_url_rule(provider.mount + rule, endpoint=f"{provider.name}.{op.operation_id}",
                          view_func=view, methods=[op.method])
+        served_by = None if handler is None else \
+            "generic" if op.operation_id in generic else "rules"
         listed.append(Listed(provider.name, op.operation_id, op.method, op.path,
-                             handler is not None))
+                             handler is not None, served_by))
     return listed
 

@@ -134,6 +134,12 @@ class Provider(abc.ABC):
         operation of the contract without a handler answers 501; a handler whose operation
         the contract lacks stops the start."""
 
+    def generic_operations(self) -> Mapping[str, str]:
+        """{operationId: role} of the handlers the generic resource engine
+        (core/resource_engine.py) makes, among `handlers()`; the others are the provider's own
+        rules. `GET /_mock/operations` and the README's operation lists say which is which."""
+        return {}
+
     @abc.abstractmethod
     def authenticate(self, request) -> Caller:
         """The caller a request's credential stands for, or raise ApiError (401, 403, ...).

@@ -56,6 +56,8 @@ def test_a_partial_then_a_full_refund_and_each_refusal(sdk, control, catalog):
     assert (partial.status, partial.amount, partial.is_partial) == ("succeeded", 787, True)
     assert partial.refund_id.startswith("ref_") and partial.metadata == {"ticket": "T-42"}
     assert sdk.payments.retrieve(payment["payment_id"]).refund_status == "partial"
+    [line] = sdk.payments.retrieve_line_items(payment["payment_id"]).items
+    assert (line.items_id, line.amount, line.refundable_amount) == (item, 2787, 2000)
     refused(lambda: sdk.refunds.create(payment_id=payment["payment_id"], items=[
         {"item_id": item, "amount": 2001}]), "LINE_ITEM_REFUND_AMOUNT_TOO_HIGH",
         f"Line item {item} requested refund amount including tax is 2001 which is above the "
@@ -66,6 +68,7 @@ def test_a_partial_then_a_full_refund_and_each_refusal(sdk, control, catalog):
     assert (full.amount, full.is_partial) == (2000, True)  # what was left, not the whole payment
     after = sdk.payments.retrieve(payment["payment_id"])
     assert after.refund_status == "full" and after.status == "succeeded"
+    assert sdk.payments.retrieve_line_items(payment["payment_id"]).items[0].refundable_amount == 0
     assert [r.refund_id for r in after.refunds] == [partial.refund_id, full.refund_id]
     refused(lambda: sdk.refunds.create(payment_id=payment["payment_id"]),
             "PAYMENT_ALREADY_REFUNDED", "This payment has already been refunded")

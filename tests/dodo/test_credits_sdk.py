@@ -144,3 +144,27 @@ def test_credit_trigger_refusals(control):
         control.trigger("credit.balance_low", namespace=ns,
                         credit_entitlement_id=plain["credit_entitlement_id"],
                         product_id=plain["product_id"])
+
+
+def test_a_subscription_credit_usage_through_the_sdk(sdk, control):
+    ns = credential_namespace("dodo", API_KEY)
+    cde = sdk.credit_entitlements.create(name=f"Seats {uuid.uuid4().hex[:8]}", precision=0,
+                                         unit="seats", rollover_enabled=False,
+                                         overage_enabled=True, overage_limit=10).id
+    product = sdk.products.create(
+        name="Seat plan", tax_category="saas",
+        price={"type": "recurring_price", "price": 1200, "currency": "USD", "discount": 0,
+               "purchasing_power_parity": False, "payment_frequency_count": 1,
+               "payment_frequency_interval": "Month", "subscription_period_count": 1,
+               "subscription_period_interval": "Year"},
+        credit_entitlements=[{"credit_entitlement_id": cde, "credits_amount": "30"}])
+    made = control.trigger("subscription.active", namespace=ns, product_id=product.product_id)
+    sub_id = made["subscription"]["subscription_id"]
+    raw = sdk.subscriptions.with_raw_response.retrieve_credit_usage(sub_id)
+    assert CONTRACT.response_errors("get_subscription_credit_usage_handler", 200,
+                                    raw.http_response.json()) == []
+    [usage] = raw.parse().items
+    assert (usage.credit_entitlement_id, usage.balance, usage.overage) == (cde, "30", "0")
+    assert (usage.overage_limit, usage.remaining_headroom, usage.limit_reached) == ("10", "40", False)
+    with pytest.raises(dodopayments.NotFoundError):
+        sdk.subscriptions.retrieve_credit_usage("sub_nothing")

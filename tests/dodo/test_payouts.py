@@ -146,6 +146,14 @@ def test_the_control_api_pays_out_and_the_sdk_lists_it(live_server):
     sent = [e["type"] for e in control.webhooks.events(ns) if e["type"].startswith("payout.")
             and e["payload"]["data"]["payout_id"] == payout["payout_id"]]
     assert sent == ["payout.created", "payout.in_progress", "payout.success"]
+    # Its invoice (public, as the vendor declares it), and its breakup views.
+    invoice = requests.get(f"{live_server.url}/dodo/invoices/payouts/{payout['payout_id']}",
+                           timeout=10)
+    assert invoice.status_code == 200 and invoice.content.startswith(b"%PDF")
+    breakup = requests.get(f"{live_server.url}/dodo/payouts/{payout['payout_id']}/breakup",
+                           headers={"Authorization": f"Bearer {API_KEY}"}, timeout=10)
+    assert breakup.status_code == 200 and CONTRACT.response_errors(
+        "get_payout_breakup_v3_public", 200, breakup.json()) == []
 
     for path, body, status, words in (
             (f"/payouts/{payout['payout_id']}/hold", {}, 409, "is success; hold needs"),

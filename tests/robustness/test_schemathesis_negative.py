@@ -42,14 +42,16 @@ def negative(provider: str, base_url: str, extra: dict | None = None):
 
 
 def nothing_to_break(document: dict) -> list[str]:
-    """Operations with no negative case at all: no credential, no body, no query, and only free
-    string path parameters (Dodo's public invoice links). Schemathesis cannot make one, so they
+    """Operations with no negative case at all: no credential, no body (or one any JSON
+    satisfies), no query, and only free string path parameters (Dodo's public invoice links, its
+    documentation pages, the connectors' webhook inlet). Schemathesis cannot make one, so they
     are left out here, by name, and test_public_links_refuse_unknown_ids covers them."""
     found = []
     for item in document["paths"].values():
         for op in item.values():
             params = op.get("parameters", [])
-            if (op.get("security") == [] and "requestBody" not in op
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            if (op.get("security") == [] and ("requestBody" not in op or body.get("schema") == {})
                     and all(p["in"] == "path" and p.get("schema", {}).get("type") == "string"
                             and not {"enum", "pattern", "format", "maxLength"} & p["schema"].keys()
                             for p in params)):
@@ -68,9 +70,14 @@ def dodo_negative(live):
 
 
 def test_public_links_refuse_unknown_ids(live):
-    assert sorted(PUBLIC_LINKS) == ["get_payment_invoice_no_auth", "get_refund_invoice_no_auth"]
+    docs = {f"{area}_{page}" for area in ("api", "customer_portal", "dashboard", "superadmin",
+                                          "unified_customer_portal")
+            for page in ("docs", "docs_index", "docs_openapi")}
+    assert set(PUBLIC_LINKS) == docs | {
+        "get_payment_invoice_no_auth", "get_refund_invoice_no_auth", "get_payout_invoice_no_auth",
+        "get_supported_countries_proxy", "connector_webhook_doc"}
     for path in ("/dodo/invoices/payments/pay_%00x", "/dodo/invoices/refunds/..%2f..",
-                 "/dodo/invoices/payments/" + "x" * 5000):
+                 "/dodo/invoices/payouts/pyt_%00x", "/dodo/invoices/payments/" + "x" * 5000):
         response = requests.get(live.url + path, timeout=10)
         assert response.status_code == 404 and response.json()["code"] == "NOT_FOUND", path
 

@@ -88,9 +88,13 @@ def test_disable_for_a_payment_disables_its_keys_and_revokes_their_grants(backen
 
 def test_the_public_operations_are_those_the_contract_declares_without_security():
     document = Contract.load("dodo").document
+    docs = {f"{area}_{page}" for area in ("api", "customer_portal", "dashboard", "superadmin",
+                                          "unified_customer_portal")
+            for page in ("docs", "docs_index", "docs_openapi")}
     assert auth.public_operations(document) == {
         "activate_license_key", "validate_license_key", "deactivate_license_key",
-        "get_payment_invoice_no_auth", "get_refund_invoice_no_auth"}
+        "get_payment_invoice_no_auth", "get_refund_invoice_no_auth", "get_payout_invoice_no_auth",
+        "get_supported_countries_proxy", "connector_webhook_doc"} | docs
 
 
 def request(body: bytes, authorization: str | None = None):

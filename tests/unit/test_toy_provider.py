@@ -62,9 +62,12 @@ def test_documented_but_unbuilt_is_501_undocumented_is_404_wrong_method_is_405(c
 def test_operations_lists_every_documented_operation_and_whether_it_is_emulated(client):
     listing = client.get("/_mock/operations").json
     assert sorted(listing["providers"]["toy"], key=lambda o: o["operation_id"]) == [
-        {"operation_id": "createThing", "method": "POST", "path": "/things", "emulated": True},
-        {"operation_id": "deleteThing", "method": "DELETE", "path": "/things/{thing_id}", "emulated": False},
-        {"operation_id": "getThing", "method": "GET", "path": "/things/{thing_id}", "emulated": True}]
+        {"operation_id": "createThing", "method": "POST", "path": "/things", "emulated": True,
+         "served_by": "rules"},
+        {"operation_id": "deleteThing", "method": "DELETE", "path": "/things/{thing_id}", "emulated": False,
+         "served_by": None},
+        {"operation_id": "getThing", "method": "GET", "path": "/things/{thing_id}", "emulated": True,
+         "served_by": "rules"}]
 
 
 def test_fault_rules_target_its_operations_and_answer_with_its_documented_body(client):

@@ -7,6 +7,7 @@ from functools import partial
 from ...core.errors import ApiError
 from ...core.http import credential_namespace
 from ...core.psp import MockPsp
+from ...core.resource_engine import ResourceEngine
 from ..base import Provider, handlers_of
 from ..base import register as register_provider
 from ..handles import ProviderHandle
@@ -37,6 +38,9 @@ from .payment_methods import PaymentMethods
 from .payment_retries import ManualRetries
 from .payments import DodoPayments
 from .payout_triggers import PayoutTriggers
+from .docs_pages import DocsHandlers, DocsPages
+from .generic_resources import DodoResourceStyle
+from .payment_links import PaymentLinkHandlers, PaymentLinks
 from .payouts import Payouts
 from .refunds import Refunds
 from .settings import DodoSettings
@@ -48,6 +52,8 @@ from .subscription_renewals import Renewals
 from .subscription_triggers import SubscriptionTriggers
 from .subscriptions import Subscriptions
 from .triggers import CheckoutTriggers
+from .usage_events import UsageEventHandlers, UsageEvents
+from .wallets import WalletHandlers, Wallets
 from .webhook_endpoints import DodoWebhookEndpoints, WebhookHandlers
 from . import control
 
@@ -69,6 +75,7 @@ class Dodo(Provider):
         self._keys = frozenset()
         self._store = None
         self._public = frozenset()  # operationIds that take no API key
+        self.generic = {}  # operationId -> core.resource_engine.Route, for those it serves
 
     def register(self, app, core, catalog: dict) -> None:
         app.extensions["paymock.provider.dodo"] = self
@@ -78,14 +85,25 @@ class Dodo(Provider):
         self._store = core.store
         self._public = auth.public_operations(core.contracts[NAME].document)
         self._handlers = {}
-        for handlers in _handler_objects(backend):
+        docs = DocsHandlers(DocsPages(core.contracts[NAME], MOUNT))
+        for handlers in _handler_objects(backend) + [docs]:
             overlap = self._handlers.keys() & handlers_of(handlers).keys()
             if overlap:
                 raise ValueError(f"two Dodo handlers for {sorted(overlap)}")
             self._handlers.update(handlers_of(handlers))
+        # Every other operation of the contract: the generic engine (it never takes over one
+        # served above).
+        contract = core.contracts[NAME]
+        self._style = DodoResourceStyle(backend)
+        engine = ResourceEngine(contract, self._style, core.clock)
+        self.generic = engine.plan([op for op in contract.operations if op not in self._handlers])
+        self._handlers.update({op: engine.handler(op) for op in self.generic})
 
     def handlers(self):
         return self._handlers
+
+    def generic_operations(self):
+        return {op: route.role for op, route in self.generic.items()}
 
     def authenticate(self, request):
         if request.operation_id in self._public:
@@ -121,7 +139,8 @@ def _handler_objects(backend):
             WebhookHandlers(backend.webhook_endpoints), RefundHandlers(backend),
             DisputeHandlers(backend), InvoiceHandlers(backend), PayoutHandlers(backend),
             LicenseHandlers(backend.license_keys, backend.licenses), CustomerHandlers(backend),
-            CreditHandlers(backend)]
+            CreditHandlers(backend), PaymentLinkHandlers(PaymentLinks(backend)),
+            UsageEventHandlers(backend.usage_events), WalletHandlers(Wallets(backend))]
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
@@ -134,6 +153,7 @@ def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBa
     # Credit entitlements are the catalog's: products attach them (products.py).
     backend = app.extensions["paymock.dodo"]
     backend.credits = backend.products.credits = CreditEntitlements(core.clock, business_id)
+    backend.usage_events = UsageEvents(backend)  # counted by the meters (generic_resources.py)
     # Without the outbox (no payments wired), /webhooks answers 501.
     app.extensions["paymock.dodo"].webhook_endpoints = DodoWebhookEndpoints(None, None)
     _wire_payments(app, core, app.extensions["paymock.dodo"], settings)

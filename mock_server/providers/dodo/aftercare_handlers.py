@@ -14,6 +14,10 @@ class RefundHandlers:
     def create_refund(self, req: Request):
         return self.backend.refunds.create(req.ns, req.body)
 
+    @handler("get_payment_line_items_handler")
+    def payment_line_items(self, req: Request):
+        return self.backend.refunds.line_items(req.ns, req.path["payment_id"])
+
     @handler("list_refunds")
     def list_refunds(self, req: Request):
         return self.backend.refunds.list(req.ns, req.query)
@@ -47,6 +51,10 @@ class InvoiceHandlers:
     @handler("get_refund_invoice_no_auth")
     def refund_invoice(self, req: Request):
         return self.backend.invoices.for_refund(req.ns, req.path["refund_id"])
+
+    @handler("get_payout_invoice_no_auth")
+    def payout_invoice(self, req: Request):
+        return self.backend.invoices.for_payout(req.ns, req.path["payout_id"])
 
 
 class PayoutHandlers:

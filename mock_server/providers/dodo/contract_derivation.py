@@ -3,9 +3,9 @@
 It ships in the package because `paymock contract diff` re-derives with it to tell the overlay's
 intended differences from drift; `tools/derive_dodo_contract.py` runs it to regenerate the contract.
 
-The mock answers a subset of the vendor API. Rather than retyping the vendor's schemas (and
-drifting from them), this script copies the operations paymock serves, with every schema they
-reference, and lays paymock's overlay on top: the error envelope the API really sends (the vendor
+Rather than retyping the vendor's schemas (and drifting from them), this script copies every
+operation of the vendor's spec (and the SDK's own few), with every schema they reference, and lays
+paymock's overlay on top: the error envelope the API really sends (the vendor
 spec declares none), the statuses paymock documents, and the limits the vendor documents only in
 prose (cart size, metadata keys, ...). Each overlay item is listed below with its reason, and
 `paymock contract diff` (and tests/contract_kit/test_diff.py) report them as deliberate differences.
@@ -102,8 +102,12 @@ DESCRIPTIONS = {
     "404": "Resource not found",
     "409": "Conflict with the resource's current state",
     "410": "Gone",
+    "413": "Payload too large",
     "422": "Invalid Request Object or Parameters",
+    "429": "Too many requests",
     "500": "Something went wrong :(",
+    "502": "Bad gateway",
+    "503": "Service unavailable",
 }
 
 # The body paymock sends for each status when a fault rule asks for it (fault injection reads
@@ -116,6 +120,7 @@ EXAMPLES = {
     "404": {"code": "NOT_FOUND", "message": "Checkout session not found"},
     "409": {"code": "CONFLICT", "message": "Conflict with the resource's current state"},
     "410": {"code": "GONE", "message": "The resource is gone"},
+    "413": {"code": "PAYLOAD_TOO_LARGE", "message": "The request body is too large"},
     "422": {"code": "INVALID_REQUEST_BODY", "message": "Invalid Request Object or Parameters"},
     "429": {"code": "TOO_MANY_REQUESTS", "message": "Too many requests"},
     "500": {"code": "INTERNAL_SERVER_ERROR", "message": "Internal server error"},
@@ -205,6 +210,31 @@ def _tighten(schemas: dict) -> None:
         refund["properties"]["reason"]["maxLength"] = 3000
     trial = schemas["SubscriptionData"]["properties"]["trial_period_days"]
     trial.update(minimum=0, maximum=10000)
+    _loosen_ambiguous_one_of(schemas, schemas)
+
+
+def _loosen_ambiguous_one_of(node, schemas: dict) -> None:
+    """oneOf where the vendor means anyOf: an object branch that requires nothing
+    (IntegrationConfig's "License Key Config") matches every object a second time, and an
+    integer matches both `integer` and `number` (EventMetadata's values), so oneOf refuses
+    values the live API takes, the vendor's own examples included."""
+    if isinstance(node, list):
+        for item in node:
+            _loosen_ambiguous_one_of(item, schemas)
+        return
+    if not isinstance(node, dict):
+        return
+    branches = node.get("oneOf")
+    if isinstance(branches, list):
+        resolved = [schemas.get(b["$ref"].rsplit("/", 1)[1], {}) if "$ref" in b else b
+                    for b in branches if isinstance(b, dict)]
+        objects = [b for b in resolved if b.get("type") == "object"]
+        types = {b.get("type") for b in resolved}
+        if (len(objects) > 1 and any(not b.get("required") for b in objects)) \
+                or {"integer", "number"} <= types:  # an integer is a number too
+            node["anyOf"] = node.pop("oneOf")
+    for value in node.values():
+        _loosen_ambiguous_one_of(value, schemas)
 
 
 # Fields the current Python SDK (1.123.0) sends that the current spec (1.113.0) does not declare
@@ -413,12 +443,54 @@ def _refs(node, found: set[str], schemas: dict) -> None:
             _refs(value, found, schemas)
 
 
+# The vendor's documentation pages declare no operationId; these name them (the contract's
+# handlers and fault rules go by operationId).
+DOCS_AREAS = {"": "api", "/customer-portal": "customer_portal", "/dashboard": "dashboard",
+              "/superadmin": "superadmin", "/unified-customer-portal": "unified_customer_portal"}
+DOCS_PAGES = {"/docs": "docs", "/docs/": "docs_index", "/docs/openapi.json": "docs_openapi"}
+
+
+def _docs_operation_id(path: str) -> str | None:
+    for area, name in DOCS_AREAS.items():
+        for page, suffix in DOCS_PAGES.items():
+            if path == area + page:
+                return f"{name}_{suffix}"
+    return None
+
+
+def _default_statuses(path: str, method: str, op: dict) -> list[str]:
+    """What paymock answers besides the vendor's statuses, for an operation OPERATIONS does not
+    list: 401 where a key is needed, 404 where a path names an object, 422 where a body or a
+    query is validated."""
+    extra = ["401"] if op.get("security") else []  # the vendor's public ones declare none
+    if "{" in path:
+        extra.append("404")
+    if op.get("requestBody") or any(p.get("in") == "query" for p in op.get("parameters", [])):
+        extra.append("422")
+    return extra
+
+
+def _operations(vendor: dict):
+    """(path, method, extra statuses) of every operation: the vendor's, then the SDK's own."""
+    for path, item in vendor["paths"].items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            if method in item:
+                extra = OPERATIONS.get((path, method))
+                yield path, method, extra if extra is not None else \
+                    _default_statuses(path, method, item[method])
+    for (path, method) in SDK_OPERATIONS:
+        if method not in vendor["paths"].get(path, {}):
+            yield path, method, OPERATIONS[(path, method)]
+
+
 def derive(vendor: dict) -> dict:
     vendor_schemas = vendor["components"]["schemas"]
     paths: dict = {}
-    for (path, method), extra in OPERATIONS.items():
+    for path, method, extra in _operations(vendor):
         vendor_op = vendor["paths"].get(path, {}).get(method)
         op = copy.deepcopy(vendor_op or SDK_OPERATIONS[(path, method)])
+        if not op.get("operationId"):
+            op["operationId"] = _docs_operation_id(path)
         # The vendor marks its public operations (/licenses/*, invoices) by declaring no
         # `security`; an empty list says so explicitly here, over the document's default (the
         # API key). The SDK's own operations take the key.
@@ -451,10 +523,10 @@ def derive(vendor: dict) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "Dodo Payments (paymock subset)",
+            "title": "Dodo Payments (paymock)",
             "version": vendor["info"]["version"],
-            "description": "Checkout sessions and the resources they need, derived from the vendor "
-            "spec by tools/derive_dodo_contract.py. Served by paymock at /dodo.",
+            "description": "Every operation of the vendor spec, derived from it by "
+            "tools/derive_dodo_contract.py. Served by paymock at /dodo.",
         },
         "servers": [{"url": "http://127.0.0.1:8787/dodo", "description": "paymock"}],
         "security": [{"API_KEY": []}],

@@ -349,6 +349,41 @@ class CreditLedger:
                           "balance": balance["balance"], "overage": balance["overage"]})
         return {"items": items}
 
+    def subscription_usage(self, ns: Namespace, subscription: dict, product: dict | None) -> dict:
+        """GET /subscriptions/{id}/credit-usage: for each credit entitlement the subscription's
+        product grants, where the customer's balance stands (CreditEntitlementUsageStatus):
+        `limit_reached` once the balance is spent and no overage is allowed, or the overage is
+        at its limit; `remaining_headroom` what can still be spent (balance plus the overage
+        left; null when overage has no limit)."""
+        customer_id = subscription["customer"]["customer_id"]
+        items = []
+        for mapping in (product or {}).get("credit_entitlements") or []:
+            entitlement = ns.get(ENTITLEMENT, mapping["credit_entitlement_id"])
+            if entitlement is None or entitlement[DELETED]:
+                continue
+            balance = self.balance(ns, entitlement["id"], customer_id) or \
+                {"balance": "0", "overage": "0", "terms": None,
+                 "credit_entitlement_id": entitlement["id"]}
+            settings = self.settings(ns, balance)
+            left, overage = Decimal(balance["balance"]), Decimal(balance["overage"])
+            limit = settings.get("overage_limit")
+            limit = amount(limit) if limit is not None else None
+            if not settings.get("overage_enabled"):
+                headroom, reached = left, left <= 0
+            elif limit is None:
+                headroom, reached = None, False
+            else:
+                headroom, reached = left + max(limit - overage, D0), left <= 0 and overage >= limit
+            items.append({
+                "credit_entitlement_id": entitlement["id"],
+                "credit_entitlement_name": entitlement["name"], "unit": entitlement["unit"],
+                "balance": balance["balance"], "overage": balance["overage"],
+                "overage_enabled": bool(settings.get("overage_enabled")),
+                "overage_limit": text(limit) if limit is not None else None,
+                "remaining_headroom": text(headroom) if headroom is not None else None,
+                "limit_reached": reached})
+        return {"subscription_id": subscription["subscription_id"], "items": items}
+
     def _known(self, ns: Namespace, entitlement_id: str, customer_id: str) -> dict:
         self.entitlement(ns, entitlement_id)
         found = self.balance(ns, entitlement_id, customer_id)

@@ -1,5 +1,6 @@
-"""Dodo invoices: GET /invoices/payments/{payment_id} and GET /invoices/refunds/{refund_id} answer
-a PDF (application/pdf) for a succeeded payment and for a refund; anything else is Dodo's 404.
+"""Dodo invoices: GET /invoices/payments/{payment_id}, /invoices/refunds/{refund_id} and
+/invoices/payouts/{payout_id} answer a PDF (application/pdf) for a succeeded payment, a refund and
+a succeeded payout; anything else is Dodo's 404.
 
 The PDF is small and plain: who sold, who bought, the lines, the total, the ids a merchant's tests
 look for. fpdf2 writes it; it is imported on the first invoice, so that a server that never
@@ -52,6 +53,22 @@ class Invoices:
             ("Reason", refund.get("reason") or "-"),
         ], lines, ("Refunded", f"{currency} {display_amount(refund['amount'], currency)}"), None,
             f"credit-note-{refund_id}.pdf")
+
+    def for_payout(self, ns: Namespace, payout_id: str) -> Reply:
+        """A payout's statement: what was paid out, its fees and tax (only once it succeeded)."""
+        payout = self.backend.payouts.get(ns, payout_id)
+        if payout is None or payout["status"] != "success":
+            raise not_found("Payout not found")
+        currency = payout["currency"]
+        lines = [("Payout", display_amount(payout["amount"], currency)),
+                 ("Fee", display_amount(payout["fee"], currency)),
+                 ("Tax", display_amount(payout["tax"], currency))]
+        return _pdf(f"Payout invoice {payout_id}", [
+            ("Invoice for payout", payout_id), ("Date", payout["updated_at"]),
+            ("Business", self.backend.business_id),
+            ("Payment method", payout.get("payment_method") or "-"),
+        ], lines, ("Paid out", f"{currency} {display_amount(payout['amount'], currency)}"), None,
+            f"payout-invoice-{payout_id}.pdf")
 
     @staticmethod
     def _item_name(ns: Namespace, item_id: str) -> str:

@@ -2,20 +2,23 @@
 
 A product is usable by checkouts the moment it is created; an archived one stays readable (and
 listed with `archived=true`) but a checkout naming it is refused. Credit entitlements must exist
-and be live (credits.py), and show as CreditEntitlementMappings; entitlements, files, images and
-localized prices are kept as given, not emulated further.
+and be live (credits.py), and show as CreditEntitlementMappings. Addons and entitlements must
+exist (made through the generic engine: /addons, /entitlements): the product lists its addons' ids
+and a summary of each entitlement.
 """
 from __future__ import annotations
 
 from ...core import ids
 from ...core.clock import iso
 from ...core.errors import ApiError
+from ...core.resource_engine import kind
 from ...core.store import Namespace
 from . import paging
 from .errors import invalid, not_found
 
 PRODUCT = "product"
 ARCHIVED = "archived"  # kept on the stored product, never shown: the API has no such field
+ADDONS, ENTITLEMENTS = kind("/addons"), kind("/entitlements")  # the generic engine's objects
 LICENSE_FIELDS = ("license_key_enabled", "license_key_activations_limit", "license_key_duration",
                   "license_key_activation_message")
 PATCHABLE = ("name", "description", "price", "tax_category", "metadata", "addons", "brand_id",
@@ -57,7 +60,7 @@ class Products:
 
     def create(self, ns: Namespace, body: dict) -> dict:
         _check_price(body["price"])
-        _check_references(body)
+        entitlements = _attached(ns, body)
         credits = self._credit_mappings(ns, body.get("credit_entitlements"))
         now = iso(self.clock.now())
         product = {
@@ -73,7 +76,7 @@ class Products:
             "license_key_activation_message": body.get("license_key_activation_message"),
             "metadata": body.get("metadata") or {},
             "credit_entitlements": credits,
-            "entitlements": body.get("entitlements") or [], "addons": body.get("addons") or [],
+            "entitlements": entitlements or [], "addons": body.get("addons") or [],
             "image": None, "digital_product_delivery": _delivery(body.get("digital_product_delivery")),
             "pricing_mode": body.get("pricing_mode"),
         }
@@ -88,7 +91,9 @@ class Products:
             if product is None:
                 raise not_found("Product not found")
             changes = {k: v for k, v in body.items() if k in PATCHABLE and v is not None}
-            _check_references(changes)
+            entitlements = _attached(ns, changes)
+            if entitlements is not None:
+                changes["entitlements"] = entitlements
             if "credit_entitlements" in changes:
                 changes["credit_entitlements"] = self._credit_mappings(
                     ns, changes["credit_entitlements"])
@@ -138,15 +143,25 @@ class Products:
         return None
 
 
-def _check_references(body: dict) -> None:
-    """Entitlements and addons are objects of their own APIs, which paymock
-    does not emulate yet: none exists, so naming one is naming an unknown id. (Credit
-    entitlements are checked by `Products._credit_mappings`.)"""
-    for entitlement in body.get("entitlements") or []:
-        raise invalid(f"Entitlement {entitlement['entitlement_id']} not found", "NOT_FOUND")
-    if body.get("addons"):
-        raise invalid(f"One or more product IDs do not exist: {', '.join(body['addons'])}",
+def _attached(ns: Namespace, body: dict) -> list[dict] | None:
+    """The addons and entitlements a product names must exist (the generic engine's /addons and
+    /entitlements); returns the entitlements as the product shows them (ProductEntitlementSummary,
+    as they are when attached), or None when the body names none."""
+    addons = body.get("addons") or []
+    missing = [a for a in addons if ns.get(ADDONS, a) is None]
+    if missing:
+        raise invalid(f"One or more product IDs do not exist: {', '.join(missing)}",
                       "MISSING_ADDON_IDS")
+    if body.get("entitlements") is None:
+        return None
+    summaries = []
+    for attach in body["entitlements"]:
+        entitlement = ns.get(ENTITLEMENTS, attach["entitlement_id"])
+        if entitlement is None:
+            raise invalid(f"Entitlement {attach['entitlement_id']} not found", "NOT_FOUND")
+        summaries.append({key: entitlement.get(key) for key in (
+            "id", "name", "description", "integration_type", "integration_config")})
+    return summaries
 
 
 def _delivery(request: dict | None) -> dict | None:

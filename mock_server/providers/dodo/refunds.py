@@ -21,7 +21,7 @@ from ...core.errors import ApiError
 from ...core.store import Namespace
 from . import paging
 from .disputes import DISPUTE
-from .models import SESSION, invalid, not_found
+from .models import PRODUCT, SESSION, invalid, not_found
 
 REFUND = "refund"
 OUTCOME = "refund_outcome"  # kind of the namespace's scripted outcome (one object, id NEXT)
@@ -144,8 +144,7 @@ class Refunds:
         if any(r["status"] in IN_FLIGHT for r in refunds):
             raise refused("EXISTING_REFUND_REQUEST_PROCESSING",
                           'A refund request with status "Pending" is still being processed')
-        counted = [r for r in refunds if r["status"] in IN_FLIGHT or r["status"] == "succeeded"]
-        left = payment["amount"] - sum(r["amount"] for r in counted)
+        left, done = self._refunded(ns, payment)
         if left <= 0:
             raise refused("PAYMENT_ALREADY_REFUNDED", "This payment has already been refunded")
         if self.backend.clock.now() - epoch(payment["created_at"]) > WINDOW_DAYS * 86400:
@@ -158,10 +157,6 @@ class Refunds:
         if not body.get("items"):
             return left, []
         lines = {line["item_id"]: line for line in payment_lines(ns, payment)}
-        done: dict[str, int] = {}
-        for refund in counted:
-            for item in refund["items"]:
-                done[item["item_id"]] = done.get(item["item_id"], 0) + item["amount"]
         items, seen = [], set()
         for item in body["items"]:
             item_id = item["item_id"]
@@ -190,6 +185,37 @@ class Refunds:
             raise refused("REFUND_AMOUNT_EXCEEDS_PAID_AMOUNT",
                           "The calculated refund amount is larger than the paid amount")
         return total, items
+
+    def _refunded(self, ns: Namespace, payment: dict) -> tuple[int, dict[str, int]]:
+        """What is left to refund of the payment, and what each line item has had refunded
+        (refunds that succeeded or are in flight)."""
+        counted = [r for r in self._of_payment(ns, payment)
+                   if r["status"] in IN_FLIGHT or r["status"] == "succeeded"]
+        done: dict[str, int] = {}
+        for refund in counted:
+            for item in refund["items"]:
+                done[item["item_id"]] = done.get(item["item_id"], 0) + item["amount"]
+        return payment["amount"] - sum(r["amount"] for r in counted), done
+
+    # -- GET /payments/{payment_id}/line-items -----------------------------------------------------
+    def line_items(self, ns: Namespace, payment_id: str) -> dict:
+        """Each line the payment charged (PaymentLineItem), with what can still be refunded of
+        it: its amount less what refunds by item took, and never more than is left of the
+        payment after refunds of an amount."""
+        payment = ns.get(core_payments.PAYMENT, payment_id)
+        if payment is None or payment.get("provider") != "dodo":
+            raise not_found("Payment not found")
+        left, done = self._refunded(ns, payment)
+        paid = payment["status"] == core_payments.SUCCEEDED
+        items = []
+        for line in payment_lines(ns, payment):
+            product = ns.read(PRODUCT, line["item_id"]) or {}
+            items.append({
+                "items_id": line["item_id"], "amount": line["amount"], "tax": line["tax"],
+                "refundable_amount": max(0, min(line["amount"] - done.get(line["item_id"], 0),
+                                                left)) if paid else 0,
+                "name": product.get("name"), "description": product.get("description")})
+        return {"currency": payment["currency"], "items": items}
 
     # -- settling -------------------------------------------------------------------------------
     def settle(self, ns: Namespace, refund_id: str, outcome: str) -> dict:

@@ -10,13 +10,16 @@ is not emulated: every billing period is listed, with no meters.
 """
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 
 from ...core import billing_cycles, tax
 from ...core.clock import epoch, iso
 from ...core.store import Namespace
 from . import paging
-from .models import MIN_TOTAL, PAYMENT, invalid
+from .credits import text
+from .models import MIN_TOTAL, PAYMENT, PRODUCT, invalid
 from .subscriptions import INTERNAL, inactive
+from .usage_events import METERS
 
 ON_DEMAND = "on_demand"
 
@@ -60,8 +63,9 @@ class SubscriptionCharges:
             return {"payment_id": payment["id"]}
 
     def usage_history(self, ns: Namespace, sub_id: str, query: dict) -> dict:
-        """Every billing period from the start to the current one, newest first, each without
-        meters; `start_date`/`end_date` keep the periods that overlap them."""
+        """Every billing period from the start to the current one, newest first, with what each
+        meter of the product's usage-based price counted in it (the customer's ingested events,
+        usage_events.py); `start_date`/`end_date` keep the periods that overlap them."""
         sub = self.backend.subscriptions.find(ns, sub_id)
         extra = sub[INTERNAL]
         every, interval = sub["payment_frequency_count"], sub["payment_frequency_interval"]
@@ -75,9 +79,31 @@ class SubscriptionCharges:
             cycle += 1
             start, end = end, billing_cycles.after(extra["anchor"], cycle * every, interval)
         low, high = paging.when(query, "start_date"), paging.when(query, "end_date")
-        rows = [{"start_date": iso(a), "end_date": iso(b), "meters": []}
-                for a, b in reversed(periods)
+        kept = [(a, b) for a, b in reversed(periods)
                 if (low is None or b >= low) and (high is None or a <= high)]
-        return {"items": paging.page(rows, query)}
+        price = (ns.read(PRODUCT, sub["product_id"]) or {}).get("price") or {}
+        rows = [{"start_date": iso(a), "end_date": iso(b),
+                 "meters": self._meters(ns, sub, price, a, b)}
+                for a, b in paging.page(kept, query)]
+        return {"items": rows}
+
+    def _meters(self, ns: Namespace, sub: dict, price: dict, start: float, end: float) -> list:
+        """MeterUsageItem for each meter of a usage-based price, over [start, end)."""
+        items = []
+        for attached in price.get("meters") or []:
+            meter = ns.get(METERS, attached["meter_id"])
+            if meter is None:
+                continue
+            consumed = Decimal(str(self.backend.usage_events.usage(
+                ns, meter, sub["customer"]["customer_id"], start, end)))
+            free = attached.get("free_threshold") or 0
+            chargeable = max(consumed - free, Decimal(0))
+            per_unit = Decimal(attached.get("price_per_unit") or "0")
+            items.append({
+                "id": meter["id"], "name": meter["name"], "free_threshold": free,
+                "price_per_unit": text(per_unit), "currency": price.get("currency", "USD"),
+                "total_price": int((chargeable * per_unit).to_integral_value(ROUND_HALF_UP)),
+                "consumed_units": text(consumed), "chargeable_units": text(chargeable)})
+        return items
 
 

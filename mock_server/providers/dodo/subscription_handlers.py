@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ...core.request import Reply, Request
 from ..base import handler
+from .products import PRODUCT
 
 
 class SubscriptionHandlers:
@@ -55,6 +56,12 @@ class SubscriptionHandlers:
     @handler("create_subscription_charge")  # POST .../charge (on demand)
     def charge(self, req: Request):
         return self.backend.charges.charge(req.ns, req.path["subscription_id"], req.body)
+
+    @handler("get_subscription_credit_usage_handler")  # GET .../credit-usage
+    def credit_usage(self, req: Request):
+        sub = self.backend.subscriptions.find(req.ns, req.path["subscription_id"])
+        product = req.ns.read(PRODUCT, sub["product_id"])
+        return self.backend.credit_ledger.subscription_usage(req.ns, sub, product)
 
     @handler("list_usage_history_handler")  # GET .../usage-history
     def usage_history(self, req: Request):

@@ -16,6 +16,7 @@ from ...core.clock import epoch, iso
 from ...core.store import Namespace
 from . import paging
 from .models import DISCOUNT, PRODUCT, SESSION, invalid, not_found
+from .payment_links import RESERVED
 
 SUBSCRIPTION = "subscription"
 INTERNAL = "_paymock"
@@ -91,7 +92,7 @@ class Subscriptions:
         method = methods.record(ns, customer_id, card, payment) \
             if methods is not None and status == "active" and card else ids.prefixed("pm", 21)
         sub = {
-            "subscription_id": ids.prefixed("sub", 21), "brand_id": self.backend.business_id,
+            "subscription_id": _new_id(ns, session), "brand_id": self.backend.business_id,
             "status": status, "created_at": iso(now), "product_id": product["product_id"],
             "quantity": line["quantity"],
             "recurring_pre_tax_amount": recurring["subtotal"] - recurring["discount"],
@@ -349,6 +350,15 @@ def due_of(sub: dict) -> float | None:
     if sub["status"] == "past_due":
         return extra["past_due_ends_at"]
     return None
+
+
+def _new_id(ns: Namespace, session: dict) -> str:
+    """The id POST /subscriptions gave the session's subscription ahead of its payment
+    (payment_links.py), the first time; a new one for any other."""
+    reserved = session.get(RESERVED)
+    if reserved and ns.get(SUBSCRIPTION, reserved) is None:
+        return reserved
+    return ids.prefixed("sub", 21)
 
 
 def render(sub: dict) -> dict:
