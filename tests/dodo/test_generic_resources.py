@@ -288,3 +288,26 @@ def test_a_customer_wallet_moves_with_its_ledger_entries(client):
     assert [(e["is_credit"], e["before_balance"], e["after_balance"]) for e in entries] == [
         (False, 1500, 1100), (True, 0, 1500)]
     assert checked(client.get(base, headers=key), "get_customer_wallets")["total_balance_usd"] == 1100
+
+
+def test_the_balance_ledger_follows_payments_and_refunds(client):
+    from mock_server.core.http import credential_namespace
+    key = headers("sk_test_ledger")
+    ns = credential_namespace("dodo", "sk_test_ledger")
+    made = client.post("/_mock/trigger", json={"event": "payment.succeeded", "namespace": ns,
+                                               "provider": "dodo"}).get_json()
+    payment = made["payment"]
+    refund = client.post("/dodo/refunds", headers=key, json={
+        "payment_id": payment["payment_id"], "items": [
+            {"item_id": payment["product_cart"][0]["product_id"], "amount": 100}]})
+    assert refund.status_code == 200, refund.get_json()
+    entries = checked(client.get("/dodo/balances/ledger", headers=key),
+                      "list_ledger_entries_merchant_handler")["items"]
+    assert [(e["event_type"], e["is_credit"], e["reference_object_id"]) for e in entries] == [
+        ("refund", False, refund.get_json()["refund_id"]),
+        ("payment", True, payment["payment_id"])]
+    paid = payment["total_amount"]
+    assert [(e["before_balance"], e["after_balance"]) for e in entries] == [
+        (paid, paid - 100), (0, paid)]
+    only = client.get("/dodo/balances/ledger?event_type=payment", headers=key).get_json()["items"]
+    assert [e["event_type"] for e in only] == ["payment"]

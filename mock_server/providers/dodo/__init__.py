@@ -12,6 +12,7 @@ from ..base import Provider, handlers_of
 from ..base import register as register_provider
 from ..handles import ProviderHandle
 from . import auth, hosted, models
+from .balance_ledger import BalanceLedger, BalanceLedgerHandlers
 from .catalog import generate as generate_section
 from .contract_support import DodoContractSupport
 from . import webhooks
@@ -140,7 +141,8 @@ def _handler_objects(backend):
             DisputeHandlers(backend), InvoiceHandlers(backend), PayoutHandlers(backend),
             LicenseHandlers(backend.license_keys, backend.licenses), CustomerHandlers(backend),
             CreditHandlers(backend), PaymentLinkHandlers(PaymentLinks(backend)),
-            UsageEventHandlers(backend.usage_events), WalletHandlers(Wallets(backend))]
+            UsageEventHandlers(backend.usage_events), WalletHandlers(Wallets(backend)),
+            BalanceLedgerHandlers(BalanceLedger(backend))]
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
