@@ -64,6 +64,9 @@ class Collection:
     item_param: str | None = None
     archivable: bool = False
     uuid_ids: bool = False  # its item parameter is a uuid (the vendor's product-collection groups)
+    # property -> the child collection its array shows (a product collection's `groups` are the
+    # objects of /product-collections/{id}/groups)
+    embeds: dict[str, str] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
 
 
@@ -131,7 +134,22 @@ class ResourceEngine:
             self._route(op)
         for collection in self.collections.values():
             self._describe(collection)
+        for collection in self.collections.values():
+            self._embeds(collection)
         return self.routes
+
+    def _embeds(self, parent: Collection) -> None:
+        """The array properties of a parent's objects that are a child collection's objects:
+        the child's path is the parent's item path plus the property's name, and the array's
+        items carry the child's id."""
+        if parent.schema is None or parent.item_param is None:
+            return
+        for name, prop in parent.schema.get("properties", {}).items():
+            child = self.collections.get(f"{parent.path}/{{{parent.item_param}}}/{name}")
+            prop = self._resolve(prop)
+            items = self._resolve(prop.get("items", {})) if prop.get("type") == "array" else {}
+            if child is not None and child.id_field and child.id_field in items.get("properties", {}):
+                parent.embeds[name] = child.path
 
     def _route(self, op) -> None:
         parts = [p for p in op.path.strip("/").split("/") if p]
@@ -349,11 +367,28 @@ class ResourceEngine:
 
     def _shape(self, route: Route, req: Request, obj: dict, schema=None) -> dict:
         """The stored object as `schema` (the route's answer) has it: an operation may answer
-        another shape of the same thing (a list's items, an archive's summary)."""
+        another shape of the same thing (a list's items, an archive's summary). Embedded arrays
+        show the child collection's objects as they are now."""
         collection = self.collections[route.collection]
         schema = schema if schema is not None else route.schema
-        return self.build(req.ns, collection, schema, self._render(obj), req.path,
-                          obj.get(collection.id_field) if collection.id_field else None)
+        given = self._render(obj)
+        obj_id = obj.get(collection.id_field) if collection.id_field else None
+        owners = obj[INTERNAL]["parents"] + [obj_id] if INTERNAL in obj else None
+        for name, child in collection.embeds.items():
+            if owners is not None:
+                given[name] = [self._render(o) for o in req.ns.values(kind(child))
+                               if o[INTERNAL]["parents"] == owners]
+        return self.build(req.ns, collection, schema, given, req.path, obj_id)
+
+    def _adopt(self, req: Request, route: Route, obj_id: str, elements: list, child: str) -> None:
+        """The embedded objects of a new object, stored as objects of the child collection."""
+        owners = [req.path[p] for p in route.parents] + [obj_id]
+        child_collection = self.collections[child]
+        for element in elements:
+            child_id = element.get(child_collection.id_field) or self.new_id(child)
+            element[child_collection.id_field] = child_id
+            element[INTERNAL] = {"archived": False, "created": self.clock.now(), "parents": owners}
+            req.ns.put(kind(child), "/".join(owners + [child_id]), element)
 
     def _reply(self, route: Route, data):
         if route.schema is None:
@@ -381,8 +416,10 @@ class ResourceEngine:
                 obj_id = obj.get(collection.id_field) or obj_id
             obj[INTERNAL] = {"archived": False, "created": self.clock.now(),
                              "parents": [req.path[p] for p in route.parents]}
+            for name, child in collection.embeds.items():  # stored as the child's objects
+                self._adopt(req, route, obj_id, obj.pop(name, None) or [], child)
             req.ns.put(self._kind(route), self._key(route.parents, req, obj_id), obj)
-        return self._reply(route, self._render(obj))
+        return self._reply(route, self._shape(route, req, obj))
 
     def _attach(self, route: Route, req: Request):
         """Each element of the body's array becomes an object of the collection (a customer

@@ -311,3 +311,23 @@ def test_the_balance_ledger_follows_payments_and_refunds(client):
         (paid, paid - 100), (0, paid)]
     only = client.get("/dodo/balances/ledger?event_type=payment", headers=key).get_json()["items"]
     assert [e["event_type"] for e in only] == ["payment"]
+
+
+def test_a_collections_groups_are_objects_of_their_own(client):
+    key = headers("sk_test_groups")
+    made = checked(client.post("/dodo/product-collections", headers=key, json={
+        "name": "Plans", "groups": [{"group_name": "Monthly", "products": []}]}),
+        "create_product_collection")
+    [group] = made["groups"]
+    path = f"/dodo/product-collections/{made['id']}"
+    assert client.patch(f"{path}/groups/{group['group_id']}", headers=key,
+                        json={"group_name": "Per month"}).status_code == 200
+    added = checked(client.post(f"{path}/groups", headers=key,
+                                json={"group_name": "Yearly", "products": []}),
+                    "add_group_to_collection")
+    read = checked(client.get(path, headers=key), "get_product_collection")
+    assert [(g["group_id"], g["group_name"]) for g in read["groups"]] == [
+        (group["group_id"], "Per month"), (added["group_id"], "Yearly")]
+    assert client.delete(f"{path}/groups/{group['group_id']}", headers=key).status_code == 204
+    assert [g["group_id"] for g in client.get(path, headers=key).get_json()["groups"]] == [
+        added["group_id"]]
