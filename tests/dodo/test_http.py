@@ -133,8 +133,9 @@ def test_customers_and_discounts(client, auth):
 
 
 def test_an_empty_cart_is_dodos_product_cart_emtpy_and_collections_are_unknown(client, auth):
-    """SDK 1.118 on: an empty cart is valid for a product collection's checkout; paymock
-    emulates no collection, so a named one is unknown, and without one the cart is empty."""
+    """SDK 1.118 on: an empty cart is valid for a product collection's checkout; an unknown
+    collection is Dodo's NOT_FOUND, a known one is refused as not emulated yet (the page that
+    picks from it is not built), and without one the cart is empty."""
     empty = client.post("/dodo/checkouts", json={"product_cart": []}, headers=auth)
     assert empty.status_code == 422
     assert conforms(empty, "create_session") == {"code": "PRODUCT_CART_EMTPY",
@@ -144,3 +145,8 @@ def test_an_empty_cart_is_dodos_product_cart_emtpy_and_collections_are_unknown(c
     assert collection.status_code == 422
     assert conforms(collection, "preview_session") == {
         "code": "NOT_FOUND", "message": "Product collection pdc_unknown not found"}
+    made = client.post("/dodo/product-collections", headers=auth,
+                       json={"name": "Plans", "groups": []}).get_json()
+    known = client.post("/dodo/checkouts", headers=auth, json={
+        "product_cart": [], "product_collection_id": made["id"]})
+    assert known.status_code == 422 and "not emulated" in conforms(known, "create_session")["message"]

@@ -11,6 +11,7 @@ import orjson
 
 from ...core import ids
 from ...core.clock import Clock, iso
+from ...core.resource_engine import kind
 from ...core.store import Namespace
 from ...core.urls import return_url_problem
 from . import paging, pricing
@@ -147,10 +148,14 @@ class DodoBackend:
             raise invalid("discount_code and discount_codes cannot be used together; "
                           "send discount_codes only (discount_code is deprecated)")
         if body.get("product_collection_id") is not None:
-            # Product collections are not emulated: none exists, so naming one is naming an
-            # unknown id (with or without a cart, as the collection flow sends an empty one).
-            raise invalid(f"Product collection {body['product_collection_id']} not found",
-                          "NOT_FOUND")
+            # Collections exist (the generic engine's /product-collections), but the hosted
+            # page that lets the buyer pick from one is not built: an unknown one is Dodo's
+            # NOT_FOUND, a known one a plain refusal that says so.
+            collection = body["product_collection_id"]
+            if ns.get(kind("/product-collections"), collection) is None:
+                raise invalid(f"Product collection {collection} not found", "NOT_FOUND")
+            raise invalid("Checkout sessions for a product collection are not emulated by "
+                          "paymock yet; send the products in product_cart")
         if not body["product_cart"]:
             # Dodo's code is spelt so (docs: api-reference/error-codes).
             raise invalid("product_cart is empty", "PRODUCT_CART_EMTPY")
