@@ -18,6 +18,9 @@ API_KEY = "sk_test_paymock_suite"
 OTHER_API_KEY = "sk_test_paymock_other"
 # Schemathesis' own: what fuzzing creates, archives or deletes stays out of the other tests' way.
 FUZZ_API_KEY = "sk_test_paymock_fuzz"
+# The generic resources' SDK walk makes products, customers and payments: under a key of its
+# own, so that tests reading the suite key's catalog see only the fixture's.
+WALK_API_KEY = "sk_test_paymock_walk"
 SHARED = Path(__file__).resolve().parents[2] / "shared"  # ../shared, beside the checkout
 # The vendor's current Dodo spec, which contracts/dodo is derived from.
 VENDOR_SPEC = SHARED / "reference" / "dodo-current" / "dodo-openapi-1.113.0.json"
@@ -68,7 +71,7 @@ def auth():
 @pytest.fixture(scope="session")
 def live_server():
     # Only known keys, as on the real API (Schemathesis' ignored_auth check sends made-up ones).
-    app = create_app(Settings(port=0, dodo_api_keys=f"{API_KEY},{OTHER_API_KEY},{FUZZ_API_KEY}"))
+    app = create_app(Settings(port=0, dodo_api_keys=f"{API_KEY},{OTHER_API_KEY},{FUZZ_API_KEY},{WALK_API_KEY}"))
     server = Server(app, "127.0.0.1", 0, threads=8).start()
     yield server
     server.stop()

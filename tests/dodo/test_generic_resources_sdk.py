@@ -9,14 +9,15 @@ import pytest
 from dodopayments import DodoPayments
 
 from mock_server.core.contracts import Contract
-from tests.conftest import API_KEY
+from tests.conftest import WALK_API_KEY
 
 CONTRACT = Contract.load("dodo")
 
 
 @pytest.fixture
 def sdk(live_server):
-    return DodoPayments(bearer_token=API_KEY, base_url=f"{live_server.url}/dodo", max_retries=0)
+    return DodoPayments(bearer_token=WALK_API_KEY, base_url=f"{live_server.url}/dodo",
+                        max_retries=0)
 
 
 def valid(raw, operation_id):
@@ -162,7 +163,7 @@ def test_a_usage_based_subscription_shows_what_its_meters_counted(sdk, live_serv
         "subscription_period_interval": "Year",
         "meters": [{"meter_id": meter.id, "price_per_unit": "2.5", "free_threshold": 2}]})
     made = Client(live_server.url).trigger("subscription.active", product_id=product.product_id,
-                                           namespace=credential_namespace("dodo", API_KEY))
+                                           namespace=credential_namespace("dodo", WALK_API_KEY))
     sub = made["subscription"]
     sdk.usage_events.ingest(events=[
         {"event_id": f"req_{sub['subscription_id']}_{i}", "event_name": "usage.request",
