@@ -162,6 +162,13 @@ class Contract:
             op.body_fast = None if op.body_schema is None else self._fast_validator(op.body_schema)
         return op.body_fast
 
+    def at(self, pointer: str):
+        """The node at a JSON pointer ("/paths/~1x/get" or a "#/components/..." $ref)."""
+        node = self.document
+        for part in pointer.lstrip("#").strip("/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
+
     def _fast_validator(self, pointer: str):
         if jsonschema_rs is None:
             return None
@@ -176,9 +183,7 @@ class Contract:
         validator holds its whole document, and the contract's (every vendor webhook schema
         included) is large; compiling it once per body made each app cost tens of megabytes.
         Only what is taken is converted (_fast_document), never the whole contract."""
-        node = self.document
-        for part in pointer.strip("/").split("/"):
-            node = node[part.replace("~1", "/").replace("~0", "~")]
+        node = self.at(pointer)
         schemas = self.document.get("components", {}).get("schemas", {})
         used: set[str] = set()
         pending = [node]

@@ -156,6 +156,7 @@ class ResourceEngine:
         last = _PARAM.match(parts[-1]) if parts else None
         method = op.method
         item = None
+        answer, status = self._success_schema(op)
         if last:  # /things/{id}
             item = last.group(1)
             collection_parts = parts[:-1]
@@ -168,7 +169,7 @@ class ResourceEngine:
             role = "archive" if parts[-1] in ARCHIVE else "unarchive"
         else:
             collection_parts = parts
-            schema = self._success_schema(op)[0]
+            schema = answer
             if method == "GET" and _is_list(schema, self._resolve):
                 role = "list"
             elif method == "POST" and schema is not None and self._has_id(schema):
@@ -179,8 +180,7 @@ class ResourceEngine:
                 role = "view"
         path = "/" + "/".join(collection_parts)
         parents = [m.group(1) for m in map(_PARAM.match, collection_parts) if m]
-        schema, status = self._success_schema(op)
-        route = Route(op.operation_id, role, path, parents, item, schema, status)
+        route = Route(op.operation_id, role, path, parents, item, answer, status)
         self.routes[op.operation_id] = route
         collection = self.collections.setdefault(path, Collection(path, parents))
         collection.routes.append(route)
@@ -248,10 +248,7 @@ class ResourceEngine:
     def _resolve(self, schema):
         seen = 0
         while isinstance(schema, dict) and "$ref" in schema and seen < 32:
-            node = self.document
-            for part in schema["$ref"].lstrip("#/").split("/"):
-                node = node[part.replace("~1", "/").replace("~0", "~")]
-            schema, seen = node, seen + 1
+            schema, seen = self.contract.at(schema["$ref"]), seen + 1
         return schema
 
     def _attaches(self, op, schema) -> str | None:
@@ -259,18 +256,12 @@ class ResourceEngine:
         objects it made: an array of objects, or a list envelope."""
         if op.body_schema is None or schema is None:
             return None
-        body = self._resolve(self._pointer(op.body_schema))
+        body = self._resolve(self.contract.at(op.body_schema))
         arrays = [name for name in body.get("required", ())
                   if self._resolve(body.get("properties", {}).get(name, {})).get("type") == "array"]
         answer = self._resolve(schema)
         many = answer.get("type") == "array" or _is_list(answer, self._resolve)
         return arrays[0] if len(arrays) == 1 and many else None
-
-    def _pointer(self, pointer: str):
-        node = self.document
-        for part in pointer.strip("/").split("/"):
-            node = node[part.replace("~1", "/").replace("~0", "~")]
-        return node
 
     def _has_id(self, schema) -> bool:
         props = self._resolve(schema).get("properties", {}) if isinstance(schema, dict) else {}
@@ -283,7 +274,7 @@ class ResourceEngine:
         op = self.contract.operations[operation_id]
         if op.body_schema is None:
             return lambda req: serve(route, req)
-        body_schema = self._pointer(op.body_schema)
+        body_schema = self.contract.at(op.body_schema)
 
         def checked(req: Request):
             # The contract's validation checks types, not formats (but int32/int64): a date-time
@@ -458,7 +449,7 @@ class ResourceEngine:
             props = (collection.schema or {}).get("properties", {})
             for name, value in (req.body or {}).items():
                 if name in props and value is not None:
-                    obj[name] = self.conform(req.ns, collection, name, props[name], value)
+                    obj[name] = value  # shown through the answer's schema (_shape, _fits)
             if "updated_at" in props:
                 obj["updated_at"] = iso(self.clock.now())
             req.ns.save(self._kind(route), self._key(route.parents, req, req.path[route.item]), obj)
@@ -548,11 +539,6 @@ class ResourceEngine:
         """An object for `schema`: see the module's docstring for where each value comes from."""
         schema = self._resolve(schema)
         return self._value(ns, collection, schema, given, path, obj_id, "", required=True)
-
-    def conform(self, ns, collection: Collection, name: str, schema, value):
-        """A body's value as the object schema holds it (a request may send what the answer
-        shows otherwise, e.g. an object where the answer has its id)."""
-        return value
 
     def _value(self, ns, collection, schema, given, path, obj_id, name, required):
         schema = self._resolve(schema)

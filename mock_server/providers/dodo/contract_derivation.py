@@ -197,10 +197,9 @@ def _tighten(schemas: dict) -> None:
     )
     req["discount_codes"].update(maxItems=20)
     schemas["CustomFields"]["maxItems"] = 5
-    # The vendor writes oneOf [string, integer, number, boolean]: an integer is also a number, so
-    # oneOf rejects every integer value. The live API accepts them; anyOf says what it means.
+    # (Its values' oneOf [string, integer, number, boolean] becomes anyOf: see
+    # _loosen_ambiguous_one_of, which the live API's acceptance of integers asks for.)
     meta = schemas["Metadata"]
-    meta["additionalProperties"]["anyOf"] = meta["additionalProperties"].pop("oneOf")
     meta["maxProperties"] = 50
     meta["x-paymock-error"] = {
         "maxProperties": ["MAXIMUM_KEYS_REACHED", "metadata can hold at most 50 keys"],

@@ -74,7 +74,7 @@ class DodoResourceStyle(ResourceStyle):
         return invalid(message)
 
     def bad_query(self, name, raw):
-        return invalid(f"query parameter {name}: {str(raw)[:64]!r} is not an RFC 3339 date-time")
+        return paging.not_a_date(name, raw)
 
     def not_found(self, collection: str):
         return not_found(f"{_label(collection)} not found")

@@ -23,8 +23,13 @@ def when(query: dict, name: str) -> float | None:
     try:
         return epoch(raw)
     except ValueError:
-        raise ApiError(422, f"query parameter {name}: {raw[:64]!r} is not an RFC 3339 date-time",
-                       "INVALID_REQUEST_BODY") from None
+        raise not_a_date(name, raw) from None
+
+
+def not_a_date(name: str, raw) -> ApiError:
+    """Dodo's 422 for a query parameter that is not an RFC 3339 date-time."""
+    return ApiError(422, f"query parameter {name}: {str(raw)[:64]!r} is not an RFC 3339 date-time",
+                    "INVALID_REQUEST_BODY")
 
 
 def created_between(query: dict):
