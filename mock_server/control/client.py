@@ -207,8 +207,9 @@ class _Refunds:
 
 
 class _EntitlementGrants:
-    """How Dodo's license-key deliveries end (/_mock/dodo/entitlement_grants): delivered unless
-    told."""
+    """How Dodo's entitlement deliveries end (/_mock/dodo/entitlement_grants): automatic ones
+    are delivered unless told; account integrations (Discord, GitHub, ...) wait for the
+    customer, whom `settle` plays."""
 
     def __init__(self, client: Client):
         self._client = client
@@ -221,6 +222,13 @@ class _EntitlementGrants:
         body.update({k: v for k, v in (("times", times), ("error_code", error_code),
                                        ("error_message", error_message)) if v is not None})
         return self._client._call("POST", "/dodo/entitlement_grants/outcome", body)
+
+    def settle(self, grant_id: str, action: str = "deliver", namespace: str | None = None) -> dict:
+        """A pending grant of an account integration: the customer connected their account
+        (`deliver`: entitlement_grant.delivered) or could not (`fail`); returns the grant."""
+        body = {"namespace": namespace} if namespace is not None else {}
+        return self._client._call("POST", f"/dodo/entitlement_grants/{grant_id}/{action}",
+                                  body)["entitlement_grant"]
 
 
 class _Payouts:

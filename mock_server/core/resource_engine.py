@@ -615,7 +615,7 @@ class ResourceEngine:
             if found is not None and _fits(found, self._resolve(prop), _types(self._resolve(prop))):
                 out[name] = found
                 continue
-            if obj_id is not None and name == collection.id_field:
+            if obj_id is not None and (name == collection.id_field or _names_itself(name, collection)):
                 out[name] = obj_id
                 continue
             if name in path:  # the parent's id (product_id of a localized price)
@@ -720,6 +720,13 @@ def _nullable(schema: dict, resolve) -> bool:
 def _singular_field(name: str) -> str:
     """"customer_ids" -> "customer_id"."""
     return name[:-1] if name.endswith("_ids") else name
+
+
+def _names_itself(name: str, collection: Collection) -> bool:
+    """Whether a field is the object's own id by another name: an unarchive's `collection_id`
+    is the product collection's id (its `product_collection_id`)."""
+    own = _singular(collection.path) + "_id"
+    return name == own or own.endswith("_" + name)
 
 
 def _singular(collection: str) -> str:

@@ -45,7 +45,7 @@ def test_a_scripted_failure_fails_the_next_deliveries_only(app, catalog):
     created, fail = sent[0][1]["data"], sent[1][1]["data"]
     assert created["status"] == "Pending" and created["error_code"] is None
     assert (fail["status"], fail["error_code"], fail["error_message"]) == (
-        "Failed", "SEAT_LIMIT", "The license key could not be delivered")
+        "Failed", "SEAT_LIMIT", "The entitlement could not be delivered")
     assert fail["license_key"] is None and fail["delivered_at"] is None
     assert [k for k in ns.values(KEY) if k["payment_id"] == failed["id"]] == []
     assert not any(e["type"] == "license_key.created" for e in outbox.events(ns.name))

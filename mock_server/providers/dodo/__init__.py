@@ -53,6 +53,9 @@ from .subscription_renewals import Renewals
 from .subscription_triggers import SubscriptionTriggers
 from .subscriptions import Subscriptions
 from .triggers import CheckoutTriggers
+from .brands import BrandHandlers, Brands
+from .entitlement_grants import EntitlementGrantHandlers
+from .short_links import ShortLinkHandlers, ShortLinks
 from .usage_events import UsageEventHandlers, UsageEvents
 from .wallets import WalletHandlers, Wallets
 from .webhook_endpoints import DodoWebhookEndpoints, WebhookHandlers
@@ -142,7 +145,9 @@ def _handler_objects(backend):
             LicenseHandlers(backend.license_keys, backend.licenses), CustomerHandlers(backend),
             CreditHandlers(backend), PaymentLinkHandlers(PaymentLinks(backend)),
             UsageEventHandlers(backend.usage_events), WalletHandlers(Wallets(backend)),
-            BalanceLedgerHandlers(BalanceLedger(backend))]
+            BalanceLedgerHandlers(BalanceLedger(backend)),
+            ShortLinkHandlers(ShortLinks(backend, backend.public_url)),
+            EntitlementGrantHandlers(backend.license_keys.grants), BrandHandlers(Brands(backend))]
 
 
 def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBackend:
@@ -154,6 +159,7 @@ def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBa
     )
     # Credit entitlements are the catalog's: products attach them (products.py).
     backend = app.extensions["paymock.dodo"]
+    backend.public_url = core.url  # a path -> the mock's address for it (links it hands out)
     backend.credits = backend.products.credits = CreditEntitlements(core.clock, business_id)
     backend.usage_events = UsageEvents(backend)  # counted by the meters (generic_resources.py)
     # Without the outbox (no payments wired), /webhooks answers 501.
@@ -233,6 +239,11 @@ def _wire_license_keys(core, backend) -> None:
     backend.payments.after_emit.append(backend.license_keys.on_payment)
     backend.subscriptions.on_event.append(backend.license_keys.on_subscription)
     backend.refunds.on_settled.append(backend.license_keys.on_refund)
+    # The other entitlements' grants (and manual license keys'), after the keys' own.
+    grants = backend.license_keys.grants
+    backend.payments.after_emit.append(grants.on_payment)
+    backend.subscriptions.on_event.append(grants.on_subscription)
+    backend.refunds.on_settled.append(grants.on_refund)
     LicenseTriggers(backend).register(core.triggers)
 
 

@@ -61,7 +61,11 @@ def generate(seed: int, generated_at: float) -> dict:
     created = iso(generated_at)
     expired_at = iso(generated_at - 365 * 24 * 3600)
     business_id = _id(rng, "bus")
-    brand_id = _id(rng, "bus")
+    # The products are the primary brand's, whose id is the business id (Dodo's spec,
+    # ArchiveBrandRequest). The draw that made a brand id of its own is kept, so that every id
+    # after it stays what it was.
+    _id(rng, "bus")
+    brand_id = business_id
     products = []
     for slug, name, recurring, category, currency, (low, high), extra in PRODUCTS:
         amount = low if low == high else rng.randrange(low, high + 1, 100)

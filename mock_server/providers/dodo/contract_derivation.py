@@ -198,7 +198,7 @@ def _tighten(schemas: dict) -> None:
     req["discount_codes"].update(maxItems=20)
     schemas["CustomFields"]["maxItems"] = 5
     # (Its values' oneOf [string, integer, number, boolean] becomes anyOf: see
-    # _loosen_ambiguous_one_of, which the live API's acceptance of integers asks for.)
+    # loosen_ambiguous_one_of, which the live API's acceptance of integers asks for.)
     meta = schemas["Metadata"]
     meta["maxProperties"] = 50
     meta["x-paymock-error"] = {
@@ -209,17 +209,17 @@ def _tighten(schemas: dict) -> None:
         refund["properties"]["reason"]["maxLength"] = 3000
     trial = schemas["SubscriptionData"]["properties"]["trial_period_days"]
     trial.update(minimum=0, maximum=10000)
-    _loosen_ambiguous_one_of(schemas, schemas)
+    loosen_ambiguous_one_of(schemas, schemas)
 
 
-def _loosen_ambiguous_one_of(node, schemas: dict) -> None:
+def loosen_ambiguous_one_of(node, schemas: dict) -> None:
     """oneOf where the vendor means anyOf: an object branch that requires nothing
     (IntegrationConfig's "License Key Config") matches every object a second time, and an
     integer matches both `integer` and `number` (EventMetadata's values), so oneOf refuses
     values the live API takes, the vendor's own examples included."""
     if isinstance(node, list):
         for item in node:
-            _loosen_ambiguous_one_of(item, schemas)
+            loosen_ambiguous_one_of(item, schemas)
         return
     if not isinstance(node, dict):
         return
@@ -233,7 +233,7 @@ def _loosen_ambiguous_one_of(node, schemas: dict) -> None:
                 or {"integer", "number"} <= types:  # an integer is a number too
             node["anyOf"] = node.pop("oneOf")
     for value in node.values():
-        _loosen_ambiguous_one_of(value, schemas)
+        loosen_ambiguous_one_of(value, schemas)
 
 
 # Fields the current Python SDK (1.123.0) sends that the current spec (1.113.0) does not declare

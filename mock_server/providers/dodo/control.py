@@ -8,7 +8,10 @@
          -> how the namespace's next refunds end (default: succeeded at once)
     POST /_mock/dodo/refunds/{refund_id}/{succeed|fail} {namespace?} -> a pending (or review) refund ends
     POST /_mock/dodo/entitlement_grants/outcome {namespace, outcome: failed|delivered, times?,
-         error_code?, error_message?} -> how the namespace's next license-key deliveries end
+         error_code?, error_message?} -> how the namespace's next automatic deliveries end
+    POST /_mock/dodo/entitlement_grants/{grant_id}/{deliver|fail} {namespace?}
+         -> 200 {"entitlement_grant": ...}: the customer connected their Discord, GitHub, ...
+         account to a pending grant (or could not): entitlement_grant.delivered / .failed
     GET  /_mock/dodo/payouts/balance?namespace=&currency= -> what a payout would pay now
     POST /_mock/dodo/payouts {namespace, amount?, currency?, remarks?}
          -> 201 {"payout": PayoutsResponse}: Dodo pays the balance (or amount) out (payout.created)
@@ -164,6 +167,14 @@ def grant_outcome():
         ns, body.get("outcome"), body.get("times"), body.get("error_code"),
         body.get("error_message")))
     return json_response({"namespace": ns.name, **scripted})
+
+
+@bp.post("/entitlement_grants/<grant_id>/<action>")
+def settle_grant(grant_id: str, action: str):
+    body = _body()
+    ns = _namespace(body, grant_id)
+    grant = _run(lambda: _backend().license_keys.grants.settle(ns, grant_id, action))
+    return json_response({"namespace": ns.name, "entitlement_grant": grant})
 
 
 @bp.post("/credits/usage")

@@ -23,7 +23,7 @@ from ...core.errors import ApiError
 from ...core.request import Reply
 from ...core.store import Namespace
 from . import paging
-from .entitlement_grants import EntitlementGrants
+from .entitlement_grants import ENTITLEMENTS, EntitlementGrants, manual
 from .models import CUSTOMER, PRODUCT, invalid, not_found
 
 KEY, INSTANCE, BY_STRING = "license_key", "license_key_instance", "license_key_string"
@@ -32,9 +32,11 @@ ACTIVE, EXPIRED, DISABLED = "active", "expired", "disabled"
 
 def terms_of(product: dict) -> dict | None:
     """How a product issues keys, or None when it issues none: its License Key entitlement (Dodo
-    migrated every `license_key_enabled` product to one), else the deprecated product fields."""
+    migrated every `license_key_enabled` product to one), else the deprecated product fields.
+    An entitlement of manual fulfilment issues none: its grants wait for the merchant's key
+    (entitlement_grants.py)."""
     for entitlement in product.get("entitlements") or []:
-        if entitlement.get("integration_type") == "license_key":
+        if entitlement.get("integration_type") == "license_key" and not manual(entitlement):
             config = entitlement.get("integration_config") or {}
             count, interval = config.get("duration_count"), config.get("duration_interval")
             return {"entitlement_id": entitlement["id"],
@@ -60,6 +62,7 @@ class LicenseKeys:
     def __init__(self, backend):
         self.backend = backend  # clock, events, business_id
         self.grants = EntitlementGrants(backend)
+        self.grants.keys = self
 
     # -- issuing ---------------------------------------------------------------------------
     def mark_payment(self, ns: Namespace, payment: dict, previous: str) -> None:
@@ -99,7 +102,7 @@ class LicenseKeys:
     def issue(self, ns: Namespace, product: dict, customer_id: str, terms: dict, *,
               payment_id: str | None = None, subscription_id: str | None = None,
               expires_at: float | None = None, key: str | None = None,
-              source: str = "auto") -> dict | None:
+              source: str = "auto", pending: dict | None = None) -> dict | None:
         """A new key (and, for an entitlement, its delivered grant), announced by webhook; None
         when its grant's delivery was scripted to fail (entitlement_grants.py)."""
         now = self.backend.clock.now()
@@ -110,7 +113,7 @@ class LicenseKeys:
             self.grants.fail(ns, failure, terms["entitlement_id"], business_id=business,
                              brand_id=product.get("brand_id") or business,
                              customer_id=customer_id, payment_id=payment_id,
-                             subscription_id=subscription_id)
+                             subscription_id=subscription_id, product_id=product["product_id"])
             return None
         lic = {
             "id": ids.prefixed("lic", 21), "business_id": business,
@@ -128,7 +131,7 @@ class LicenseKeys:
             ns.put(BY_STRING, lic["key"], {"license_key_id": lic["id"]})
             self.backend.events.emit(ns, "license_key.created", "LicenseKey", self.render(lic))
             if terms["entitlement_id"] is not None:
-                grant = self.grants.deliver(ns, lic, terms["entitlement_id"])
+                grant = self.grants.deliver(ns, lic, terms["entitlement_id"], pending)
                 lic["grant_id"] = grant["id"]
                 ns.save(KEY, lic["id"], lic)
         return lic
@@ -192,6 +195,30 @@ class LicenseKeys:
         return {"items": paging.page(rows, query)}
 
     # -- the merchant's changes ------------------------------------------------------------
+    def fulfill(self, ns: Namespace, grant: dict, body: dict) -> dict:
+        """The merchant's key for a pending grant of a manual License Key entitlement (source
+        `manual`): its limit and expiry are the body's, else the entitlement's."""
+        if ns.get(BY_STRING, body["key"]) is not None:
+            raise ApiError(409, "License key already exists", "LICENSE_KEY_ALREADY_EXISTS")
+        product = ns.read(PRODUCT, grant["product_id"]) or {
+            "product_id": grant["product_id"], "brand_id": grant["brand_id"]}
+        config = (ns.get(ENTITLEMENTS, grant["entitlement_id"]) or {}).get(
+            "integration_config") or {}
+        limit = body.get("activations_limit")
+        expires = _timestamp(body.get("expires_at"), "expires_at")
+        if expires is not None:
+            expires = epoch(expires)
+        elif config.get("duration_count") and config.get("duration_interval") \
+                and grant["subscription_id"] is None:
+            expires = billing_cycles.after(self.backend.clock.now(), config["duration_count"],
+                                           config["duration_interval"])
+        terms = {"entitlement_id": grant["entitlement_id"],
+                 "activations_limit": limit if limit is not None
+                 else config.get("activations_limit")}
+        return self.issue(ns, product, grant["customer_id"], terms,
+                          payment_id=grant["payment_id"], subscription_id=grant["subscription_id"],
+                          expires_at=expires, key=body["key"], source="manual", pending=grant)
+
     def update(self, ns: Namespace, license_key_id: str, body: dict) -> dict:
         """PATCH /license_keys/{id}: a field left out stays; `null` removes the limit or the
         expiry; `disabled` true/false disables or enables (null leaves it)."""

@@ -80,12 +80,12 @@ class LicenseTriggers:
                 if before is not None:
                     ns.put(OUTCOME, "next", before)
         payment_id = made["payment"]["payment_id"]
-        made["entitlement_grants"] = [grants.render(g, None) for g in ns.values(GRANT)
+        made["entitlement_grants"] = [grants.render(ns, g) for g in ns.values(GRANT)
                                       if g["payment_id"] == payment_id]
         return made
 
     def _grant(self, ns, lic: dict) -> dict:
-        return self.backend.license_keys.grants.render(ns.get(GRANT, lic["grant_id"]), lic)
+        return self.backend.license_keys.grants.render(ns, ns.get(GRANT, lic["grant_id"]), lic)
 
     @staticmethod
     def _first_product(ns, grant: bool) -> str:

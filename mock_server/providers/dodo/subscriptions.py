@@ -92,7 +92,8 @@ class Subscriptions:
         method = methods.record(ns, customer_id, card, payment) \
             if methods is not None and status == "active" and card else ids.prefixed("pm", 21)
         sub = {
-            "subscription_id": _new_id(ns, session), "brand_id": self.backend.business_id,
+            "subscription_id": _new_id(ns, session),
+            "brand_id": product.get("brand_id") or self.backend.business_id,
             "status": status, "created_at": iso(now), "product_id": product["product_id"],
             "quantity": line["quantity"],
             "recurring_pre_tax_amount": recurring["subtotal"] - recurring["discount"],
