@@ -3,7 +3,8 @@
 The contract in `contracts/<provider>/openapi.json` is the only place a schema is written down.
 Validators are compiled once, when the contract is loaded; `$ref`s resolve through a `referencing`
 registry holding the whole document. A schema node may carry `x-paymock-error:
-{keyword: [code, message]}` to say which provider error a failed keyword becomes.
+{keyword: [code, message]}` to say which provider error a failed keyword becomes (`{field}` in a
+`required` message stands for the missing field).
 """
 from __future__ import annotations
 
@@ -414,7 +415,8 @@ def _to_request_invalid(error: ValidationError) -> RequestInvalid:
         missing = next((p for p in error.validator_value if p not in error.instance), None)
         name = f"{path}.{missing}" if path else str(missing)
         if override:  # the provider's own words, e.g. "Missing required field: checkoutSessionId"
-            return RequestInvalid(name, override[1], code=override[0])
+            # ("{field}" in them: the missing field's name, for a schema with several required)
+            return RequestInvalid(name, override[1].replace("{field}", name), code=override[0])
         return RequestInvalid(name, f"{name}: field is required")
     name = path or "body"
     if override:

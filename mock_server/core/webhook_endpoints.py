@@ -58,6 +58,9 @@ class Channel:
     # API serves them (/_mock/webhooks/secret, /_mock/webhooks/public-key) without knowing who.
     secret: SigningSecret | None = None
     public_key: Callable[[], str] | None = None
+    # Other wire formats an endpoint may ask for (Endpoint.format): name -> body(payload,
+    # delivery_id, endpoint), e.g. a chat channel's message for a Waffo store webhook on Slack.
+    formats: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -86,12 +89,18 @@ class Endpoint:
     # one a user brought through the control API (it may be real).
     keep_secret: bool = False
     seq: int = 0                         # creation order, for cursors over a list of endpoints
+    # Payload fields an event must have to come here (a Waffo store webhook: its store and
+    # mode); empty: any.
+    where: dict = field(default_factory=dict)
+    format: str | None = None            # one of its channel's `formats`; None: the channel's own
 
-    def wants(self, namespace: str, provider: str, event_type: str) -> bool:
+    def wants(self, namespace: str, provider: str, event_type: str, payload=None) -> bool:
         return (not self.disabled
                 and (self.namespace is None or self.namespace == namespace)
                 and (self.provider is None or self.provider == provider)
-                and (self.events is None or event_type in self.events))
+                and (self.events is None or event_type in self.events)
+                and (not self.where or (payload is not None and all(
+                    payload.get(name) == value for name, value in self.where.items()))))
 
     def signing_secrets(self, now: float) -> list[str]:
         """Its own secrets that sign an attempt made at `now` (mock time), newest first; empty
@@ -111,6 +120,7 @@ class Endpoint:
                 "has_secret": self.secret is not None, "disabled": self.disabled,
                 "description": self.description, "metadata": self.metadata,
                 "rate_limit": self.rate_limit, "header_names": sorted(self.headers),
+                "where": dict(self.where), "format": self.format,
                 "previous_secret_until": None if self.previous_until is None
                 else iso(self.previous_until)}
 

@@ -105,7 +105,8 @@ class Outbox(EndpointBook):
         if not self.endpoints:  # logged only (no receiver): nothing to queue or wake
             return []
         with self._lock:
-            targets = [e for e in self.endpoints.values() if e.wants(namespace, provider, event_type)]
+            targets = [e for e in self.endpoints.values()
+                       if e.wants(namespace, provider, event_type, payload)]
         if not targets:
             return []
         for endpoint in targets:
@@ -113,7 +114,9 @@ class Outbox(EndpointBook):
             delivery = {
                 "id": delivery_id, "namespace": namespace, "provider": provider, "type": event_type,
                 "endpoint_id": endpoint.id, "url": endpoint.url,
-                "body": channel.body(payload, delivery_id), "stamp": channel.stamp(),
+                "body": channel.formats[endpoint.format](payload, delivery_id, endpoint)
+                if endpoint.format else channel.body(payload, delivery_id),
+                "stamp": channel.stamp(),
                 "status": "pending", "attempts": [], "created_at": iso(now), "next_at": now,
                 "schedule_pos": 0, "fault": None, "extra_sends": 0,
             }
