@@ -27,9 +27,12 @@ def test_dodo_contract_holds_on_the_mock_and_the_links_run(kit, tmp_path):
     assert "(paymock started by the kit)" in result.out
     for operation in _operations("dodo"):
         assert operation in result.out  # the summary table has a row per operation
-    # Transitions through the links tools/derive_dodo_contract.py adds, not only inferred ones.
-    assert "POST /checkouts -> [200] GetCheckoutSessionStatus -> GET /checkouts/{id}" in result.out
+    # Transitions through the links tools/derive_dodo_contract.py adds (inference is off). The
+    # two from POST /customers, whose bodies nearly always succeed: a link from a random
+    # checkout body (GetCheckoutSessionStatus) is followed only when that body was accepted,
+    # which 30 scenarios among 158 operations do not always reach.
     assert "POST /customers -> [200] CreateCheckoutForCustomer -> POST /checkouts" in result.out
+    assert "POST /customers -> [200] GetCustomer -> GET /customers/{customer_id}" in result.out
     assert "passed:" in result.out and "0 failures, 0 errors" in result.out
     suite = _junit(tmp_path / "dodo.xml", "dodo")
     assert suite.get("failures") == "0" and suite.get("errors") == "0"
