@@ -19,11 +19,40 @@ def send(client, operation_id, token):
         return client.api(CREATE_SESSION, {"productId": PRODUCTS["ebook"]["id"], "currency": "USD"})
     if operation_id == "issueSessionToken":
         return client.api(ISSUE_TOKEN, {"storeId": STORES["acme-digital"]["id"], "buyerIdentity": "b@x.io"})
+    if operation_id in MERCHANT_BODIES:
+        return client.api(CONTRACT.operation(operation_id).path, MERCHANT_BODIES[operation_id])
     paths = {"createOnetimeOrder": ONETIME_ORDER, "createSubscriptionOrder": SUBSCRIPTION_ORDER,
              "cancelOnetimeOrder": CANCEL_ONETIME, "cancelSubscriptionOrder": CANCEL_SUBSCRIPTION}
     body = {"orderId": "ORD_" + "a" * 22} if "cancel" in operation_id else \
         {"checkoutSessionId": "cs_x", "billingDetail": US, "buyerEmail": "b@x.io"}
     return client.bearer(paths[operation_id], body, token)
+
+
+STORE_ID, PRODUCT_ID = STORES["acme-digital"]["id"], PRODUCTS["ebook"]["id"]
+UUID = "11111111-2222-3333-4444-555555555555"
+PRICES = {"USD": {"amount": "1.00", "taxCategory": "saas"}}
+# A well-formed body for each catalog action (API key).
+MERCHANT_BODIES = {
+    "createStore": {"name": "Shop"}, "updateStore": {"id": STORE_ID},
+    "deleteStore": {"id": STORE_ID},
+    "addStoreMerchant": {"storeId": STORE_ID, "email": "m@x.io", "role": "admin"},
+    "removeStoreMerchant": {"storeId": STORE_ID, "merchantId": "MER_" + "a" * 22},
+    "updateStoreMerchantRole": {"storeId": STORE_ID, "merchantId": "MER_" + "a" * 22,
+                                "role": "member"},
+    "createOnetimeProduct": {"storeId": STORE_ID, "name": "P", "prices": PRICES},
+    "createSubscriptionProduct": {"storeId": STORE_ID, "name": "P", "prices": PRICES,
+                                  "billingPeriod": "monthly"},
+    "updateOnetimeProduct": {"id": PRODUCT_ID}, "updateSubscriptionProduct": {"id": PRODUCT_ID},
+    "publishOnetimeProduct": {"id": PRODUCT_ID}, "publishSubscriptionProduct": {"id": PRODUCT_ID},
+    "updateOnetimeProductStatus": {"id": PRODUCT_ID, "status": "active"},
+    "updateSubscriptionProductStatus": {"id": PRODUCT_ID, "status": "active"},
+    "createSubscriptionProductGroup": {"storeId": STORE_ID, "name": "G"},
+    "updateSubscriptionProductGroup": {"id": UUID}, "deleteSubscriptionProductGroup": {"id": UUID},
+    "publishSubscriptionProductGroup": {"id": UUID},
+    "addStoreWebhook": {"storeId": STORE_ID, "channel": "http", "url": "https://h.example",
+                        "events": [], "testMode": True},
+    "updateStoreWebhook": {"id": UUID}, "removeStoreWebhook": {"id": UUID},
+}
 
 
 DOCUMENTED = [(op_id, int(status)) for op_id, op in CONTRACT.operations.items()

@@ -97,3 +97,42 @@ def test_official_sdk_against_the_mock(live, waffo, core):
         {"message": "Order cannot be canceled in status canceled", "layer": "order"}]}
     after = _state(live, namespace)["order"][order["orderId"]]
     assert (after["status"], after["payment"]["status"]) == ("canceled", "canceled")
+
+
+def test_the_sdk_builds_a_store_and_its_webhook_gets_the_sale(live, core):
+    """Stores, products, groups, webhooks and store membership through the SDK's own methods;
+    then a sale of the product it made reaches the webhook it added, and the SDK's verify()
+    accepts it with the key paymock publishes."""
+    node, _ = _tools()
+    merchant = MERCHANTS["acme"]
+    public_key = requests.get(f"{live.url}/_mock/waffo/webhook-public-key", timeout=10).text
+    config = {"baseUrl": f"{live.url}/waffo", "controlUrl": live.url,
+              "merchantId": merchant["merchantId"], "privateKey": private_key("acme"),
+              "webhookPublicKey": public_key}
+    out = _run(node, config, "catalog")
+    store = out["store"]
+    assert store["id"].startswith("STO_") and store["slug"] == "sdk-catalog-shop"
+    assert out["updated"]["store"]["notificationSettings"]["notifyNewOrders"] is False
+    product = out["product"]
+    assert out["v2"]["product"]["description"] == "Second edition"
+    assert out["v2"]["product"]["prices"] == product["prices"]  # kept by the new version
+    assert out["published"]["product"]["description"] == "Second edition"
+    assert (out["inactive"]["product"]["status"], out["active"]["product"]["status"]) == (
+        "inactive", "active")
+    assert out["planV2"]["product"]["billingPeriod"] == "yearly"
+    assert out["planPublished"]["product"]["billingPeriod"] == "yearly"
+    assert out["planInactive"]["product"]["status"] == "inactive"
+    assert out["groupUpdated"]["group"]["rules"] == {"sharedTrial": True,
+                                                     "selfServicePlanChange": True}
+    assert out["groupPublished"]["group"]["environment"] == "prod"
+    assert out["groupDeleted"]["group"]["id"] == out["group"]["id"]
+    assert out["member"] == {"ok": False, "status": 501,
+                             "errors": [{"message": "Not implemented", "layer": "store"}]}
+    assert out["hookUpdated"]["webhook"]["events"] == ["order.completed"]
+    assert out["spareRemoved"]["webhook"]["channel"] == "slack"
+    assert out["paid"] == 200
+    [event] = out["events"]
+    assert (event["eventType"], event["storeId"], event["mode"]) == (
+        "order.completed", store["id"], "test")
+    assert event["data"]["productName"] == "SDK Handbook"
+    assert event["data"]["chargedAmount"] == event["data"]["total"]

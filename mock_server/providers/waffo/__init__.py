@@ -16,6 +16,10 @@ from .contract_support import WaffoContractSupport
 from .errors import OPERATION_LAYER, render_error
 from .gateway import API_KEY, SLUG, TOKEN, Gateway
 from .handlers import WaffoHandlers
+from .product_groups import ProductGroupHandlers, ProductGroups
+from .products import ProductHandlers, Products
+from .store_webhooks import StoreWebhookHandlers, StoreWebhooks
+from .stores import StoreHandlers, Stores
 from .settings import WaffoSettings
 from .payments import WaffoPayments
 
@@ -34,6 +38,7 @@ class Waffo:
     gateway: Gateway
     registry: MerchantRegistry
     idempotency: Idempotency
+    core_outbox: object = None  # the outbox (core/webhooks.py), when the app delivers webhooks
 
 
 class WaffoProvider(Provider):
@@ -56,7 +61,12 @@ class WaffoProvider(Provider):
         waffo = _register(app, core, catalog, app.extensions["paymock.settings"].for_provider(self))
         self._gateway = waffo.gateway
         self._credentials = _credentials(core.contracts[NAME])
-        self._handlers = handlers_of(WaffoHandlers(waffo.backend))
+        self._handlers = {}
+        for handlers in _handler_objects(waffo):
+            overlap = self._handlers.keys() & handlers_of(handlers).keys()
+            if overlap:
+                raise ValueError(f"two Waffo handlers for {sorted(overlap)}")
+            self._handlers.update(handlers_of(handlers))
 
     def handlers(self):
         return self._handlers
@@ -83,6 +93,17 @@ class WaffoProvider(Provider):
 
     def generate_catalog(self, seed, generated_at):
         return generate_section(seed, iso(generated_at))
+
+
+def _handler_objects(waffo: Waffo) -> list:
+    """Every object whose `@handler` methods serve Waffo actions, one per area."""
+    core, backend = waffo.core, waffo.backend
+    stores = Stores(core.clock, waffo.gateway.slugs)
+    return [WaffoHandlers(backend), StoreHandlers(stores),
+            ProductHandlers(Products(core.clock, stores)),
+            ProductGroupHandlers(ProductGroups(core.clock, stores)),
+            StoreWebhookHandlers(StoreWebhooks(core.clock, stores,
+                                               waffo.core_outbox))]
 
 
 def _credentials(contract) -> dict[str, tuple[str, ...]]:
@@ -117,7 +138,8 @@ def _register(app, core, catalog: dict, settings: WaffoSettings) -> Waffo:
     core.expirers["token"] = tokens.expire
     # --state-file: session tokens issued before a restart still verify after it.
     core.persistence.register("waffo.tokens", tokens.dump, tokens.load)
-    waffo = app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency)
+    waffo = app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency,
+                                                    app.extensions.get("paymock.webhooks"))
     return waffo
 
 

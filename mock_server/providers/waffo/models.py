@@ -11,7 +11,7 @@ import uuid
 
 from ...core.clock import Clock, iso
 from ...core.store import Namespace
-from . import billing
+from . import billing, products
 from .auth import TokenIssuer
 from .common import (PRODUCT, SESSION, SESSION_INVALID, STORE, Caller, check_success_url, error,
                      normalise_email)
@@ -54,13 +54,16 @@ class WaffoBackend:
     @staticmethod
     def store(ns: Namespace, store_id: str) -> dict:
         store = ns.get(STORE, store_id)
-        if store is None:
+        if store is None or store.get("deletedAt") is not None:
             raise error(404, "Store not found", "store")
         return store
 
     @staticmethod
-    def product(ns: Namespace, product_id: str) -> dict:
-        product = ns.get(PRODUCT, product_id)
+    def product(ns: Namespace, product_id: str, environment: str) -> dict:
+        """The product as the caller's environment sees it (products.view): its current version
+        there, which must exist and be active."""
+        stored = ns.get(PRODUCT, product_id)
+        product = None if stored is None else products.view(stored, environment)
         if product is None or product.get("status") != "active":
             raise error(404, "Product not found", "product")
         return product
@@ -76,7 +79,7 @@ class WaffoBackend:
     def issue_session_token(self, ns: Namespace, caller: Caller, body: dict) -> dict:
         store_id = body.get("storeId")
         if body.get("productId") is not None:
-            product = self.product(ns, body["productId"])
+            product = self.product(ns, body["productId"], caller.environment)
             if store_id is not None and product["storeId"] != store_id:
                 raise error(403, "Product not in store", "product")
             store_id = product["storeId"]
@@ -88,7 +91,7 @@ class WaffoBackend:
     # -- checkout sessions --------------------------------------------------------------------
     def create_session(self, ns: Namespace, caller: Caller, body: dict) -> dict:
         check_success_url(body)
-        product = self.product(ns, body["productId"])
+        product = self.product(ns, body["productId"], caller.environment)
         if caller.store_id is not None and product["storeId"] != caller.store_id:
             raise error(403, "Product not in store", "product")
         store = self.store(ns, product["storeId"])
@@ -122,7 +125,10 @@ class WaffoBackend:
             "sessionId": session_id, "environment": caller.environment,
             "merchantId": caller.merchant_id, "createdVia": caller.kind,
             "storeId": store["id"], "storeSlug": store["slug"],
+            # The version the session was made with: a later update of the product makes a
+            # new version and leaves this session's price, name and trial as they are.
             "productId": product["id"], "productVersion": product.get("version", 1),
+            "productVersionId": product.get("versionId"),
             "productName": product["name"], "productType": kind, "currency": currency,
             "price": price, "priceSource": "snapshot" if snapshot is not None else "catalog",
             "billingPeriod": product.get("billingPeriod"),

@@ -1,7 +1,9 @@
 // Drives the official @waffo/pancake-ts SDK against paymock, pointed at it by baseUrl only.
-// Usage: node e2e.mjs checkout | node e2e.mjs cancel <token> <orderId>
-// Config comes from PAYMOCK_WAFFO (JSON: baseUrl, merchantId, privateKey, productId, storeId).
+// Usage: node e2e.mjs checkout | node e2e.mjs cancel <token> <orderId> | node e2e.mjs catalog
+// Config comes from PAYMOCK_WAFFO (JSON: baseUrl, merchantId, privateKey, productId, storeId;
+// for catalog also controlUrl, the mock's root, and webhookPublicKey, the key it signs with).
 // Prints one JSON document; pytest compares it with the server's state.
+import { createServer } from "node:http";
 import { WaffoPancake, WaffoPancakeError } from "@waffo/pancake-ts";
 
 const config = JSON.parse(process.env.PAYMOCK_WAFFO);
@@ -9,6 +11,7 @@ const client = new WaffoPancake({
   merchantId: config.merchantId,
   privateKey: config.privateKey,
   baseUrl: config.baseUrl,
+  webhookPublicKey: config.webhookPublicKey,
 });
 
 async function attempt(fn) {
@@ -70,6 +73,97 @@ async function cancel(token, orderId) {
   return { first, second };
 }
 
+// A store, its products, a group and a webhook made through the SDK; then a purchase of the new
+// product (the page's create-order request, the PSP's "paid" through the control API) whose
+// order.completed reaches the store's webhook, verified by the SDK's own verify().
+async function catalog() {
+  const received = [];
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => (body += chunk));
+    req.on("end", () => {
+      received.push({ body, signature: req.headers["x-waffo-signature"] });
+      res.writeHead(200).end("ok");
+    });
+  });
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const hookUrl = `http://127.0.0.1:${receiver.address().port}/waffo`;
+
+  const { store } = await client.stores.create({ name: "SDK Catalog Shop" });
+  const updated = await client.stores.update({ id: store.id, notificationSettings: { notifyNewOrders: false } });
+  const { product } = await client.onetimeProducts.create({
+    storeId: store.id,
+    name: "SDK Handbook",
+    prices: { USD: { amount: "19.00", taxCategory: "ebook" } },
+    metadata: { sku: "sdk-1" },
+  });
+  const v2 = await client.onetimeProducts.update({ id: product.id, description: "Second edition" });
+  const published = await client.onetimeProducts.publish({ id: product.id });
+  const inactive = await client.onetimeProducts.updateStatus({ id: product.id, status: "inactive" });
+  const active = await client.onetimeProducts.updateStatus({ id: product.id, status: "active" });
+  const { product: plan } = await client.subscriptionProducts.create({
+    storeId: store.id,
+    name: "SDK Pro",
+    billingPeriod: "monthly",
+    prices: { USD: { amount: "9.99", taxCategory: "saas" } },
+  });
+  const planV2 = await client.subscriptionProducts.update({ id: plan.id, billingPeriod: "yearly" });
+  const planPublished = await client.subscriptionProducts.publish({ id: plan.id });
+  const planInactive = await client.subscriptionProducts.updateStatus({ id: plan.id, status: "inactive" });
+  const { group } = await client.subscriptionProductGroups.create({
+    storeId: store.id,
+    name: "SDK Plans",
+    rules: { selfServicePlanChange: true },
+    productIds: [plan.id],
+  });
+  const groupUpdated = await client.subscriptionProductGroups.update({ id: group.id, rules: { sharedTrial: true } });
+  const groupPublished = await client.subscriptionProductGroups.publish({ id: group.id });
+  const groupDeleted = await client.subscriptionProductGroups.delete({ id: group.id });
+  const member = await attempt(() =>
+    client.storeMerchants.add({ storeId: store.id, email: "member@example.com", role: "admin" }),
+  );
+  const { webhook } = await client.webhooks.add({
+    storeId: store.id,
+    channel: "http",
+    url: hookUrl,
+    events: ["subscription.activated"],
+    testMode: true,
+  });
+  const hookUpdated = await client.webhooks.update({ id: webhook.id, events: ["order.completed"] });
+  const spare = await client.webhooks.add({
+    storeId: store.id, channel: "slack", url: "https://hooks.slack.example/x", events: [], testMode: true,
+  });
+  const spareRemoved = await client.webhooks.remove({ id: spare.webhook.id });
+
+  // The purchase: a session for the new product, the hosted page's order, the PSP's "paid".
+  const session = await client.checkout.authenticated.create({
+    productId: product.id, currency: "USD", buyerIdentity: "sdk-catalog@example.com",
+  });
+  const placed = await fetch(`${config.baseUrl}/v1/actions/onetime-order/create-order`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${session.token}`, "X-Environment": "test" },
+    body: JSON.stringify({
+      checkoutSessionId: session.sessionId,
+      buyerEmail: "sdk-catalog@example.com",
+      billingDetail: { country: "DE", isBusiness: false },
+    }),
+  });
+  const order = await placed.json();
+  const orderId = new URL(order.data.checkoutUrl).pathname.split("/").pop();
+  const paid = await fetch(`${config.controlUrl}/_mock/payments/${orderId}/outcome`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ outcome: "paid" }),
+  });
+  for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  receiver.close();
+  const events = received.map(({ body, signature }) => client.webhooks.verify(body, signature));
+  return {
+    store, updated, product, v2, published, inactive, active, plan, planV2, planPublished, planInactive,
+    group, groupUpdated, groupPublished, groupDeleted, member, webhook, hookUpdated, spareRemoved,
+    paid: paid.status, events,
+  };
+}
+
 const [step, ...args] = process.argv.slice(2);
-const output = step === "checkout" ? await checkout() : await cancel(...args);
+const steps = { checkout, catalog, cancel: () => cancel(...args) };
+const output = await steps[step]();
 process.stdout.write(JSON.stringify(output));
