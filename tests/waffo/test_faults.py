@@ -22,7 +22,8 @@ def send(client, operation_id, token):
     if operation_id in MERCHANT_BODIES:
         return client.api(CONTRACT.operation(operation_id).path, MERCHANT_BODIES[operation_id])
     paths = {"createOnetimeOrder": ONETIME_ORDER, "createSubscriptionOrder": SUBSCRIPTION_ORDER,
-             "cancelOnetimeOrder": CANCEL_ONETIME, "cancelSubscriptionOrder": CANCEL_SUBSCRIPTION}
+             "cancelOnetimeOrder": CANCEL_ONETIME, "cancelSubscriptionOrder": CANCEL_SUBSCRIPTION,
+             "reactivateSubscriptionOrder": CONTRACT.operation("reactivateSubscriptionOrder").path}
     body = {"orderId": "ORD_" + "a" * 22} if "cancel" in operation_id else \
         {"checkoutSessionId": "cs_x", "billingDetail": US, "buyerEmail": "b@x.io"}
     return client.bearer(paths[operation_id], body, token)
@@ -52,6 +53,7 @@ MERCHANT_BODIES = {
     "addStoreWebhook": {"storeId": STORE_ID, "channel": "http", "url": "https://h.example",
                         "events": [], "testMode": True},
     "updateStoreWebhook": {"id": UUID}, "removeStoreWebhook": {"id": UUID},
+    "scanPrompt": {"prompt": "a cat"},
 }
 
 

@@ -250,3 +250,36 @@ def test_customer_cannot_cancel_someone_elses_order(world):
     with pytest.raises(ApiError) as exc:
         backend.cancel_order(ns, stranger, {"orderId": order["orderId"]}, "onetime")
     assert exc.value.status == 403
+
+
+@pytest.mark.parametrize("before, answer", [
+    ("active", None), ("trialing", None),
+    ("past_due", "Subscription with an unpaid balance cannot be reactivated")])
+def test_reactivation_undoes_a_cancel_not_yet_taken_effect(world, before, answer):
+    _, ns, backend = world
+    session = backend.create_session(ns, API, {"productId": PRODUCTS["pro_monthly"]["id"],
+                                               "currency": "USD"})
+    backend.create_order(ns, BUYER, {"checkoutSessionId": session["sessionId"], "billingDetail": US,
+                                     "buyerEmail": "x@y.io"}, "subscription")
+    [order] = ns.values("order")
+    order["status"] = before
+    ns.save("order", order["orderId"], order)
+    backend.cancel_order(ns, BUYER, {"orderId": order["orderId"]}, "subscription")
+    if answer is not None:
+        with pytest.raises(ApiError) as exc:
+            backend.orders.reactivate(ns, BUYER, order["orderId"])
+        assert (exc.value.status, exc.value.message) == (400, answer)
+        return
+    assert backend.orders.reactivate(ns, BUYER, order["orderId"]) == {
+        "orderId": order["orderId"], "status": "active"}
+    with pytest.raises(ApiError) as exc:
+        backend.orders.reactivate(ns, BUYER, order["orderId"])
+    assert (exc.value.status, exc.value.message) == (
+        400, "Only canceling subscriptions can be reactivated")
+    stranger = Caller("session_token", ACME, "test", store_id=STORE, buyer_identity="user-2")
+    with pytest.raises(ApiError) as exc:
+        backend.orders.reactivate(ns, stranger, order["orderId"])
+    assert (exc.value.status, exc.value.message) == (403, "Order does not belong to this customer")
+    with pytest.raises(ApiError) as exc:
+        backend.orders.reactivate(ns, BUYER, "ORD_" + "0" * 22)
+    assert (exc.value.status, exc.value.message) == (404, "Order not found")

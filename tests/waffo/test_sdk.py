@@ -108,7 +108,8 @@ def test_the_sdk_builds_a_store_and_its_webhook_gets_the_sale(live, core):
     public_key = requests.get(f"{live.url}/_mock/waffo/webhook-public-key", timeout=10).text
     config = {"baseUrl": f"{live.url}/waffo", "controlUrl": live.url,
               "merchantId": merchant["merchantId"], "privateKey": private_key("acme"),
-              "webhookPublicKey": public_key}
+              "webhookPublicKey": public_key,
+              "subscriptionProductId": PRODUCTS["pro_monthly"]["id"]}
     out = _run(node, config, "catalog")
     store = out["store"]
     assert store["id"].startswith("STO_") and store["slug"] == "sdk-catalog-shop"
@@ -136,3 +137,10 @@ def test_the_sdk_builds_a_store_and_its_webhook_gets_the_sale(live, core):
         "order.completed", store["id"], "test")
     assert event["data"]["productName"] == "SDK Handbook"
     assert event["data"]["chargedAmount"] == event["data"]["total"]
+    assert (out["allowed"]["action"], out["blocked"]["action"]) == ("allow", "block")
+    assert out["blocked"]["matchedCategories"] == ["face_swap_identity"]
+    assert out["blocked"]["semanticStatus"] == "skipped_rules_block"
+    assert out["canceling"]["status"] == "canceling"
+    assert out["reactivated"] == {"orderId": out["canceling"]["orderId"], "status": "active"}
+    assert out["again"] == {"ok": False, "status": 400, "errors": [
+        {"message": "Only canceling subscriptions can be reactivated", "layer": "order"}]}

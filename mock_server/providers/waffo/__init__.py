@@ -15,6 +15,7 @@ from .catalog import generate as generate_section
 from .contract_support import WaffoContractSupport
 from .errors import OPERATION_LAYER, render_error
 from .gateway import API_KEY, SLUG, TOKEN, Gateway
+from .content_safety import ContentSafetyHandlers
 from .handlers import WaffoHandlers
 from .product_groups import ProductGroupHandlers, ProductGroups
 from .products import ProductHandlers, Products
@@ -99,7 +100,7 @@ def _handler_objects(waffo: Waffo) -> list:
     """Every object whose `@handler` methods serve Waffo actions, one per area."""
     core, backend = waffo.core, waffo.backend
     stores = Stores(core.clock, waffo.gateway.slugs)
-    return [WaffoHandlers(backend), StoreHandlers(stores),
+    return [WaffoHandlers(backend), StoreHandlers(stores), ContentSafetyHandlers(),
             ProductHandlers(Products(core.clock, stores)),
             ProductGroupHandlers(ProductGroups(core.clock, stores)),
             StoreWebhookHandlers(StoreWebhooks(core.clock, stores,

@@ -38,3 +38,7 @@ class WaffoHandlers:
     @handler("cancelSubscriptionOrder")
     def cancel_subscription_order(self, req: Request):
         return self.backend.cancel_order(req.ns, req.caller, req.body, "subscription")
+
+    @handler("reactivateSubscriptionOrder")
+    def reactivate_subscription_order(self, req: Request):
+        return self.backend.orders.reactivate(req.ns, req.caller, req.body["orderId"])

@@ -121,8 +121,32 @@ class OrderBook:
             if result is None:
                 raise error(400, f"Order cannot be canceled in status {current}", "order")
             order["status"] = result
+            # What reactivation needs to know: a cancel while past due leaves an unpaid balance.
+            order["canceledFrom"] = current
             order["updatedAt"] = iso(self.backend.clock.now())
             if result == "canceled" and order["payment"]["status"] == "pending":
                 order["payment"]["status"] = "canceled"
             ns.save(ORDER, order_id, order)
         return {"orderId": order_id, "status": result}
+
+    def reactivate(self, ns: Namespace, caller, order_id: str) -> dict:
+        """subscription-order/reactivate-order (the customer's token): a cancel that has not
+        taken effect yet is undone; the subscription is active again, its dates as they were,
+        nothing charged. A cancel made while past due cannot be undone (unpaid balance)."""
+        with ns.lock:
+            order = ns.get(ORDER, order_id)
+            if order is None or order["type"] != "subscription":
+                raise error(404, "Order not found", "order")
+            if order["storeId"] != caller.store_id \
+                    or order["buyerIdentity"] != caller.buyer_identity:
+                raise error(403, "Order does not belong to this customer", "order")
+            if order["status"] != "canceling":
+                raise error(400, "Only canceling subscriptions can be reactivated", "order")
+            if order.get("canceledFrom") == "past_due":
+                raise error(400, "Subscription with an unpaid balance cannot be reactivated",
+                            "order")
+            order["status"] = "active"
+            order["canceledFrom"] = None
+            order["updatedAt"] = iso(self.backend.clock.now())
+            ns.save(ORDER, order_id, order)
+        return {"orderId": order_id, "status": "active"}

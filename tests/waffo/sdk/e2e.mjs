@@ -155,11 +155,36 @@ async function catalog() {
   });
   for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
   receiver.close();
+
+  // Content safety, and a customer who cancels a subscription and takes it back.
+  const allowed = await client.contentSafety.scanPrompt({ prompt: "a cat riding a bike" });
+  const blocked = await client.contentSafety.scanPrompt({ prompt: "a deepfake of my neighbour", semantic: "enforce" });
+  const subscription = await client.checkout.authenticated.create({
+    productId: config.subscriptionProductId, currency: "USD", buyerIdentity: "sdk-sub@example.com",
+  });
+  const subOrder = await (await fetch(`${config.baseUrl}/v1/actions/subscription-order/create-order`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${subscription.token}`, "X-Environment": "test" },
+    body: JSON.stringify({
+      checkoutSessionId: subscription.sessionId, buyerEmail: "sdk-sub@example.com",
+      billingDetail: { country: "DE", isBusiness: false },
+    }),
+  })).json();
+  const subPayment = new URL(subOrder.data.checkoutUrl).pathname.split("/").pop();
+  await fetch(`${config.controlUrl}/_mock/payments/${subPayment}/outcome`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ outcome: "paid" }),
+  });
+  const subscriber = client.customer(subscription.token, { environment: "test" });
+  const ordersNow = await (await fetch(`${config.controlUrl}/_mock/payments/${subPayment}`)).json();
+  const subscriptionOrderId = ordersNow.payment.ref.id;
+  const canceling = await subscriber.cancelSubscription({ orderId: subscriptionOrderId });
+  const reactivated = await subscriber.reactivateSubscription({ orderId: subscriptionOrderId });
+  const again = await attempt(() => subscriber.reactivateSubscription({ orderId: subscriptionOrderId }));
   const events = received.map(({ body, signature }) => client.webhooks.verify(body, signature));
   return {
     store, updated, product, v2, published, inactive, active, plan, planV2, planPublished, planInactive,
     group, groupUpdated, groupPublished, groupDeleted, member, webhook, hookUpdated, spareRemoved,
-    paid: paid.status, events,
+    paid: paid.status, events, allowed, blocked, canceling, reactivated, again,
   };
 }
 
