@@ -54,6 +54,10 @@ MERCHANT_BODIES = {
                         "events": [], "testMode": True},
     "updateStoreWebhook": {"id": UUID}, "removeStoreWebhook": {"id": UUID},
     "scanPrompt": {"prompt": "a cat"},
+    "createRefundTicket": {"paymentId": "PAY_" + "a" * 22, "reason": "r",
+                           "requestedAmount": {"amount": "1.00", "currency": "USD"}},
+    "resubmitRefundTicket": {"ticketId": "TKT_" + "a" * 22, "paymentId": "PAY_" + "a" * 22,
+                             "reason": "r", "requestedAmount": {"amount": "1.00", "currency": "USD"}},
 }
 
 

@@ -129,14 +129,20 @@ def test_the_sdk_builds_a_store_and_its_webhook_gets_the_sale(live, core):
     assert out["groupDeleted"]["group"]["id"] == out["group"]["id"]
     assert out["member"] == {"ok": False, "status": 501,
                              "errors": [{"message": "Not implemented", "layer": "store"}]}
-    assert out["hookUpdated"]["webhook"]["events"] == ["order.completed"]
+    assert out["hookUpdated"]["webhook"]["events"] == ["order.completed", "refund.succeeded"]
     assert out["spareRemoved"]["webhook"]["channel"] == "slack"
     assert out["paid"] == 200
-    [event] = out["events"]
+    [event, refunded] = out["events"]
     assert (event["eventType"], event["storeId"], event["mode"]) == (
         "order.completed", store["id"], "test")
     assert event["data"]["productName"] == "SDK Handbook"
     assert event["data"]["chargedAmount"] == event["data"]["total"]
+    assert (out["ticket"]["status"], out["ticket"]["submitterType"]) == ("pending", "customer")
+    assert out["approved"]["ticket"]["status"] == "succeeded"
+    assert (refunded["eventType"], refunded["data"]["refundedAmount"]) == ("refund.succeeded",
+                                                                          "5.00")
+    assert refunded["data"]["orderId"] == event["data"]["orderId"]
+    assert refunded["data"]["refundTicketMerchantExternalId"] == "RT-SDK-1"
     assert (out["allowed"]["action"], out["blocked"]["action"]) == ("allow", "block")
     assert out["blocked"]["matchedCategories"] == ["face_swap_identity"]
     assert out["blocked"]["semanticStatus"] == "skipped_rules_block"

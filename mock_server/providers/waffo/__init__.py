@@ -20,6 +20,7 @@ from .handlers import WaffoHandlers
 from .product_groups import ProductGroupHandlers, ProductGroups
 from .products import ProductHandlers, Products
 from .store_webhooks import StoreWebhookHandlers, StoreWebhooks
+from .refund_tickets import RefundTicketHandlers, RefundTickets
 from .stores import StoreHandlers, Stores
 from .settings import WaffoSettings
 from .payments import WaffoPayments
@@ -100,7 +101,9 @@ def _handler_objects(waffo: Waffo) -> list:
     """Every object whose `@handler` methods serve Waffo actions, one per area."""
     core, backend = waffo.core, waffo.backend
     stores = Stores(core.clock, waffo.gateway.slugs)
+    backend.refund_tickets = RefundTickets(backend)  # also reviewed by /_mock/waffo/refund-tickets
     return [WaffoHandlers(backend), StoreHandlers(stores), ContentSafetyHandlers(),
+            RefundTicketHandlers(backend.refund_tickets),
             ProductHandlers(Products(core.clock, stores)),
             ProductGroupHandlers(ProductGroups(core.clock, stores)),
             StoreWebhookHandlers(StoreWebhooks(core.clock, stores,

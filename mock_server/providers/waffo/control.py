@@ -1,5 +1,5 @@
-"""/_mock/waffo: register merchant public keys, list merchants, switch lenient mode, and the public
-key receivers verify paymock's webhooks with."""
+"""/_mock/waffo: register merchant public keys, list merchants, switch lenient mode, the public
+key receivers verify paymock's webhooks with, and Waffo's review of refund tickets."""
 from __future__ import annotations
 
 import re
@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, Response, current_app, request
 
 from ...control.routes import ControlError
+from ...core.errors import ApiError
 from ...core.http import json_response
 from . import webhooks
 
@@ -82,3 +83,28 @@ def set_lenient():
 def webhook_public_key():
     # Also GET /_mock/webhooks/public-key, for clients that know no provider's own URLs.
     return Response(webhooks.public_key_pem(), mimetype="application/x-pem-file")
+
+
+@bp.post("/refund-tickets/<ticket_id>/<action>")
+def review_refund_ticket(ticket_id: str, action: str):
+    """Waffo's review of a customer's refund ticket: `approve` (the refund executes and ends
+    `outcome`: succeeded, the default, or failed) or `reject` (with `reason`)."""
+    body = _body()
+    store = current_app.extensions["paymock"].store
+    name = body.get("namespace")
+    if name is None:
+        held = [n for n in store.holding(ticket_id) if n.startswith("waffo:")]
+        if not held:
+            raise ControlError(f"no Waffo namespace holds refund ticket {ticket_id!r}", 404)
+        name = held[0]
+    tickets = _waffo().backend.refund_tickets
+    try:
+        ticket = tickets.review(store.namespace(name), ticket_id, action, body.get("reason"),
+                                body.get("outcome") or "succeeded")
+    except LookupError as exc:
+        raise ControlError(str(exc).strip("'\""), 404) from None
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+    except ApiError as exc:
+        raise ControlError(exc.message, exc.status) from None
+    return json_response({"namespace": name, "ticket": ticket})

@@ -21,6 +21,7 @@ PAYMENT_STATUS = {"pending": "pending", "processing": "pending", "requires_custo
 PAYMENT_FAILED_EVENT = "order.payment_failed"
 ORDER_COMPLETED = "order.completed"
 SUBSCRIPTION_ACTIVATED = "subscription.activated"
+REFUND_SUCCEEDED, REFUND_FAILED = "refund.succeeded", "refund.failed"  # refund_tickets.py
 
 
 class WaffoPayments:
@@ -32,6 +33,7 @@ class WaffoPayments:
         self.failed_event = failed_event or None
         # What this emits, for the webhook channel (fault rules may name only these).
         self.events = frozenset(e for e in (ORDER_COMPLETED, SUBSCRIPTION_ACTIVATED,
+                                            REFUND_SUCCEEDED, REFUND_FAILED,
                                             self.failed_event) if e)
         payments.on("waffo", self.on_event)
         payments.add_resolver(self.resolve)
@@ -70,6 +72,8 @@ class WaffoPayments:
         pay["failureReason"] = payment["reason"] if status == "failed" else None
         order["updatedAt"] = iso(self.clock.now())
         event = None
+        if status == "succeeded" and pay.get("paidAt") is None:
+            pay["paidAt"] = iso(self.clock.now())  # the refund window counts from here
         if status == "succeeded" and order["status"] == "pending":
             if order["type"] == "onetime":
                 order["status"], event = "completed", ORDER_COMPLETED

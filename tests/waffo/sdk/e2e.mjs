@@ -129,7 +129,7 @@ async function catalog() {
     events: ["subscription.activated"],
     testMode: true,
   });
-  const hookUpdated = await client.webhooks.update({ id: webhook.id, events: ["order.completed"] });
+  const hookUpdated = await client.webhooks.update({ id: webhook.id, events: ["order.completed", "refund.succeeded"] });
   const spare = await client.webhooks.add({
     storeId: store.id, channel: "slack", url: "https://hooks.slack.example/x", events: [], testMode: true,
   });
@@ -154,6 +154,18 @@ async function catalog() {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ outcome: "paid" }),
   });
   for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+
+  // The buyer asks for part of it back; Waffo's review (the control API) approves.
+  const buyer = client.customer(session.token, { environment: "test" });
+  const payment = await (await fetch(`${config.controlUrl}/_mock/payments/${orderId}`)).json();
+  const { ticket } = await buyer.createRefundTicket({
+    paymentId: payment.payment.id, reason: "Chapter missing",
+    requestedAmount: { amount: "5.00", currency: "USD" }, refundTicketMerchantExternalId: "RT-SDK-1",
+  });
+  const approved = await (await fetch(`${config.controlUrl}/_mock/waffo/refund-tickets/${ticket.id}/approve`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: "{}",
+  })).json();
+  for (let i = 0; i < 100 && received.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
   receiver.close();
 
   // Content safety, and a customer who cancels a subscription and takes it back.
@@ -184,7 +196,7 @@ async function catalog() {
   return {
     store, updated, product, v2, published, inactive, active, plan, planV2, planPublished, planInactive,
     group, groupUpdated, groupPublished, groupDeleted, member, webhook, hookUpdated, spareRemoved,
-    paid: paid.status, events, allowed, blocked, canceling, reactivated, again,
+    paid: paid.status, events, allowed, blocked, canceling, reactivated, again, ticket, approved,
   };
 }
 
