@@ -53,7 +53,7 @@ MERCHANT_BODIES = {
     "addStoreWebhook": {"storeId": STORE_ID, "channel": "http", "url": "https://h.example",
                         "events": [], "testMode": True},
     "updateStoreWebhook": {"id": UUID}, "removeStoreWebhook": {"id": UUID},
-    "scanPrompt": {"prompt": "a cat"},
+    "scanPrompt": {"prompt": "a cat"}, "graphql": {"query": "{ stores { id } }"},
     "createRefundTicket": {"paymentId": "PAY_" + "a" * 22, "reason": "r",
                            "requestedAmount": {"amount": "1.00", "currency": "USD"}},
     "resubmitRefundTicket": {"ticketId": "TKT_" + "a" * 22, "paymentId": "PAY_" + "a" * 22,

@@ -150,3 +150,14 @@ def test_the_sdk_builds_a_store_and_its_webhook_gets_the_sale(live, core):
     assert out["reactivated"] == {"orderId": out["canceling"]["orderId"], "status": "active"}
     assert out["again"] == {"ok": False, "status": 400, "errors": [
         {"message": "Only canceling subscriptions can be reactivated", "layer": "order"}]}
+    order = out["merchantView"]["data"]["onetimeOrder"]
+    assert order["id"] == refunded["data"]["orderId"] and order["status"] == "completed"
+    assert order["payments"][0]["refundStatus"] == "refunded"
+    assert order["payments"][0]["refunds"] == [{"status": "succeeded"}]
+    assert [p["name"] for p in out["merchantView"]["data"]["onetimeProducts"]] == ["SDK Handbook"]
+    assert out["merchantView"]["data"]["refundTicketsCount"] == 1
+    assert out["buyerView"]["data"]["onetimeOrders"] == [{"id": order["id"], "status": "completed"}]
+    # The SDK's graphql.query hands errors back instead of throwing: a mutation's 403 envelope.
+    refused = out["refused"]["result"]
+    assert refused["data"] is None and refused["errors"][0]["layer"] == "graphql"
+    assert refused["errors"][0]["message"].startswith("Operation type not allowed")

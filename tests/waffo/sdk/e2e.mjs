@@ -168,6 +168,18 @@ async function catalog() {
   for (let i = 0; i < 100 && received.length < 2; i++) await new Promise((r) => setTimeout(r, 50));
   receiver.close();
 
+  // Read back through GraphQL, as the merchant and as the buyer.
+  const merchantView = await client.graphql.query({
+    query: `query ($id: ID!, $storeId: String!) {
+      onetimeOrder(id: $id) { id status payments { id refundStatus refunds { status } } }
+      onetimeProducts(storeId: $storeId) { id name hasProdVersion }
+      refundTicketsCount(filter: { status: { eq: "succeeded" } })
+    }`,
+    variables: { id: payment.payment.ref.id, storeId: store.id },
+  });
+  const buyerView = await buyer.graphql.query({ query: "query { onetimeOrders { id status } }" });
+  const refused = await attempt(() => client.graphql.query({ query: "mutation { stores { id } }" }));
+
   // Content safety, and a customer who cancels a subscription and takes it back.
   const allowed = await client.contentSafety.scanPrompt({ prompt: "a cat riding a bike" });
   const blocked = await client.contentSafety.scanPrompt({ prompt: "a deepfake of my neighbour", semantic: "enforce" });
@@ -197,6 +209,7 @@ async function catalog() {
     store, updated, product, v2, published, inactive, active, plan, planV2, planPublished, planInactive,
     group, groupUpdated, groupPublished, groupDeleted, member, webhook, hookUpdated, spareRemoved,
     paid: paid.status, events, allowed, blocked, canceling, reactivated, again, ticket, approved,
+    merchantView, buyerView, refused,
   };
 }
 
