@@ -4,7 +4,6 @@ body-size limit (413 in the provider's envelope), who may listen where, and --st
 from __future__ import annotations
 
 import hmac
-import ipaddress
 from urllib.parse import urlsplit
 
 import orjson
@@ -12,6 +11,7 @@ from flask import current_app, request
 from flask.json.provider import DefaultJSONProvider
 
 from .core.http import json_response, too_deep
+from .core.urls import is_loopback  # noqa: F401 - also guards.is_loopback for callers
 from .core.persistence import AutoSaver, StateFileError, register_core
 
 CONTROL_PREFIX = "/_mock"
@@ -158,15 +158,6 @@ def token_ok(headers, token: bytes) -> bool:
         scheme, _, value = headers.get("Authorization", "").partition(" ")
         presented = value.strip() if scheme.lower() == "bearer" else ""
     return hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), token)
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def check_exposure(settings) -> None:

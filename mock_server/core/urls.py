@@ -98,3 +98,13 @@ def return_url_problem(url: object) -> str | None:
     if scheme.lower() in ("http", "https"):
         return url_problem(url)
     return None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a host name or address is this machine's (localhost, 127.0.0.0/8, ::1)."""
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from ...core.clock import iso
 from ...core.request import Request
 from ...core.store import Namespace
-from ...guards import is_loopback
+from ...core.urls import is_loopback
 from ..base import handler
 from .common import error
 
