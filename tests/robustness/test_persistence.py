@@ -14,7 +14,7 @@ from mock_server.app import create_app
 from mock_server.config import Settings
 from mock_server.core import persistence
 from mock_server.core.persistence import StateFileError
-from tests.waffo.helpers import ONETIME_ORDER, WaffoClient
+from tests.waffo.helpers import CREATE_SESSION, ONETIME_ORDER, WaffoClient
 
 from tests.processes import serve, stop
 
@@ -38,6 +38,12 @@ def test_restart_with_the_same_state_file_finds_everything(tmp_path):
                                                         "buyerEmail": "a@b.co"}, token,
                                         headers={"X-Idempotency-Key": "order-once"})
         assert status == 200, order
+        # A store made through the API: its slug is a credential after the restart too.
+        made = waffo.api("/v1/actions/store/create-store", {"name": "Restart Shop"})[1]
+        shop = made["data"]["store"]
+        product = waffo.api("/v1/actions/onetime-product/create-product", {
+            "storeId": shop["id"], "name": "Kept", "prices": {
+                "USD": {"amount": "3.00", "taxCategory": "ebook"}}})[1]["data"]["product"]["id"]
         frozen_at = int(requests.get(f"{url}/_mock/clock", timeout=5).json()["epoch"]) + 100
         requests.post(f"{url}/_mock/clock/freeze", json={"at": frozen_at}, timeout=5)
         requests.post(f"{url}/_mock/clock/advance", json={"seconds": 60}, timeout=5)
@@ -75,6 +81,9 @@ def test_restart_with_the_same_state_file_finds_everything(tmp_path):
                                               token, headers={"X-Idempotency-Key": "order-once"})
         assert status == 200 and headers.get("X-Paymock-Idempotent-Replay") == "true", again
         assert again == order
+        status, visitor, _ = waffo.slug(CREATE_SESSION, {"productId": product, "currency": "USD"},
+                                        slug=shop["slug"])
+        assert status == 200, visitor
     finally:
         out = stop(proc)
     assert "restored clock, store, faults, idempotency" in out, out

@@ -144,6 +144,10 @@ def _register(app, core, catalog: dict, settings: WaffoSettings) -> Waffo:
     core.expirers["token"] = tokens.expire
     # --state-file: session tokens issued before a restart still verify after it.
     core.persistence.register("waffo.tokens", tokens.dump, tokens.load)
+    # Slugs of stores made through store/create-store are credentials too: kept across a restart.
+    core.persistence.register("waffo.store_slugs", lambda: dict(gateway.slugs),
+                              lambda state: gateway.slugs.update(
+                                  {slug: tuple(owner) for slug, owner in (state or {}).items()}))
     waffo = app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency,
                                                     app.extensions.get("paymock.webhooks"))
     return waffo
