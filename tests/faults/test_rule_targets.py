@@ -20,7 +20,7 @@ def add(client, rule):
     ({"provider": "dodoo", "action": 500}, "unknown provider 'dodoo'; known: ['dodo', 'psp', 'waffo', 'webhook']"),
     ({"provider": "dodo", "operation": "create_sesion", "action": 500},
      "unknown operation 'create_sesion' for provider 'dodo'; known: dodo: "),
-    ({"operation": "createCheckoutSesion", "action": 500}, "waffo: cancelOnetimeOrder,"),
+    ({"operation": "createCheckoutSesion", "action": 500}, "waffo: addStoreMerchant, addStoreWebhook,"),
     ({"operation": "waffo.create_session", "action": 500}, "unknown operation 'waffo.create_session'"),
     ({"provider": "webhook", "operation": "payment.suceeded", "action": {"webhook": "drop"}},
      "webhook: abandoned_checkout.detected, "),
