@@ -150,9 +150,12 @@ class Contract:
             operation.body_schema = base + "/requestBody/content/application~1json/schema"
             operation.body_required = bool(op["requestBody"].get("required"))
         for status, response in op.get("responses", {}).items():
+            where = base + "/responses/" + status
+            if "$ref" in response:  # a response shared under components/responses
+                where = response["$ref"].lstrip("#")
+                response = self.at(response["$ref"])
             if "schema" in response.get("content", {}).get("application/json", {}):
-                operation.response_schemas[status] = (
-                    base + "/responses/" + status + "/content/application~1json/schema")
+                operation.response_schemas[status] = where + "/content/application~1json/schema"
         self.operations[op_id] = operation
 
     def fast_body(self, operation_id: str):
@@ -267,8 +270,10 @@ class Contract:
         if op is None:
             return None
         path_item = self.document["paths"][op.path][op.method.lower()]
-        media = path_item.get("responses", {}).get(str(status), {}).get("content", {}).get(
-            "application/json", {})
+        response = path_item.get("responses", {}).get(str(status), {})
+        if "$ref" in response:
+            response = self.at(response["$ref"])
+        media = response.get("content", {}).get("application/json", {})
         if "example" in media:
             return media["example"]
         examples = media.get("examples") or {}

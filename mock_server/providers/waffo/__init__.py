@@ -16,8 +16,7 @@ from .contract_support import WaffoContractSupport
 from .errors import OPERATION_LAYER, render_error
 from .gateway import API_KEY, SLUG, TOKEN, Gateway
 from .content_safety import ContentSafetyHandlers
-from .graphql_api import GraphQLApi, GraphQLHandlers
-from .handlers import WaffoHandlers
+from .handlers import GraphQLHandlers, WaffoHandlers
 from .product_groups import ProductGroupHandlers, ProductGroups
 from .products import ProductHandlers, Products
 from .store_webhooks import StoreWebhookHandlers, StoreWebhooks
@@ -105,7 +104,7 @@ def _handler_objects(waffo: Waffo) -> list:
     backend.refund_tickets = RefundTickets(backend)  # also reviewed by /_mock/waffo/refund-tickets
     return [WaffoHandlers(backend), StoreHandlers(stores), ContentSafetyHandlers(),
             RefundTicketHandlers(backend.refund_tickets),
-            GraphQLHandlers(GraphQLApi(core.clock, waffo.registry, waffo.core_outbox)),
+            GraphQLHandlers(core.clock, waffo.registry, waffo.core_outbox),
             ProductHandlers(Products(core.clock, stores)),
             ProductGroupHandlers(ProductGroups(core.clock, stores)),
             StoreWebhookHandlers(StoreWebhooks(core.clock, stores,

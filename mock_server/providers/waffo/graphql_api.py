@@ -28,8 +28,7 @@ import orjson
 
 from ... import resources
 from ...core.clock import epoch, iso
-from ...core.request import Reply, Request
-from ..base import handler
+from ...core.request import Reply
 from .common import ORDER, PRODUCT, STORE
 from .product_groups import GROUP
 from .products import view
@@ -526,10 +525,3 @@ def _page(rows: list, limit, offset) -> list:
     return rows[offset:offset + limit]
 
 
-class GraphQLHandlers:
-    def __init__(self, api: GraphQLApi):
-        self.api = api
-
-    @handler("graphql")
-    def graphql(self, req: Request):
-        return self.api.answer(req.ns, req.caller, req.body)

@@ -42,3 +42,19 @@ class WaffoHandlers:
     @handler("reactivateSubscriptionOrder")
     def reactivate_subscription_order(self, req: Request):
         return self.backend.orders.reactivate(req.ns, req.caller, req.body["orderId"])
+
+
+class GraphQLHandlers:
+    """`/v1/graphql`. Its module (graphql_api.py, and graphql-core under it) is loaded by the
+    first query: an idle server that is never asked one does not hold it."""
+
+    def __init__(self, clock, registry, outbox):
+        self._args = (clock, registry, outbox)
+        self._api = None
+
+    @handler("graphql")
+    def graphql(self, req: Request):
+        if self._api is None:
+            from .graphql_api import GraphQLApi
+            self._api = GraphQLApi(*self._args)
+        return self._api.answer(req.ns, req.caller, req.body)
