@@ -227,6 +227,10 @@ def test_store_webhooks_are_receivers_of_their_store_and_mode(client, app):
     assert_error(client.api(A + "store/add-webhook", {
         "storeId": ACME, "channel": "slack", "url": "http://hooks.example/x", "events": [],
         "testMode": True}), 400, "url must be a valid HTTPS URL", "store")
+    for bad in ("https://exa mple.com/x", "https://:99999/x", "ftp://h.example/x"):
+        assert_error(client.api(A + "store/add-webhook", {
+            "storeId": ACME, "channel": "http", "url": bad, "events": [], "testMode": True}),
+            400, "url must be a valid HTTPS URL", "store")
     removed = ok(client.api(A + "store/remove-webhook", {"id": hook["id"]}),
                  "removeStoreWebhook")["webhook"]
     assert removed["url"] == "https://hooks.example/new" and hook["id"] not in outbox.endpoints

@@ -4,7 +4,7 @@ refund.succeeded or refund.failed with its amounts; resubmission after a rejecti
 refusal by status, message and layer."""
 from mock_server.core.contracts import Contract
 
-from .helpers import ONETIME_ORDER, PRODUCTS, assert_error
+from .helpers import ONETIME_ORDER, assert_error
 
 CONTRACT = Contract.load("waffo")
 CREATE, RESUBMIT = "/v1/actions/refund-ticket/create-ticket", "/v1/actions/refund-ticket/resubmit-ticket"
@@ -140,4 +140,3 @@ def test_tickets_need_a_succeeded_recent_payment_of_the_caller(client, app, cloc
     assert_error(client.bearer(CREATE, dict(body, paymentId=payment_id), token), 400,
                  "Refund window has passed: tickets may be opened within 14 days of the payment",
                  "ticket")
-    assert PRODUCTS["ebook"]["prices"]["EUR"]["amount"] == "27.00"

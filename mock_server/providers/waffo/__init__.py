@@ -100,7 +100,7 @@ class WaffoProvider(Provider):
 def _handler_objects(waffo: Waffo) -> list:
     """Every object whose `@handler` methods serve Waffo actions, one per area."""
     core, backend = waffo.core, waffo.backend
-    stores = Stores(core.clock, waffo.gateway.slugs)
+    stores = Stores(core.clock, waffo.gateway.slugs, core.contracts[NAME])
     backend.refund_tickets = RefundTickets(backend)  # also reviewed by /_mock/waffo/refund-tickets
     return [WaffoHandlers(backend), StoreHandlers(stores), ContentSafetyHandlers(),
             RefundTicketHandlers(backend.refund_tickets),

@@ -53,7 +53,7 @@ class RefundTickets:
     def create(self, ns: Namespace, caller, body: dict) -> dict:
         with ns.lock:
             order = self._order_of(ns, caller, body["paymentId"])
-            amount = self._check(ns, order, body["requestedAmount"], exclude=None)
+            self._check(ns, order, body["requestedAmount"], exclude=None)
             now = iso(self.backend.clock.now())
             merchant = caller.kind == "api_key"
             ticket = {
@@ -65,7 +65,7 @@ class RefundTickets:
                 "reviewedAt": None, "reviewNote": None, "rejectReason": None, "executedAt": None,
                 "metadata": dict(body.get("metadata") or {}),
                 "refundTicketMerchantExternalId": body.get("refundTicketMerchantExternalId"),
-                "versionNumber": 1, "versionData": _version(body, amount),
+                "versionNumber": 1, "versionData": _version(body),
                 "createdAt": now, "updatedAt": now, "refundId": None,
             }
             ns.put(TICKET, ticket["id"], ticket)
@@ -85,10 +85,10 @@ class RefundTickets:
                 raise error(409, f"Ticket status is {ticket['status']}, only rejected/failed can "
                                  "be resubmitted", "ticket")
             order = self._order_of(ns, caller, body["paymentId"])
-            amount = self._check(ns, order, body["requestedAmount"], exclude=ticket["id"])
+            self._check(ns, order, body["requestedAmount"], exclude=ticket["id"])
             ticket.update(status="pending", versionNumber=ticket["versionNumber"] + 1,
                           currentVersionId=ids.prefixed("TVER", 22),
-                          versionData=_version(body, amount), rejectReason=None,
+                          versionData=_version(body), rejectReason=None,
                           reviewerId=None, reviewedAt=None, reviewNote=None, executedAt=None,
                           updatedAt=iso(self.backend.clock.now()))
             ns.save(TICKET, ticket["id"], ticket)
@@ -123,11 +123,10 @@ class RefundTickets:
                  note: str | None) -> None:
         """Approved, processing, then the refund executes (at once: no PSP delay is modelled)."""
         now = iso(self.backend.clock.now())
-        ticket.update(status="processing", reviewerId=reviewer, reviewedAt=now, reviewNote=note,
-                      updatedAt=now)
         order = ns.get(ORDER, ticket["orderId"])
-        refund_id = ids.prefixed("REF", 22)
-        ticket.update(status=outcome, executedAt=now, refundId=refund_id)
+        # Approved and processing pass in the same instant: the ticket lands on how it ended.
+        ticket.update(status=outcome, reviewerId=reviewer, reviewedAt=now, reviewNote=note,
+                      executedAt=now, refundId=ids.prefixed("REF", 22), updatedAt=now)
         ns.save(TICKET, ticket["id"], ticket)
         pay = order["payment"]
         pay["refundStatus"] = "refunded" if outcome == "succeeded" else "failed"
@@ -173,7 +172,7 @@ class RefundTickets:
             raise error(404, "Payment not found", "ticket")
         return order
 
-    def _check(self, ns: Namespace, order: dict, requested: dict, exclude: str | None) -> Decimal:
+    def _check(self, ns: Namespace, order: dict, requested: dict, exclude: str | None) -> None:
         pay = order["payment"]
         if pay["status"] != "succeeded":
             raise error(409, f"Payment status is {pay['status']}, must be succeeded", "ticket")
@@ -195,10 +194,9 @@ class RefundTickets:
         if any(t["subjectId"] == pay["paymentId"] and t["status"] in OPEN and t["id"] != exclude
                for t in ns.values(TICKET)):
             raise error(409, "A refund ticket for this payment is already open", "ticket")
-        return amount
 
 
-def _version(body: dict, amount: Decimal) -> dict:
+def _version(body: dict) -> dict:
     requested = body["requestedAmount"]
     return {"reason": body["reason"],
             "requestedAmount": {"amount": requested["amount"], "currency": requested["currency"]}}

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from ...core.clock import iso
 from ...core.request import Request
 from ...core.store import Namespace
-from ...core.urls import is_loopback
+from ...core.urls import is_loopback, url_problem
 from ..base import handler
 from .common import error
 
@@ -36,14 +36,10 @@ def render(webhook: dict) -> dict:
 
 
 def _check_url(url: str) -> None:
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - a bad port raises here
-    except ValueError:
-        raise error(400, "url must be a valid HTTPS URL", "store") from None
-    if not host or not (parts.scheme == "https"
-                        or (parts.scheme == "http" and is_loopback(host.lower()))):
+    """A URL the outbox can send to (core.urls.url_problem: scheme, host, port), and HTTPS
+    unless it is this machine."""
+    host = urlsplit(url).hostname if url_problem(url) is None else None
+    if host is None or not (url.lower().startswith("https://") or is_loopback(host.lower())):
         raise error(400, "url must be a valid HTTPS URL", "store")
 
 

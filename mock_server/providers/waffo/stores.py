@@ -30,16 +30,9 @@ from ..base import handler
 from .common import STORE, error
 
 MAX_STORES = 20
-NOTIFICATIONS = (
-    "emailOrderConfirmation", "emailSubscriptionConfirmation", "emailSubscriptionCycled",
-    "emailSubscriptionCanceled", "emailSubscriptionRevoked", "emailSubscriptionPastDue",
-    "emailTrialStarted", "emailTrialEnding", "emailUpcomingCharge", "emailSubscriptionPlanChanged",
-    "emailRefundSucceeded", "notifyNewOrders", "notifyNewSubscriptions",
-    "notifySubscriptionCanceled", "notifySubscriptionEnded", "notifySubscriptionPastDue",
-    "notifySubscriptionRenewed", "notifySubscriptionUncanceled", "notifySubscriptionPlanChanged",
-    "notifyChargeback", "notifyRefundSucceeded")
-WRITABLE = frozenset(k for k in NOTIFICATIONS if k.startswith("notify")) | {
-    "emailUpcomingCharge", "emailTrialEnding"}
+# Of the notification switches (the contract's NotificationSettings), the ones a merchant may
+# write: every notify*, and these two customer reminders (SDK: MerchantWritableNotificationSettings).
+WRITABLE_EMAILS = frozenset({"emailUpcomingCharge", "emailTrialEnding"})
 THEME = {"checkoutLogo": None, "checkoutColorPrimary": "#000000",
          "checkoutColorBackground": "#ffffff", "checkoutColorCard": "#f5f5f5",
          "checkoutColorText": "#000000", "checkoutBorderRadius": "8px"}
@@ -49,12 +42,12 @@ SHOWN = ("id", "name", "status", "logo", "supportEmail", "website", "slug", "pro
          "notificationSettings", "checkoutSettings", "deletedAt", "createdAt", "updatedAt")
 
 
-def render(store: dict) -> dict:
+def render(store: dict, notifications: tuple) -> dict:
     """Store, as the SDK types it (fixture stores lack the fields they never set)."""
     shown = {name: store.get(name) for name in SHOWN}
     shown["prodEnabled"] = bool(store.get("prodEnabled"))
     if "notificationSettings" not in store:
-        shown["notificationSettings"] = dict.fromkeys(NOTIFICATIONS, True)
+        shown["notificationSettings"] = dict.fromkeys(notifications, True)
     shown["updatedAt"] = store.get("updatedAt") or store.get("createdAt")
     return shown
 
@@ -64,9 +57,14 @@ def slug_of(name: str) -> str:
 
 
 class Stores:
-    def __init__(self, clock, slugs):
+    def __init__(self, clock, slugs, contract):
         self.clock = clock
         self.slugs = slugs  # the gateway's slug -> (merchant id, store id), across the mock
+        # Every notification switch, as the contract's NotificationSettings requires them.
+        self.notifications = tuple(
+            contract.at("#/components/schemas/NotificationSettings")["required"])
+        self.writable = frozenset(k for k in self.notifications if k.startswith("notify")) \
+            | WRITABLE_EMAILS
 
     def owned(self, ns: Namespace, store_id: str) -> dict:
         """A store of the caller's merchant that is not deleted, or Waffo's 404."""
@@ -88,12 +86,12 @@ class Stores:
             store = {"id": ids.prefixed("STO", 22), "merchantId": merchant_id, "name": name,
                      "status": "active", "logo": None, "supportEmail": None, "website": None,
                      "slug": self._free_slug(slug_of(name)), "prodEnabled": False,
-                     "notificationSettings": dict.fromkeys(NOTIFICATIONS, True),
+                     "notificationSettings": dict.fromkeys(self.notifications, True),
                      "checkoutSettings": None, "deletedAt": None, "createdAt": now,
                      "updatedAt": now}
             ns.put(STORE, store["id"], store)
             self.slugs[store["slug"]] = (merchant_id, store["id"])
-        return {"store": render(store)}
+        return {"store": render(store, self.notifications)}
 
     def _free_slug(self, base: str) -> str:
         slug, n = base, 1
@@ -125,21 +123,20 @@ class Stores:
                                  "layer": "store", "code": "WEBHOOK_SETTINGS_IGNORED"})
             store["updatedAt"] = iso(self.clock.now())
             ns.save(STORE, store["id"], store)
-        answer = {"data": {"store": render(store)}}
+        answer = {"data": {"store": render(store, self.notifications)}}
         if warnings:  # beside `data` in Waffo's envelope, so the answer is written here whole
             answer["warnings"] = warnings
             return Reply(orjson.dumps(answer), content_type="application/json")
         return answer["data"]
 
-    @staticmethod
-    def _notifications(store: dict, given: dict | None) -> list[dict]:
-        current = store.get("notificationSettings") or dict.fromkeys(NOTIFICATIONS, True)
+    def _notifications(self, store: dict, given: dict | None) -> list[dict]:
+        current = store.get("notificationSettings") or dict.fromkeys(self.notifications, True)
         if given is None:  # back to the defaults: every writable switch on
-            current.update(dict.fromkeys(WRITABLE, True))
+            current.update(dict.fromkeys(self.writable, True))
             store["notificationSettings"] = current
             return []
-        dropped = sorted(k for k in given if k not in WRITABLE)
-        current.update({k: v for k, v in given.items() if k in WRITABLE})
+        dropped = sorted(k for k in given if k not in self.writable)
+        current.update({k: v for k, v in given.items() if k in self.writable})
         store["notificationSettings"] = current
         if not dropped:
             return []
@@ -154,7 +151,7 @@ class Stores:
             ns.save(STORE, store_id, store)
             if self.slugs.get(store.get("slug"), (None, None))[1] == store_id:
                 del self.slugs[store["slug"]]
-        return {"store": render(store)}
+        return {"store": render(store, self.notifications)}
 
 
 def _theme(current: dict | None, given: dict | None) -> dict | None:
