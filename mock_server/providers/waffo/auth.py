@@ -12,7 +12,6 @@ import threading
 import uuid
 from dataclasses import dataclass, field
 
-import jwt
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -159,6 +158,7 @@ class TokenIssuer:
             "iss": "paymock-waffo", "sub": buyer_identity, "mid": merchant_id, "sto": store_id,
             "role": "customer", "iat": int(now), "exp": expires_at, "jti": str(uuid.uuid4()),
         }
+        import jwt  # see _check
         return jwt.encode(claims, self._secret, algorithm=TOKEN_ALGORITHM), expires_at
 
     # -- persistence (--state-file): the signing key, so that tokens outlive a restart ----------
@@ -204,6 +204,10 @@ class TokenIssuer:
 
     def _check(self, token: str) -> dict:
         """The token's claims if this server signed it and they have the expected types."""
+        # Imported by the first token, not at start: PyJWT brings cryptography.x509 and
+        # urllib.request along (about 10 MB of the idle server's 80), which a merchant calling
+        # with API keys only never needs.
+        import jwt
         try:
             # Expiry is checked against the mock clock in verify(), not the wall clock PyJWT uses.
             claims = jwt.decode(token, self._secret, algorithms=[TOKEN_ALGORITHM],
