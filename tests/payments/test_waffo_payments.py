@@ -2,6 +2,8 @@
 failure, the outcome control API by order id, and PSP decline faults."""
 from __future__ import annotations
 
+from mock_server.core.clock import epoch
+from mock_server.providers.waffo import billing
 from waffo.helpers import ONETIME_ORDER, SUBSCRIPTION_ORDER, WaffoClient
 
 BILLING = {"country": "US", "state": "CA", "isBusiness": False}
@@ -59,13 +61,20 @@ def test_cancel_on_the_psp_cancels_the_pending_order(app):
     assert (order["status"], order["payment"]["status"]) == ("canceled", "canceled")
 
 
-def test_subscription_order_becomes_active_or_trialing(app):
+def test_subscription_order_becomes_active_and_a_trial_charges_a_card_check(app):
     monthly = place(app, "subscription", "pro_monthly")
-    drive(app, monthly, "paid")
-    assert order_of(app, monthly)["status"] == "active"
-    yearly = place(app, "subscription", "team_yearly")
-    drive(app, yearly, "paid")
-    assert order_of(app, yearly)["status"] == "trialing"
+    first = drive(app, monthly, "paid")["payment"]
+    order = order_of(app, monthly)
+    assert (order["status"], order["periodNumber"]) == ("active", 1)
+    assert first["amount"] == billing.to_minor(order["total"], order["currency"])
+    yearly = place(app, "subscription", "team_yearly")  # a 7-day free trial
+    trial = drive(app, yearly, "paid")["payment"]
+    order = order_of(app, yearly)
+    # Waffo has no trialing status: the trial is the first period, number 0, charged nothing.
+    assert (order["status"], order["periodNumber"], trial["amount"]) == ("active", 0, 0)
+    assert order["payment"]["chargedAmount"] == "0.00"
+    assert epoch(order["currentPeriodEnd"]) - epoch(order["currentPeriodStart"]) == \
+        order["trialDays"] * 86400
 
 
 def test_psp_decline_fault_fails_a_success_card(app):

@@ -210,7 +210,7 @@ def test_email_identity_wins_over_body_and_is_normalised(world):
 
 
 @pytest.mark.parametrize("status, result", [("pending", "canceled"), ("active", "canceling"),
-                                            ("trialing", "canceling"), ("past_due", "canceling")])
+                                            ("past_due", "canceling")])
 def test_subscription_cancel_rules(world, status, result):
     _, ns, backend = world
     session = backend.create_session(ns, API, {"productId": PRODUCTS["pro_monthly"]["id"],
@@ -253,7 +253,7 @@ def test_customer_cannot_cancel_someone_elses_order(world):
 
 
 @pytest.mark.parametrize("before, answer", [
-    ("active", None), ("trialing", None),
+    ("active", None),
     ("past_due", "Subscription with an unpaid balance cannot be reactivated")])
 def test_reactivation_undoes_a_cancel_not_yet_taken_effect(world, before, answer):
     _, ns, backend = world
@@ -279,7 +279,7 @@ def test_reactivation_undoes_a_cancel_not_yet_taken_effect(world, before, answer
     stranger = Caller("session_token", ACME, "test", store_id=STORE, buyer_identity="user-2")
     with pytest.raises(ApiError) as exc:
         backend.orders.reactivate(ns, stranger, order["orderId"])
-    assert (exc.value.status, exc.value.message) == (403, "Order does not belong to this customer")
+    assert (exc.value.status, exc.value.message) == (403, "Order does not belong to user")
     with pytest.raises(ApiError) as exc:
         backend.orders.reactivate(ns, BUYER, "ORD_" + "0" * 22)
     assert (exc.value.status, exc.value.message) == (404, "Order not found")

@@ -94,7 +94,7 @@ def test_official_sdk_against_the_mock(live, waffo, core):
     assert cancel["first"] == {"ok": True, "result": {"orderId": order["orderId"],
                                                       "status": "canceled"}}
     assert cancel["second"] == {"ok": False, "status": 400, "errors": [
-        {"message": "Order cannot be canceled in status canceled", "layer": "order"}]}
+        {"message": "Order cannot be canceled, current status: canceled", "layer": "order"}]}
     after = _state(live, namespace)["order"][order["orderId"]]
     assert (after["status"], after["payment"]["status"]) == ("canceled", "canceled")
 

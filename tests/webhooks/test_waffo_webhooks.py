@@ -5,8 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import requests
 
+from mock_server.app import create_app
+from mock_server.config import Settings
+from mock_server.control import Client
+from mock_server.server import Server
 
 from .conftest import attempts_logged, waffo_order
 from .receiver import verify_waffo
@@ -47,7 +52,35 @@ def test_order_completed_verifies_with_the_sdk_and_tampering_fails(live, mock, r
     assert event["eventId"] == data["paymentId"]
 
 
-def test_failed_payment_event_keeps_the_order_pending(live, mock, receivers):
+def test_a_failed_payment_sends_no_event_by_default(live, mock, receivers):
+    """Waffo documents no event for a failed payment: the buyer may try again, and the order's
+    first webhook is order.completed when one succeeds."""
+    receiver = receivers()
+    mock.webhooks.add_endpoint(receiver.url, provider="waffo")
+    order_id = waffo_order(live)
+    mock.pay(order_id, "declined", "card_declined")
+    mock.pay(order_id, "paid")
+    [request] = receiver.wait_for(1)
+    assert json.loads(request["body"])["eventType"] == "order.completed"
+    assert [e["type"] for e in mock.webhooks.events()
+            if e["provider"] == "waffo"] == ["order.completed"]
+
+
+@pytest.fixture
+def live_with_failed_event(clock):
+    app = create_app(Settings(port=0, webhook_timeout_seconds=1.0,
+                              waffo_payment_failed_event="order.payment_failed"), clock=clock)
+    server = Server(app, "127.0.0.1", 0, threads=4).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        app.extensions["paymock.webhooks"].stop()
+
+
+def test_failed_payment_event_when_configured_keeps_the_order_pending(live_with_failed_event,
+                                                                      receivers):
+    live, mock = live_with_failed_event, Client(live_with_failed_event.url)
     receiver = receivers()
     mock.webhooks.add_endpoint(receiver.url, provider="waffo")
     order_id = waffo_order(live)

@@ -24,6 +24,7 @@ from .refund_tickets import RefundTicketHandlers, RefundTickets
 from .stores import StoreHandlers, Stores
 from .settings import WaffoSettings
 from .payments import WaffoPayments
+from .subscriptions import EVENTS as SUBSCRIPTION_EVENTS, Subscriptions
 
 NAME = "waffo"
 MOUNT = "/waffo"
@@ -153,14 +154,19 @@ def _register(app, core, catalog: dict, settings: WaffoSettings) -> Waffo:
 
 
 def _wire_payments(app, core, backend, settings: WaffoSettings) -> None:
-    """Orders on core payments, and RSA-signed webhooks."""
+    """Orders on core payments, subscriptions on the mock clock, and RSA-signed webhooks."""
     payments = app.extensions.get("paymock.payments")
     if payments is None:
         return
     outbox = app.extensions.get("paymock.webhooks")
     backend.payments = WaffoPayments(payments, core.clock, outbox, settings.payment_failed_event)
+    backend.subscriptions = subscriptions = Subscriptions(backend, core.store, outbox,
+                                                          core.scheduler.wake)
+    backend.payments.subscriptions = subscriptions
+    core.scheduler.add("waffo.subscriptions", subscriptions.due.run)
+    core.persistence.register("waffo.subscriptions", subscriptions.dump, subscriptions.load)
     if outbox is not None:
-        outbox.channels[NAME] = webhooks.channel(backend.payments.events)
+        outbox.channels[NAME] = webhooks.channel(backend.payments.events | set(SUBSCRIPTION_EVENTS))
 
 
 register_provider(WaffoProvider())

@@ -16,6 +16,7 @@ from .auth import TokenIssuer
 from .common import (PRODUCT, SESSION, SESSION_INVALID, STORE, Caller, check_success_url, error,
                      normalise_email)
 from .orders import OrderBook
+from .subscriptions import Subscriptions
 
 SESSION_TTL = 45 * 60
 FORCED_TRIAL_DAYS = 7  # withTrial=true on a plan without a trial: unconfirmed length
@@ -49,6 +50,9 @@ class WaffoBackend:
         self.psp = psp  # the seam: anything with create_checkout(order) -> {checkoutUrl, ...}
         self.payments = payments  # payments.WaffoPayments once the app wires core payments in
         self.orders = OrderBook(self)
+        # Periods, renewals and their events; the app's (with the store, the scheduler and the
+        # outbox) replaces this one, which keeps plain rule tests free of them.
+        self.subscriptions = Subscriptions(self, None)
 
     # -- catalog lookups ----------------------------------------------------------------------
     @staticmethod

@@ -15,8 +15,7 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Cancel rules: current status -> resulting status. Anything else cannot be canceled.
 CANCEL_RULES = {
     "onetime": {"pending": "canceled"},
-    "subscription": {"pending": "canceled", "active": "canceling", "trialing": "canceling",
-                     "past_due": "canceling"},
+    "subscription": {"pending": "canceled", "active": "canceling", "past_due": "canceling"},
 }
 
 
@@ -62,6 +61,9 @@ class OrderBook:
         }
         if kind == "subscription":
             order.update(billingPeriod=session.get("billingPeriod"), trialDays=session.get("trialDays"))
+            if order["trialDays"]:  # the first charge is the trial's: its price, or a card check
+                order["firstCharge"] = billing.quote(price.get("trialAmount") or "0",
+                                                     session["currency"], detail)
         ns.put(ORDER, order["orderId"], order)
         try:
             checkout = backend.psp.create_checkout(order, ns.name)
@@ -115,19 +117,26 @@ class OrderBook:
             if caller.kind == "session_token" and (
                     order["storeId"] != caller.store_id
                     or order["buyerIdentity"] != caller.buyer_identity):
-                raise error(403, "Order does not belong to this customer", "order")
+                raise error(403, "Order does not belong to user", "order")
             current = order["status"]
             result = CANCEL_RULES[kind].get(current)
             if result is None:
-                raise error(400, f"Order cannot be canceled in status {current}", "order")
+                noun = "Subscription" if kind == "subscription" else "Order"
+                raise error(400, f"{noun} cannot be canceled, current status: {current}", "order")
             order["status"] = result
             # What reactivation needs to know: a cancel while past due leaves an unpaid balance.
             order["canceledFrom"] = current
             order["updatedAt"] = iso(self.backend.clock.now())
             if result == "canceled" and order["payment"]["status"] == "pending":
                 order["payment"]["status"] = "canceled"
+            events = self._subscriptions().canceled(ns, order, current) if kind == "subscription" \
+                else []
             ns.save(ORDER, order_id, order)
+        self._subscriptions().send(ns, events)
         return {"orderId": order_id, "status": result}
+
+    def _subscriptions(self):
+        return self.backend.subscriptions
 
     def reactivate(self, ns: Namespace, caller, order_id: str) -> dict:
         """subscription-order/reactivate-order (the customer's token): a cancel that has not
@@ -139,7 +148,7 @@ class OrderBook:
                 raise error(404, "Order not found", "order")
             if order["storeId"] != caller.store_id \
                     or order["buyerIdentity"] != caller.buyer_identity:
-                raise error(403, "Order does not belong to this customer", "order")
+                raise error(403, "Order does not belong to user", "order")
             if order["status"] != "canceling":
                 raise error(400, "Only canceling subscriptions can be reactivated", "order")
             if order.get("canceledFrom") == "past_due":
@@ -148,5 +157,7 @@ class OrderBook:
             order["status"] = "active"
             order["canceledFrom"] = None
             order["updatedAt"] = iso(self.backend.clock.now())
+            events = self._subscriptions().reactivated(ns, order)
             ns.save(ORDER, order_id, order)
+        self._subscriptions().send(ns, events)
         return {"orderId": order_id, "status": "active"}

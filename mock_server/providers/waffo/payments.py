@@ -3,7 +3,7 @@
 An order's payment becomes a core payment once the PSP checkout exists. Waffo's rules, from the
 reference: a one-time order moves pending -> completed when its payment succeeds and stays pending
 when a payment fails (the payment reads `failed`, the buyer may try again); a subscription order
-becomes active (trialing with a trial). A buyer cancelling on the PSP page cancels the pending
+becomes active (subscriptions.py takes it from there: its periods, renewals and events). A buyer cancelling on the PSP page cancels the pending
 order, as cancel-order would.
 """
 from __future__ import annotations
@@ -17,8 +17,6 @@ from .common import ORDER, STORE
 # core status -> Waffo payment status
 PAYMENT_STATUS = {"pending": "pending", "processing": "pending", "requires_customer_action": "pending",
                   "succeeded": "succeeded", "failed": "failed", "cancelled": "canceled"}
-# Waffo documents no event for a failed one-time payment; this name is paymock's (unconfirmed).
-PAYMENT_FAILED_EVENT = "order.payment_failed"
 ORDER_COMPLETED = "order.completed"
 SUBSCRIPTION_ACTIVATED = "subscription.activated"
 REFUND_SUCCEEDED, REFUND_FAILED = "refund.succeeded", "refund.failed"  # refund_tickets.py
@@ -26,11 +24,12 @@ REFUND_SUCCEEDED, REFUND_FAILED = "refund.succeeded", "refund.failed"  # refund_
 
 class WaffoPayments:
     def __init__(self, payments: core_payments.Payments, clock, webhooks=None,
-                 failed_event: str | None = PAYMENT_FAILED_EVENT):
+                 failed_event: str | None = None):
         self.payments = payments
         self.clock = clock
         self.webhooks = webhooks
         self.failed_event = failed_event or None
+        self.subscriptions = None  # subscriptions.Subscriptions: renewals, cancels, their events
         # What this emits, for the webhook channel (fault rules may name only these).
         self.events = frozenset(e for e in (ORDER_COMPLETED, SUBSCRIPTION_ACTIVATED,
                                             REFUND_SUCCEEDED, REFUND_FAILED,
@@ -50,8 +49,10 @@ class WaffoPayments:
 
     def open(self, ns: Namespace, order: dict, session: dict) -> dict:
         pay = order["payment"]
+        # A trial's first charge is its own price: the paid trial's, or a zero-amount card check.
+        first = order.get("firstCharge") or order
         return self.payments.create(
-            ns, "waffo", billing.to_minor(order["total"], order["currency"]), order["currency"],
+            ns, "waffo", billing.to_minor(first["total"], order["currency"]), order["currency"],
             {"kind": ORDER, "id": order["orderId"]}, payment_id=pay["paymentId"],
             methods=["card"], psp_checkout_id=pay.get("pspCheckoutId"),
             checkout_url=pay.get("checkoutUrl"), decline=pay.get("declineReason"),
@@ -62,6 +63,11 @@ class WaffoPayments:
         order = ns.get(ORDER, payment["ref"]["id"])
         if order is None:
             return
+        if payment["data"].get("purpose"):  # a charge of the saved card (subscriptions.py)
+            events = self.subscriptions.on_charge(ns, order, payment)
+            ns.save(ORDER, order["orderId"], order)
+            self.subscriptions.send(ns, events)
+            return
         status = payment["status"]
         pay = order["payment"]
         pay["status"] = PAYMENT_STATUS[status]
@@ -71,15 +77,15 @@ class WaffoPayments:
             pay["paymentLast4"] = payment["card"]["last4"]
         pay["failureReason"] = payment["reason"] if status == "failed" else None
         order["updatedAt"] = iso(self.clock.now())
-        event = None
+        event, events = None, []
         if status == "succeeded" and pay.get("paidAt") is None:
             pay["paidAt"] = iso(self.clock.now())  # the refund window counts from here
+            pay["chargedAmount"] = (order.get("firstCharge") or order)["total"]
         if status == "succeeded" and order["status"] == "pending":
             if order["type"] == "onetime":
                 order["status"], event = "completed", ORDER_COMPLETED
             else:
-                order["status"] = "trialing" if order.get("trialDays") else "active"
-                event = SUBSCRIPTION_ACTIVATED
+                events = self.subscriptions.activate(ns, order, payment)
         elif status == "cancelled" and order["status"] == "pending":
             order["status"] = "canceled"
         elif status == "failed":
@@ -87,6 +93,7 @@ class WaffoPayments:
         ns.save(ORDER, order["orderId"], order)
         if event and self.webhooks is not None:
             self.webhooks.emit(ns.name, "waffo", event, self.envelope(ns, order, event, payment))
+        self.subscriptions.send(ns, events)
 
     def envelope(self, ns: Namespace, order: dict, event: str, payment: dict) -> dict:
         """The reference's envelope; `id` (the delivery id) is added per delivery when signed."""
@@ -109,7 +116,7 @@ class WaffoPayments:
             "paymentDate": iso(self.clock.now())[:10],
         }
         if payment["status"] == "succeeded":
-            data["chargedAmount"] = order["total"]
+            data["chargedAmount"] = pay.get("chargedAmount") or order["total"]
         if payment["status"] == "failed":
             data["paymentFailureReason"] = payment["reason"]
         if order["type"] == "subscription":

@@ -14,8 +14,9 @@ def _empty_is_off(value):
 class WaffoSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    # The event a failed payment sends ("" sends none; paymock's guess, unconfirmed).
-    payment_failed_event: str = "order.payment_failed"
+    # An event for a failed payment, which Waffo does not document: none by default (""), as
+    # every undocumented event; e.g. "order.payment_failed" for handlers written against v1.
+    payment_failed_event: str = ""
     # Lenient mode: unknown merchants are accepted, a wrong signature from a known one never
     # (gateway.py); refused with --strict. Also `waffo_lenient` in `extra`, as it used to be.
     lenient: Annotated[bool, BeforeValidator(_empty_is_off)] = False
