@@ -24,18 +24,21 @@ def query(client, text, variables=None, token=None, environment="test"):
     return payload["data"]
 
 
-def buy(client, app, product="ebook", currency="EUR", identity="gql@example.com", pay=True):
-    session = client.session(product, currency=currency)
+def buy(client, app, product="ebook", currency="EUR", identity="gql@example.com", pay=True,
+        billing=DE, outcome=None, **session_fields):
+    """An order through the API, paid (or `outcome`: declined, cancelled ...) on the PSP page
+    unless `pay` is false; answers (order id, payment id, the buyer's token)."""
+    session = client.session(product, currency=currency, **session_fields)
     token = client.token(identity)
     path = SUBSCRIPTION_ORDER if PRODUCTS[product]["type"] == "subscription" else ONETIME_ORDER
     status, payload, _ = client.bearer(path, {"checkoutSessionId": session, "buyerEmail": identity,
-                                              "billingDetail": DE}, token)
+                                              "billingDetail": billing}, token)
     assert status == 200, payload
     psp_id = payload["data"]["checkoutUrl"].rsplit("/", 1)[-1]
     http = app.test_client()
     if pay:
         assert http.post(f"/_mock/payments/{psp_id}/outcome",
-                         json={"outcome": "paid"}).status_code == 200
+                         json=outcome or {"outcome": "paid"}).status_code == 200
     payment = http.get(f"/_mock/payments/{psp_id}").get_json()["payment"]
     return payment["ref"]["id"], payment["id"], token
 

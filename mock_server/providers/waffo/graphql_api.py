@@ -15,8 +15,10 @@ section 7):
   paymock's choice) and `offset`, newest first; every `*Count` takes the same filter.
 paymock's choices: exchange rates come from a fixed table (RATES, per US dollar) with a
 `rateRefId` and a 15-minute `expiryTime` on the mock clock; `emailDeliveries` is always empty (the
-mock sends no email); `merchant` answers only the caller's own merchant; the analytics queries are
-not served yet.
+mock sends no email); `merchant` answers only the caller's own merchant; the analytics queries
+(`orderStatistics` ... `refundTicketAnalysis`) are computed by graphql_analytics.py from the
+records this module scopes, and answer a customer's token with nothing, as the other
+merchant-only fields do.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from .product_groups import GROUP
 from .products import view
 from .refund_tickets import TICKET
 from .store_webhooks import WEBHOOK
+from .subscriptions import payments_of
 
 MAX_DEPTH = 7
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -274,13 +277,17 @@ class Root:
                                         taxRate=order.get("taxRate"))
         else:
             trial = order.get("trialDays")
+            first = order.get("firstCharge")  # the trial's price (a card check: zero)
+            special = None if first is None else {
+                "subtotal": first["subtotal"], "taxAmount": first["taxAmount"],
+                "total": first["total"], "taxCategory": order["price"].get("taxCategory")}
             row["priceSnapshot"] = {"currency": order["currency"], "regularPhase": amounts,
-                                    "specialPhase": None, "specialPhaseDays": trial}
+                                    "specialPhase": special, "specialPhaseDays": trial}
         product = "onetimeProduct" if kind == "onetime" else "subscriptionProduct"
         row[product] = lambda info: next((p for p in self._products(kind)
                                           if p["id"] == order["productId"]), None)
         row["productVersion"] = lambda info: self._order_version(order)
-        row["payments"] = lambda info: [self._payment(order)]
+        row["payments"] = lambda info: [self._payment(order, pay) for pay in payments_of(order)]
         row["store"] = lambda info: self.store(info, order["storeId"])
         return row
 
@@ -321,20 +328,24 @@ class Root:
     def ordersCount(self, info, storeId=None, filter=None):
         return len(_filtered([self._order(o) for o in self._orders(None, storeId)], filter))
 
-    def _payment(self, order: dict) -> dict:
-        pay = order["payment"]
-        phase = "special" if order.get("trialDays") and order["type"] == "subscription" else \
-            "regular"
+    def _payment(self, order: dict, pay: dict | None = None) -> dict:
+        """One of the order's payments (the checkout's by default; renewals, retries and plan
+        changes are the order's later charges), with the amounts it was charged for."""
+        pay = pay or order["payment"]
+        amount = pay.get("amount") or {"subtotal": order["subtotal"],
+                                       "taxAmount": order["taxAmount"], "total": order["total"]}
+        # A trial's card check is the special phase (period 0); every other charge the regular.
+        phase = "special" if pay.get("periodNumber") == 0 else "regular"
         row = {"id": pay["paymentId"], "orderId": order["orderId"], "status": pay["status"],
                "refundStatus": pay.get("refundStatus") or "none", "currency": order["currency"],
                "snapshotAmountDetails": {
-                   "currency": order["currency"], "subtotal": order["subtotal"],
-                   "taxAmount": order["taxAmount"], "total": order["total"],
+                   "currency": order["currency"], "subtotal": amount.get("subtotal"),
+                   "taxAmount": amount["taxAmount"], "total": amount["total"],
                    "taxCategory": order["price"].get("taxCategory"), "phase": phase},
                "cardInfo": {"brand": None, "last4": pay.get("paymentLast4"), "expMonth": None,
                             "expYear": None} if pay.get("paymentLast4") else None,
                "paymentMethod": pay.get("paymentMethod"), "failureReason": pay.get("failureReason"),
-               "createdAt": order["createdAt"]}
+               "createdAt": pay.get("createdAt") or order["createdAt"]}
         kind = order["type"]
         row["onetimeOrder"] = (lambda info: self._order(order)) if kind == "onetime" else None
         row["subscriptionOrder"] = (lambda info: self._order(order)) if kind != "onetime" else None
@@ -343,7 +354,8 @@ class Root:
         return row
 
     def _payments(self, store_id):
-        return [self._payment(o) for o in self._orders(None, store_id)]
+        return [self._payment(o, pay) for o in self._orders(None, store_id)
+                for pay in payments_of(o)]
 
     def payments(self, info, storeId=None, filter=None, limit=None, offset=None):
         return _page(_filtered(self._payments(storeId), filter), limit, offset)
@@ -387,7 +399,9 @@ class Root:
                          "refundTicketMerchantExternalId": ticket["refundTicketMerchantExternalId"],
                          "paymentId": ticket["subjectId"], "createdAt": ticket["createdAt"],
                          "updatedAt": ticket["updatedAt"],
-                         "payment": lambda info, order=order: self._payment(order)})
+                         "payment": lambda info, order=order, ticket=ticket: self._payment(
+                             order, next(p for p in payments_of(order)
+                                         if p["paymentId"] == ticket["subjectId"]))})
         return rows
 
     def refundTickets(self, info, storeId=None, filter=None, limit=None, offset=None):
@@ -438,6 +452,57 @@ class Root:
 
     def emailDeliveriesCount(self, info, storeId, filter=None):
         return 0
+
+    # -- analytics -------------------------------------------------------------------------------
+    def _analytics(self, kind: str, store_id, store_slug, filter):
+        # Imported here, by the first analytics query: most servers never load it.
+        from . import graphql_analytics as analytics
+
+        window = analytics.Window.parse(filter)  # a bad time range: a GraphQL error, not a 500
+        data = analytics.Dataset(*self._analytics_records(store_id, store_slug),
+                                 now=self.api.clock.now())
+        return getattr(analytics, kind)(data, window)
+
+    def _analytics_records(self, store_id, store_slug) -> tuple[list, list, list]:
+        """Orders, payment rows and refund tickets, scoped as the lists scope them."""
+        if self.customer:
+            # The dashboard's figures are the merchant's: a customer's token sees none, as with
+            # merchant, storeMerchantsCount and webhookDeliveries.
+            return [], [], []
+        if store_slug is not None:  # the guide: storeId or storeSlug
+            store = next((s["id"] for s in self._stores() if s["slug"] == store_slug), None)
+            if store is None or store_id not in (None, store):
+                return [], [], []
+            store_id = store
+        # Payments as the `payments` query lists them (its source: renewals count once listed).
+        return self._orders(None, store_id), self._payments(store_id), self._tickets(store_id)
+
+    def orderStatistics(self, info, filter, storeId=None, storeSlug=None):
+        return self._analytics("OrderStatistics", storeId, storeSlug, filter)
+
+    def paymentStatistics(self, info, filter, storeId=None, storeSlug=None):
+        return self._analytics("PaymentStatistics", storeId, storeSlug, filter)
+
+    def productStatistics(self, info, filter, storeId=None, storeSlug=None):
+        return self._analytics("ProductStatistics", storeId, storeSlug, filter)
+
+    def trendAnalysis(self, info, filter, storeId=None, storeSlug=None):
+        return self._analytics("TrendAnalysis", storeId, storeSlug, filter)
+
+    def distributionAnalysis(self, info, filter, storeId=None, storeSlug=None):
+        return self._analytics("DistributionAnalysis", storeId, storeSlug, filter)
+
+    def customerAnalysis(self, info, filter, storeId=None, storeSlug=None):
+        return self._analytics("CustomerAnalysis", storeId, storeSlug, filter)
+
+    def taxAnalysis(self, info, filter, storeId=None, storeSlug=None):
+        return self._analytics("TaxAnalysis", storeId, storeSlug, filter)
+
+    def subscriptionAnalysis(self, info, filter, storeId=None, storeSlug=None):
+        return self._analytics("SubscriptionAnalysis", storeId, storeSlug, filter)
+
+    def refundTicketAnalysis(self, info, filter, storeId=None, storeSlug=None):
+        return self._analytics("RefundTicketAnalysis", storeId, storeSlug, filter)
 
 
 # -- shaping ------------------------------------------------------------------------------------
