@@ -161,3 +161,37 @@ def test_the_sdk_builds_a_store_and_its_webhook_gets_the_sale(live, core):
     refused = out["refused"]["result"]
     assert refused["data"] is None and refused["errors"][0]["layer"] == "graphql"
     assert refused["errors"][0]["message"].startswith("Operation type not allowed")
+
+
+def test_every_event_a_trigger_makes_verifies_with_the_sdk(live):
+    """The 14 documented events, each made by its trigger (POST /_mock/trigger), delivered to a
+    receiver and accepted by the SDK's verify() with the key paymock publishes."""
+    from mock_server.control import Client
+    from webhooks.receiver import Receiver
+
+    node, _ = _tools()
+    mock = Client(live.url)
+    merchant = MERCHANTS["acme"]
+    namespace = requests.get(f"{live.url}/_mock/waffo/merchants/{merchant['merchantId']}",
+                             timeout=10).json()["namespace"]
+    events = mock.triggers()["waffo"]
+    assert len(events) == 14
+    receiver = Receiver()
+    endpoint = mock.webhooks.add_endpoint(receiver.url, provider="waffo")
+    try:
+        for event in events:
+            mock.trigger(event, "waffo", namespace)
+        mock.webhooks.flush()
+        expected = len([e for e in mock.webhooks.events(namespace) if e["provider"] == "waffo"])
+        received = receiver.wait_for(expected)
+    finally:
+        mock.webhooks.delete_endpoint(endpoint["id"])
+        receiver.stop()
+    config = {"baseUrl": f"{live.url}/waffo", "merchantId": merchant["merchantId"],
+              "privateKey": private_key("acme"),
+              "webhookPublicKey": mock.webhooks.public_key("waffo"),
+              "received": [{"body": r["body"], "signature": r["headers"]["x-waffo-signature"]}
+                           for r in received]}
+    verified = _run(node, config, "verifyAll")
+    assert all(v["ok"] for v in verified), [v for v in verified if not v["ok"]]
+    assert {v["event"]["eventType"] for v in verified} == set(events)

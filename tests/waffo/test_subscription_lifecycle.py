@@ -249,3 +249,30 @@ def test_a_renewal_due_before_a_restart_happens_after_it(tmp_path):
     assert second.types(since) == ["subscription.payment_succeeded", "subscription.renewed"]
     assert second.order(order["orderId"])["periodNumber"] == 2
     second.core.shutdown.set()
+
+
+def test_a_renewal_payment_can_be_refunded_and_the_event_names_its_period(world):
+    order = world.buy()
+    world.advance(28 + 10)  # the first payment is past the 14-day window, the renewal not
+    renewal = world.order(order["orderId"])["charges"][0]
+    world.token = world.client.token("buyer@example.com")
+    status, payload, _ = world.client.bearer("/v1/actions/refund-ticket/create-ticket", {
+        "paymentId": order["payment"]["paymentId"], "reason": "late",
+        "requestedAmount": {"amount": "1.00", "currency": "USD"}}, world.token)
+    assert status == 400 and "Refund window" in payload["errors"][0]["message"]
+    status, payload, _ = world.client.bearer("/v1/actions/refund-ticket/create-ticket", {
+        "paymentId": renewal["paymentId"], "reason": "forgot to cancel",
+        "requestedAmount": {"amount": renewal["amount"]["total"], "currency": "USD"}}, world.token)
+    assert status == 200, payload
+    ticket = payload["data"]["ticket"]
+    response = world.app.test_client().post(f"/_mock/waffo/refund-tickets/{ticket['id']}/approve")
+    assert response.status_code == 200, response.json
+    name, refunded = world.events()[-1]
+    assert name == "refund.succeeded"
+    data = refunded["data"]
+    assert (data["paymentId"], data["periodNumber"], data["refundedAmount"]) == (
+        renewal["paymentId"], 2, renewal["amount"]["total"])
+    assert data["originalPayment"] == renewal["amount"]
+    after = world.order(order["orderId"])["charges"][0]
+    assert (after["refundStatus"], after["refundedAmount"]) == ("refunded",
+                                                                renewal["amount"]["total"])

@@ -24,7 +24,9 @@ from .refund_tickets import RefundTicketHandlers, RefundTickets
 from .stores import StoreHandlers, Stores
 from .settings import WaffoSettings
 from .payments import WaffoPayments
+from .plan_changes import EVENTS as PLAN_CHANGE_EVENTS, PlanChanges
 from .subscriptions import EVENTS as SUBSCRIPTION_EVENTS, Subscriptions
+from .triggers import WaffoTriggers
 
 NAME = "waffo"
 MOUNT = "/waffo"
@@ -135,7 +137,8 @@ def _register(app, core, catalog: dict, settings: WaffoSettings) -> Waffo:
     backend = models.WaffoBackend(
         core.clock, tokens,
         lambda slug, session_id: core.url(f"/checkout/waffo/store/{slug}/checkout/{session_id}"),
-        psp)
+        psp, change_url=lambda slug, session_id: core.url(
+            f"/checkout/waffo/store/{slug}/change/{session_id}"))
     _wire_payments(app, core, backend, settings)
     idempotency = core.idempotency
     core.store.add_seeder(f"{NAME}:", lambda name: models.seed_objects(section,
@@ -150,6 +153,8 @@ def _register(app, core, catalog: dict, settings: WaffoSettings) -> Waffo:
                                   {slug: tuple(owner) for slug, owner in (state or {}).items()}))
     waffo = app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency,
                                                     app.extensions.get("paymock.webhooks"))
+    if backend.payments is not None:  # triggers buy and pay through core payments
+        WaffoTriggers(waffo).register(core.triggers)
     return waffo
 
 
@@ -163,10 +168,12 @@ def _wire_payments(app, core, backend, settings: WaffoSettings) -> None:
     backend.subscriptions = subscriptions = Subscriptions(backend, core.store, outbox,
                                                           core.scheduler.wake)
     backend.payments.subscriptions = subscriptions
+    backend.plan_changes = PlanChanges(backend, subscriptions)
     core.scheduler.add("waffo.subscriptions", subscriptions.due.run)
     core.persistence.register("waffo.subscriptions", subscriptions.dump, subscriptions.load)
     if outbox is not None:
-        outbox.channels[NAME] = webhooks.channel(backend.payments.events | set(SUBSCRIPTION_EVENTS))
+        outbox.channels[NAME] = webhooks.channel(
+            backend.payments.events | set(SUBSCRIPTION_EVENTS) | set(PLAN_CHANGE_EVENTS))
 
 
 register_provider(WaffoProvider())

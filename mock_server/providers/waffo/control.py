@@ -1,5 +1,6 @@
 """/_mock/waffo: register merchant public keys, list merchants, switch lenient mode, the public
-key receivers verify paymock's webhooks with, and Waffo's review of refund tickets."""
+key receivers verify paymock's webhooks with, Waffo's review of refund tickets, and the
+customer's confirmation of a plan change."""
 from __future__ import annotations
 
 import re
@@ -83,6 +84,26 @@ def set_lenient():
 def webhook_public_key():
     # Also GET /_mock/webhooks/public-key, for clients that know no provider's own URLs.
     return Response(webhooks.public_key_pem(), mimetype="application/x-pem-file")
+
+
+@bp.post("/plan-changes/<session_id>/confirm")
+def confirm_plan_change(session_id: str):
+    """The customer's click on the change page, for tests without a browser: the change is made
+    now (its charge to the saved card) or scheduled for the next period, as the session says."""
+    store = current_app.extensions["paymock"].store
+    held = [n for n in store.holding(session_id) if n.startswith("waffo:")]
+    if not held:
+        raise ControlError(f"no Waffo namespace holds plan-change session {session_id!r}", 404)
+    try:
+        order = _waffo().backend.plan_changes.confirm(store.namespace(held[0]), session_id)
+    except LookupError as exc:
+        raise ControlError(str(exc).strip("'\""), 404) from None
+    except ValueError as exc:
+        raise ControlError(str(exc), 409) from None
+    return json_response({"namespace": held[0], "orderId": order["orderId"],
+                          "status": order["status"], "productId": order["productId"],
+                          "scheduledProductId": (order["renewal"].get("scheduledPlan") or {})
+                          .get("productId")})
 
 
 @bp.post("/refund-tickets/<ticket_id>/<action>")

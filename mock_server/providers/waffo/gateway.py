@@ -47,7 +47,15 @@ class Gateway:
         return name
 
     def merchant_of(self, namespace_name: str) -> str | None:
-        return self._namespaces.get(namespace_name)
+        found = self._namespaces.get(namespace_name)
+        if found is None:
+            # A namespace named before its merchant's first request (the control API, a trigger):
+            # a registered merchant's, so that it is seeded with that merchant's own stores.
+            found = next((m.merchant_id for m in self.registry.all()
+                          if credential_namespace("waffo", m.merchant_id) == namespace_name), None)
+            if found is not None:
+                self.namespace_name(found)
+        return found
 
     # -- credentials --------------------------------------------------------------------------
     def authenticate(self, request, allowed: tuple[str, ...]) -> Caller:

@@ -1,4 +1,5 @@
-"""Waffo's hosted checkout: the product and its frozen price, a billing form, then the order.
+"""Waffo's hosted checkout: the product and its frozen price, a billing form, then the order; and
+the plan-change page, where the customer confirms a change (`.../store/{slug}/change/{id}`).
 
 Submitting runs the real create-order rules (`WaffoBackend.create_order`) as the session's buyer,
 with a session token the page issues for itself: the SDK's `#token=` fragment never reaches a
@@ -91,6 +92,53 @@ def waffo_checkout_submit(slug: str, session_id: str):
     except ApiError as exc:
         return _render(session, values, [exc.message], 502 if exc.status >= 500 else 422)
     return redirect(result["checkoutUrl"], 303)
+
+
+# -- the plan-change confirmation page (plan_changes.py) ---------------------------------------
+def _live_change(slug: str, session_id: str):
+    ns, session, answer = _live_session(slug, session_id)
+    if answer is None and session.get("mode") != "plan_change":
+        return None, None, not_found("plan change")
+    return ns, session, answer
+
+
+def _render_change(ns, session: dict, errors: list[str], status: int = 200):
+    preview = _waffo().backend.plan_changes.preview(ns, session)
+    origin = preview["origin"]
+    if not origin:
+        return not_found("subscription")
+    return page("waffo_change.html", status, title=f"Change plan: {session['productName']}",
+                session=session, origin=origin, new_plan=preview["newPlan"],
+                charge=preview["charge"], errors=errors, theme=theme_of(session),
+                last4=(origin.get("renewal") or {}).get("card", {}).get("last4"))
+
+
+@bp.get("/checkout/waffo/store/<slug>/change/<session_id>")
+def waffo_change(slug: str, session_id: str):
+    ns, session, answer = _live_change(slug, session_id)
+    if answer is not None:
+        return answer
+    return _render_change(ns, session, [])
+
+
+@bp.post("/checkout/waffo/store/<slug>/change/<session_id>")
+def waffo_change_confirm(slug: str, session_id: str):
+    ns, session, answer = _live_change(slug, session_id)
+    if answer is not None:
+        return answer
+    try:
+        order = _waffo().backend.plan_changes.confirm(ns, session_id)
+    except (LookupError, ValueError) as exc:
+        return _render_change(ns, session, [str(exc).strip("'\"")], 409)
+    if session["changeTiming"] == "immediate" and order["productId"] != session["productId"]:
+        return _render_change(ns, ns.get("checkout_session", session_id) or session,
+                              ["Your card was declined; your plan has not changed."], 402)
+    return leave(session.get("successUrl"), {}, "Plan changed" if order["productId"] ==
+                 session["productId"] else "Plan change scheduled",
+                 f"Subscription {order['orderId']} is on {order['productName']}"
+                 + ("." if order["productId"] == session["productId"] else
+                    f" until {order['currentPeriodEnd'][:10]}, then {session['productName']}."),
+                 theme_of(session))
 
 
 def _caller(session: dict, email: str) -> Caller:

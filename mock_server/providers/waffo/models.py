@@ -16,6 +16,7 @@ from .auth import TokenIssuer
 from .common import (PRODUCT, SESSION, SESSION_INVALID, STORE, Caller, check_success_url, error,
                      normalise_email)
 from .orders import OrderBook
+from .plan_changes import PlanChanges
 from .subscriptions import Subscriptions
 
 SESSION_TTL = 45 * 60
@@ -43,16 +44,21 @@ def seed_objects(catalog: dict, merchant_id: str | None):
 
 
 class WaffoBackend:
-    def __init__(self, clock: Clock, tokens: TokenIssuer, hosted_url, psp, payments=None):
+    def __init__(self, clock: Clock, tokens: TokenIssuer, hosted_url, psp, payments=None,
+                 change_url=None):
         self.clock = clock
         self.tokens = tokens
         self._hosted_url = hosted_url  # (store slug, session id) -> hosted checkout URL
+        # (store slug, session id) -> the plan-change confirmation page
+        self.change_url = change_url or (
+            lambda slug, session_id: f"/checkout/waffo/store/{slug}/change/{session_id}")
         self.psp = psp  # the seam: anything with create_checkout(order) -> {checkoutUrl, ...}
         self.payments = payments  # payments.WaffoPayments once the app wires core payments in
         self.orders = OrderBook(self)
         # Periods, renewals and their events; the app's (with the store, the scheduler and the
         # outbox) replaces this one, which keeps plain rule tests free of them.
         self.subscriptions = Subscriptions(self, None)
+        self.plan_changes = PlanChanges(self, self.subscriptions)
 
     # -- catalog lookups ----------------------------------------------------------------------
     @staticmethod
@@ -95,6 +101,11 @@ class WaffoBackend:
     # -- checkout sessions --------------------------------------------------------------------
     def create_session(self, ns: Namespace, caller: Caller, body: dict) -> dict:
         check_success_url(body)
+        if body.get("originOrderId") is not None:  # the same action in plan-change mode
+            return self.plan_changes.create_session(ns, caller, body)
+        if caller.kind == "session_token":  # the SDK sends a customer's token for changes only
+            raise error(403, "A customer session token can only create plan-change sessions",
+                        "order")
         product = self.product(ns, body["productId"], caller.environment)
         if caller.store_id is not None and product["storeId"] != caller.store_id:
             raise error(403, "Product not in store", "product")

@@ -27,6 +27,8 @@ class OrderBook:
         backend = self.backend
         check_success_url(body)
         session = backend.open_session(ns, body["checkoutSessionId"])
+        if session.get("mode") == "plan_change":  # confirmed on its change page, not ordered
+            raise error(400, "Session is a plan change: confirm it on its change page", "order")
         if session["storeId"] != caller.store_id:
             raise error(403, "Session does not belong to this store", "order")
         if session["productType"] != kind:

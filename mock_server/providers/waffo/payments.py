@@ -80,7 +80,12 @@ class WaffoPayments:
         event, events = None, []
         if status == "succeeded" and pay.get("paidAt") is None:
             pay["paidAt"] = iso(self.clock.now())  # the refund window counts from here
-            pay["chargedAmount"] = (order.get("firstCharge") or order)["total"]
+            first = order.get("firstCharge") or order
+            pay["chargedAmount"] = first["total"]
+            # What this payment was charged for, kept apart from the order's price, which a
+            # plan change may later move.
+            pay["amount"] = {"total": first["total"], "subtotal": first["subtotal"],
+                             "taxAmount": first["taxAmount"], "taxRate": float(first["taxRate"])}
         if status == "succeeded" and order["status"] == "pending":
             if order["type"] == "onetime":
                 order["status"], event = "completed", ORDER_COMPLETED

@@ -31,6 +31,7 @@ from ...core.store import Namespace
 from ..base import handler
 from .common import ORDER, error
 from .payments import REFUND_FAILED, REFUND_SUCCEEDED
+from .subscriptions import payments_of
 
 TICKET = "refund_ticket"
 WINDOW = 14 * 24 * 3600  # seconds after the payment a ticket may be opened (open question 7)
@@ -53,7 +54,7 @@ class RefundTickets:
     def create(self, ns: Namespace, caller, body: dict) -> dict:
         with ns.lock:
             order = self._order_of(ns, caller, body["paymentId"])
-            self._check(ns, order, body["requestedAmount"], exclude=None)
+            self._check(ns, order, body["paymentId"], body["requestedAmount"], exclude=None)
             now = iso(self.backend.clock.now())
             merchant = caller.kind == "api_key"
             ticket = {
@@ -85,7 +86,8 @@ class RefundTickets:
                 raise error(409, f"Ticket status is {ticket['status']}, only rejected/failed can "
                                  "be resubmitted", "ticket")
             order = self._order_of(ns, caller, body["paymentId"])
-            self._check(ns, order, body["requestedAmount"], exclude=ticket["id"])
+            self._check(ns, order, body["paymentId"], body["requestedAmount"],
+                        exclude=ticket["id"])
             ticket.update(status="pending", versionNumber=ticket["versionNumber"] + 1,
                           currentVersionId=ids.prefixed("TVER", 22),
                           versionData=_version(body), rejectReason=None,
@@ -128,7 +130,7 @@ class RefundTickets:
         ticket.update(status=outcome, reviewerId=reviewer, reviewedAt=now, reviewNote=note,
                       executedAt=now, refundId=ids.prefixed("REF", 22), updatedAt=now)
         ns.save(TICKET, ticket["id"], ticket)
-        pay = order["payment"]
+        pay = _payment(order, ticket["subjectId"])
         pay["refundStatus"] = "refunded" if outcome == "succeeded" else "failed"
         if outcome == "succeeded":
             refunded = Decimal(pay.get("refundedAmount") or "0") + Decimal(
@@ -144,6 +146,8 @@ class RefundTickets:
             return
         core = payments.payments.get(ns, order["payment"]["paymentId"])
         envelope = payments.envelope(ns, order, event, core or {"status": "succeeded"})
+        pay = _payment(order, ticket["subjectId"])
+        paid = _collected(order, pay)
         requested = ticket["versionData"]["requestedAmount"]["amount"]
         data = envelope["data"]
         for stale in ("paymentDate", "paymentStatus", "listPrice", "chargedAmount"):
@@ -151,9 +155,8 @@ class RefundTickets:
         data.update(
             refundStatus="succeeded" if event == REFUND_SUCCEEDED else "failed",
             refundReason=ticket["versionData"]["reason"], refundCreatedAt=ticket["executedAt"],
-            originalChargedAmount=order["total"],
-            originalPayment={"total": order["total"], "subtotal": order["subtotal"],
-                             "taxAmount": order["taxAmount"], "taxRate": float(order["taxRate"])},
+            originalChargedAmount=paid["total"], originalPayment=paid,
+            paymentId=ticket["subjectId"], periodNumber=pay.get("periodNumber"),
             refundTicketMerchantExternalId=ticket["refundTicketMerchantExternalId"])
         if event == REFUND_SUCCEEDED:
             data["refundedAmount"] = requested
@@ -164,16 +167,17 @@ class RefundTickets:
     # -- rules ---------------------------------------------------------------------------------
     @staticmethod
     def _order_of(ns: Namespace, caller, payment_id: str) -> dict:
-        order = next((o for o in ns.values(ORDER) if o["payment"]["paymentId"] == payment_id),
-                     None)
+        order = next((o for o in ns.values(ORDER)
+                      if any(p["paymentId"] == payment_id for p in payments_of(o))), None)
         if order is None or (caller.kind == "session_token" and (
                 order["storeId"] != caller.store_id
                 or order["buyerIdentity"] != caller.buyer_identity)):
             raise error(404, "Payment not found", "ticket")
         return order
 
-    def _check(self, ns: Namespace, order: dict, requested: dict, exclude: str | None) -> None:
-        pay = order["payment"]
+    def _check(self, ns: Namespace, order: dict, payment_id: str, requested: dict,
+               exclude: str | None) -> None:
+        pay = _payment(order, payment_id)
         if pay["status"] != "succeeded":
             raise error(409, f"Payment status is {pay['status']}, must be succeeded", "ticket")
         paid_at = pay.get("paidAt")
@@ -187,13 +191,30 @@ class RefundTickets:
         if requested["currency"] != order["currency"]:
             raise error(400, f"requestedAmount.currency must be the payment's currency "
                              f"{order['currency']}", "ticket")
-        left = Decimal(order["total"]) - Decimal(pay.get("refundedAmount") or "0")
+        left = Decimal(_collected(order, pay)["total"]) - Decimal(pay.get("refundedAmount") or "0")
         if amount <= 0 or amount > left:
             raise error(400, f"requestedAmount.amount must be above 0 and at most {left}",
                         "ticket")
         if any(t["subjectId"] == pay["paymentId"] and t["status"] in OPEN and t["id"] != exclude
                for t in ns.values(TICKET)):
             raise error(409, "A refund ticket for this payment is already open", "ticket")
+
+
+def _payment(order: dict, payment_id: str) -> dict:
+    """The order's record of one of its payments (the checkout's, a renewal's, ...)."""
+    return next(p for p in payments_of(order) if p["paymentId"] == payment_id)
+
+
+def _collected(order: dict, pay: dict) -> dict:
+    """What a payment collected, as the webhook's amount block: a later charge's own amount;
+    the checkout's, the order's price (a trial's card check collected nothing to refund)."""
+    if pay.get("amount"):
+        return dict(pay["amount"])
+    total = pay.get("chargedAmount") or order["total"]
+    if total != order["total"]:
+        return {"total": total, "taxAmount": "0.00" if "." in total else "0"}
+    return {"total": order["total"], "subtotal": order["subtotal"],
+            "taxAmount": order["taxAmount"], "taxRate": float(order["taxRate"])}
 
 
 def _version(body: dict) -> dict:

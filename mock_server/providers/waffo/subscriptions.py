@@ -247,17 +247,19 @@ class Subscriptions:
     def payment_event(self, ns: Namespace, order: dict, pay: dict) -> dict:
         """subscription.payment_succeeded: one charge, no status or period."""
         charged = pay.get("chargedAmount") or order["total"]
-        amount = pay.get("amount") or price_block(order)
         return self._envelope(ns, order, PAYMENT_SUCCEEDED, pay["paymentId"], {
-            "amount": charged, "chargedAmount": charged, "listPrice": amount,
+            "amount": charged, "chargedAmount": charged, "listPrice": price_block(order),
             "paymentId": pay["paymentId"], "paymentStatus": "succeeded",
             "paymentMethod": pay.get("paymentMethod"), "paymentLast4": pay.get("paymentLast4"),
             "paymentDate": iso(self.clock.now())[:10], "periodNumber": pay.get("periodNumber"),
             "billingPeriod": order.get("billingPeriod")})
 
-    def status_event(self, ns: Namespace, order: dict, event: str) -> dict:
-        """Every other subscription.* event: the status, the period and the plan's price."""
-        numbered = event not in (CANCELING, UNCANCELED)
+    def status_event(self, ns: Namespace, order: dict, event: str,
+                     numbered: bool | None = None) -> dict:
+        """Every other subscription.* event: the status, the period and the plan's price;
+        periodNumber is left out of the events about no charge (canceling, uncanceled,
+        plan_change_failed)."""
+        numbered = event not in (CANCELING, UNCANCELED) if numbered is None else numbered
         return self._envelope(ns, order, event, order["orderId"], {
             "orderStatus": order["status"], "amount": order["total"],
             "planPrice": price_block(order), "billingPeriod": order.get("billingPeriod"),

@@ -213,7 +213,108 @@ async function catalog() {
   };
 }
 
+// A subscription's life, in steps the Python test runs between the browser's and the clock's:
+// setup (a store, two plans in a self-service group, a webhook for every event, the buyer's
+// authenticated checkout link), customer (cancel, reactivate, a plan-change link), refund (a
+// ticket for the renewal, approved by Waffo's review) and readback (GraphQL as the merchant and
+// as the buyer; every webhook the store received verified by the SDK).
+async function lifecycleSetup() {
+  const { store } = await client.stores.create({ name: "SDK Lifecycle Shop" });
+  const plan = async (name, amount) => (await client.subscriptionProducts.create({
+    storeId: store.id, name, billingPeriod: "monthly",
+    prices: { USD: { amount, taxCategory: "saas" } },
+  })).product;
+  const basic = await plan("Basic", "9.00");
+  const plus = await plan("Plus", "19.00");
+  const { group } = await client.subscriptionProductGroups.create({
+    storeId: store.id, name: "Plans", rules: { selfServicePlanChange: true },
+    productIds: [basic.id, plus.id],
+  });
+  const { webhook } = await client.webhooks.add({
+    storeId: store.id, channel: "http", url: config.hookUrl, testMode: true,
+    events: [
+      "order.completed", "subscription.activated", "subscription.payment_succeeded",
+      "subscription.renewed", "subscription.recovered", "subscription.plan_changed",
+      "subscription.plan_change_scheduled", "subscription.plan_change_failed",
+      "subscription.canceling", "subscription.uncanceled", "subscription.canceled",
+      "subscription.past_due", "refund.succeeded", "refund.failed",
+    ],
+  });
+  const link = await client.checkout.authenticated.create({
+    productId: basic.id, currency: "USD", buyerIdentity: config.buyer,
+    successUrl: config.successUrl,
+  });
+  return { store, basic, plus, group, webhook, link };
+}
+
+function customerOf(token) {
+  return client.customer(token, { environment: "test" });
+}
+
+async function lifecycleCustomer() {
+  // The clock moved a month: the link's token has expired, so the merchant issues a new one.
+  const { token } = await client.auth.issueSessionToken({ storeId: config.storeId, buyerIdentity: config.buyer });
+  const customer = customerOf(token);
+  const mine = await customer.graphql.query({ query: "query { subscriptionOrders { id status } }" });
+  const orderId = mine.data.subscriptionOrders[0].id;
+  const canceling = await customer.cancelSubscription({ orderId });
+  const reactivated = await customer.reactivateSubscription({ orderId });
+  const change = await customer.createPlanChangeSession({
+    originOrderId: orderId, productId: config.plusId, currency: "USD",
+  });
+  return { token, mine, orderId, canceling, reactivated, change };
+}
+
+async function lifecycleRefund() {
+  const customer = customerOf(config.token);
+  const before = await client.graphql.query({
+    query: `query ($id: ID!) { subscriptionOrder(id: $id) { payments { id status } } }`,
+    variables: { id: config.orderId },
+  });
+  const renewal = before.data.subscriptionOrder.payments[1];
+  const { ticket } = await customer.createRefundTicket({
+    paymentId: renewal.id, reason: "Charged while on holiday",
+    requestedAmount: { amount: "2.00", currency: "USD" },
+  });
+  const approved = await (await fetch(`${config.controlUrl}/_mock/waffo/refund-tickets/${ticket.id}/approve`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: "{}",
+  })).json();
+  return { renewal, ticket, approved };
+}
+
+async function lifecycleReadback() {
+  const merchantView = await client.graphql.query({
+    query: `query ($id: ID!) {
+      subscriptionOrder(id: $id) {
+        id status billingPeriod currentPeriodStart currentPeriodEnd canceledAt
+        subscriptionProduct { id name }
+        payments { id status refundStatus snapshotAmountDetails { total phase } }
+      }
+    }`,
+    variables: { id: config.orderId },
+  });
+  const buyerView = await customerOf(config.token).graphql.query({
+    query: "query { subscriptionOrders { id status } refundTickets { id status } }",
+  });
+  const events = config.received.map(({ body, signature }) => client.webhooks.verify(body, signature));
+  return { merchantView, buyerView, events };
+}
+
+// Webhook deliveries the Python test collected, each checked by the SDK's own verify().
+async function verifyAll() {
+  return config.received.map(({ body, signature }) => {
+    try {
+      return { ok: true, event: client.webhooks.verify(body, signature) };
+    } catch (err) {
+      return { ok: false, error: String(err) };
+    }
+  });
+}
+
 const [step, ...args] = process.argv.slice(2);
-const steps = { checkout, catalog, cancel: () => cancel(...args) };
+const steps = {
+  checkout, catalog, cancel: () => cancel(...args), lifecycleSetup, lifecycleCustomer,
+  lifecycleRefund, lifecycleReadback, verifyAll,
+};
 const output = await steps[step]();
 process.stdout.write(JSON.stringify(output));
