@@ -140,3 +140,33 @@ def test_tickets_need_a_succeeded_recent_payment_of_the_caller(client, app, cloc
     assert_error(client.bearer(CREATE, dict(body, paymentId=payment_id), token), 400,
                  "Refund window has passed: tickets may be opened within 14 days of the payment",
                  "ticket")
+
+
+def test_a_review_rule_answers_customers_tickets_as_they_are_made(client, app):
+    http = app.test_client()
+    _, payment_id, token = paid_order(client, app)
+    namespace = http.get("/_mock/waffo/merchants").get_json()["merchants"][0]["namespace"]
+    rule = http.post("/_mock/waffo/refund-review", json={"action": "approve", "outcome": "failed",
+                                                         "namespace": namespace})
+    assert rule.status_code == 200 and rule.get_json()["outcome"] == "failed"
+    ticket = ok(client.bearer(CREATE, {"paymentId": payment_id, "reason": "broken",
+                                       "requestedAmount": {"amount": "5.00", "currency": "EUR"}},
+                              token))
+    assert (ticket["status"], ticket["reviewerId"]) == ("failed", "waffo-review")
+    assert [event for event, _ in refund_events(app)] == ["refund.failed"]
+    http.post("/_mock/waffo/refund-review", json={"action": "reject", "reason": "No proof"})
+    ticket = ok(client.bearer(RESUBMIT, {"ticketId": ticket["id"], "paymentId": payment_id,
+                                         "reason": "broken, photo attached",
+                                         "requestedAmount": {"amount": "5.00", "currency": "EUR"}},
+                              token), "resubmitRefundTicket")
+    # The namespace's own rule wins over the default for every namespace.
+    assert ticket["status"] == "failed"
+    http.post("/_mock/waffo/refund-review", json={"action": "manual", "namespace": namespace})
+    second = ok(client.bearer(RESUBMIT, {"ticketId": ticket["id"], "paymentId": payment_id,
+                                         "reason": "third time",
+                                         "requestedAmount": {"amount": "5.00", "currency": "EUR"}},
+                              token), "resubmitRefundTicket")
+    assert (second["status"], second["rejectReason"]) == ("rejected", "No proof")
+    http.post("/_mock/waffo/refund-review", json={"action": "manual"})
+    bad = http.post("/_mock/waffo/refund-review", json={"action": "maybe"})
+    assert bad.status_code == 400 and "approve, reject or manual" in bad.get_json()["error"]

@@ -104,7 +104,9 @@ def _handler_objects(waffo: Waffo) -> list:
     """Every object whose `@handler` methods serve Waffo actions, one per area."""
     core, backend = waffo.core, waffo.backend
     stores = Stores(core.clock, waffo.gateway.slugs, core.contracts[NAME])
-    backend.refund_tickets = RefundTickets(backend)  # also reviewed by /_mock/waffo/refund-tickets
+    backend.refund_tickets = tickets = RefundTickets(backend)  # reviewed by /_mock/waffo too
+    core.persistence.register("waffo.refund_review", lambda: dict(tickets.rules),
+                              lambda rules: tickets.rules.update(rules or {}))
     return [WaffoHandlers(backend), StoreHandlers(stores), ContentSafetyHandlers(),
             RefundTicketHandlers(backend.refund_tickets),
             GraphQLHandlers(core.clock, waffo.registry, waffo.core_outbox),

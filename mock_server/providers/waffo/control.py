@@ -106,6 +106,25 @@ def confirm_plan_change(session_id: str):
                           .get("productId")})
 
 
+@bp.post("/refund-review")
+def set_refund_review():
+    """How Waffo's review answers customers' refund tickets from now on, as each is made:
+    {"action": "approve" (with "outcome": succeeded | failed) | "reject" (with "reason") |
+    "manual" (the default: tickets wait for /refund-tickets/{id}/approve|reject),
+    "namespace": one merchant's (default: every Waffo namespace)}."""
+    body = _body()
+    namespace = body.get("namespace") or "*"
+    if namespace != "*" and (not isinstance(namespace, str) or not namespace.startswith("waffo:")):
+        raise ControlError("namespace must be a Waffo namespace (\"waffo:...\"; GET "
+                           "/_mock/waffo/merchants lists them)")
+    try:
+        rule = _waffo().backend.refund_tickets.set_rule(
+            namespace, body.get("action"), body.get("outcome") or "succeeded", body.get("reason"))
+    except ValueError as exc:
+        raise ControlError(str(exc)) from None
+    return json_response({"namespace": namespace, **rule})
+
+
 @bp.post("/refund-tickets/<ticket_id>/<action>")
 def review_refund_ticket(ticket_id: str, action: str):
     """Waffo's review of a customer's refund ticket: `approve` (the refund executes and ends

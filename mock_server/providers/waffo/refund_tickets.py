@@ -1,6 +1,7 @@
 """Refund tickets: `refund-ticket/create-ticket` and `resubmit-ticket`, their review (played by
-the control API, `POST /_mock/waffo/refund-tickets/{id}/approve|reject`) and the refund they
-execute, which sends `refund.succeeded` or `refund.failed`.
+the control API, `POST /_mock/waffo/refund-tickets/{id}/approve|reject`, or at once by a review
+rule, `POST /_mock/waffo/refund-review`) and the refund they execute, which sends
+`refund.succeeded` or `refund.failed`.
 
 From the SDK's types and Waffo's refund pages (waffo-lifecycle.md section 5):
 - a customer's ticket (session token) starts `pending`, waiting for Waffo's review; approved it
@@ -49,6 +50,26 @@ def render(ticket: dict) -> dict:
 class RefundTickets:
     def __init__(self, backend):
         self.backend = backend  # clock, payments (WaffoPayments: the envelope, the outbox)
+        # The review rule (POST /_mock/waffo/refund-review): namespace (or "*") -> how Waffo's
+        # review answers a customer's ticket as it is made; none: the ticket waits.
+        self.rules: dict[str, dict] = {}
+
+    def set_rule(self, namespace: str, action: str, outcome: str = "succeeded",
+                 reason: str | None = None) -> dict:
+        if action not in ("approve", "reject", "manual"):
+            raise ValueError(f"action must be approve, reject or manual, got {action!r}")
+        if outcome not in ("succeeded", "failed"):
+            raise ValueError(f"outcome must be succeeded or failed, got {outcome!r}")
+        if action == "manual":
+            self.rules.pop(namespace, None)
+            return {"action": "manual"}
+        self.rules[namespace] = {"action": action, "outcome": outcome, "reason": reason}
+        return dict(self.rules[namespace])
+
+    def _reviewed_by_rule(self, ns: Namespace, ticket: dict) -> None:
+        rule = self.rules.get(ns.name) or self.rules.get("*")
+        if rule is not None:
+            self.review(ns, ticket["id"], rule["action"], rule["reason"], rule["outcome"])
 
     # -- the API -------------------------------------------------------------------------------
     def create(self, ns: Namespace, caller, body: dict) -> dict:
@@ -72,6 +93,9 @@ class RefundTickets:
             ns.put(TICKET, ticket["id"], ticket)
             if merchant:  # the merchant's own ticket needs no review: it executes now
                 self._approve(ns, ticket, "succeeded", caller.merchant_id, None)
+            else:
+                self._reviewed_by_rule(ns, ticket)
+                ticket = ns.get(TICKET, ticket["id"])
             return {"ticket": render(ticket)}
 
     def resubmit(self, ns: Namespace, caller, body: dict) -> dict:
@@ -96,6 +120,9 @@ class RefundTickets:
             ns.save(TICKET, ticket["id"], ticket)
             if caller.kind == "api_key":
                 self._approve(ns, ticket, "succeeded", caller.merchant_id, None)
+            else:
+                self._reviewed_by_rule(ns, ticket)
+                ticket = ns.get(TICKET, ticket["id"])
             return {"ticket": render(ticket)}
 
     # -- Waffo's review, played by the control API -----------------------------------------------
