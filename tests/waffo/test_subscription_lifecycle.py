@@ -276,3 +276,27 @@ def test_a_renewal_payment_can_be_refunded_and_the_event_names_its_period(world)
     after = world.order(order["orderId"])["charges"][0]
     assert (after["refundStatus"], after["refundedAmount"]) == ("refunded",
                                                                 renewal["amount"]["total"])
+
+
+def test_a_shared_trial_is_had_once_across_the_group(world):
+    from .helpers import PRODUCTS, STORES
+
+    plans = [PRODUCTS["pro_monthly"]["id"], PRODUCTS["team_yearly"]["id"]]
+    status, payload, _ = world.client.api("/v1/actions/subscription-product-group/create-group", {
+        "storeId": STORES["acme-digital"]["id"], "name": "Tiers", "productIds": plans,
+        "rules": {"sharedTrial": True}})
+    assert status == 200, payload
+    first = world.buy("team_yearly")
+    assert first["periodNumber"] == 0  # the trial
+    again = world.buy("team_yearly")
+    assert (again["trialDays"], again["periodNumber"]) == (None, 1)
+    assert again["payment"]["chargedAmount"] == again["total"]
+    # withTrial overrides the group's rule; another buyer has their own trial.
+    session_id = world.client.session("team_yearly", withTrial=True)
+    world.client.bearer(SUBSCRIPTION_ORDER, {"checkoutSessionId": session_id,
+                                             "billingDetail": BILLING}, world.token)
+    forced = next(o for o in world.ns.values("order") if o["checkoutSessionId"] == session_id)
+    assert forced["trialDays"] == 7
+    world.token = world.client.token("other@example.com")
+    other = world.buy("team_yearly")
+    assert other["periodNumber"] == 0

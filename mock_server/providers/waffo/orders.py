@@ -8,6 +8,7 @@ from ...core.clock import iso
 from ...core.store import Namespace
 from . import billing
 from .common import ORDER, SESSION, check_success_url, error, normalise_email
+from .product_groups import GROUP
 from ...core.psp import PspError
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -63,6 +64,9 @@ class OrderBook:
         }
         if kind == "subscription":
             order.update(billingPeriod=session.get("billingPeriod"), trialDays=session.get("trialDays"))
+            if order["trialDays"] and session.get("withTrial") is None \
+                    and self._shared_trial_used(ns, order):
+                order["trialDays"] = None  # the group's shared trial was had already
             if order["trialDays"]:  # the first charge is the trial's: its price, or a card check
                 order["firstCharge"] = billing.quote(price.get("trialAmount") or "0",
                                                      session["currency"], detail)
@@ -88,6 +92,22 @@ class OrderBook:
             if backend.payments is not None:  # the PSP page and webhooks run on core payments
                 backend.payments.open(ns, order, session)
         return {"checkoutUrl": checkout["checkoutUrl"]}
+
+    @staticmethod
+    def _shared_trial_used(ns: Namespace, order: dict) -> bool:
+        """A product group with `sharedTrial` on gives a buyer one trial across its plans: a
+        trial had on any of them (an order that got past pending) ends the eligibility. Only
+        when the session leaves `withTrial` out: true or false overrides the group's rule."""
+        plans = {order["productId"]}
+        for group in ns.values(GROUP):
+            if group["environment"] == order["environment"] and group["rules"]["sharedTrial"] \
+                    and order["productId"] in group["productIds"]:
+                plans.update(group["productIds"])
+        if len(plans) == 1:
+            return False
+        return any(o["type"] == "subscription" and o.get("trialDays") and o["status"] != "pending"
+                   and o["buyerEmail"] == order["buyerEmail"] and o["productId"] in plans
+                   and o["environment"] == order["environment"] for o in ns.values(ORDER))
 
     @staticmethod
     def _buyer_email(caller, body: dict, session: dict) -> str | None:
