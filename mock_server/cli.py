@@ -1,4 +1,5 @@
-"""`paymock serve | contract | trigger | fixtures generate`."""
+"""`paymock serve | contract | trigger | fixtures generate`, and the control API's commands
+(`pay | clock | faults | state | webhooks | logs`, control_commands.py)."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, fixtures, resources
+from . import __version__, control_commands, fixtures, resources
 
 
 def _serve(args) -> int:
@@ -98,7 +99,7 @@ def _server_class(name: str):
 def _trigger(args) -> int:
     from .control.client import Client, ControlAPIError
 
-    client = Client(args.url)
+    client = Client(args.url, token=args.control_token)
     try:
         if args.event == "list":
             print(json.dumps(client.triggers(), indent=2))
@@ -196,7 +197,10 @@ def build_parser(prog: str = "paymock") -> argparse.ArgumentParser:
                       "VALUE is JSON when it parses as JSON)")
     trig.add_argument("--url", default=os.environ.get("PAYMOCK_URL", "http://127.0.0.1:8787"),
                       help="the server (default $PAYMOCK_URL or http://127.0.0.1:8787)")
+    trig.add_argument("--control-token", default=os.environ.get("PAYMOCK_CONTROL_TOKEN"),
+                      help="the server's control token (default $PAYMOCK_CONTROL_TOKEN)")
     trig.set_defaults(func=_trigger)
+    control_commands.add_commands(sub)
 
     fix = sub.add_parser("fixtures", help="generate the seeded catalog")
     fix_sub = fix.add_subparsers(dest="fixtures_command", required=True)

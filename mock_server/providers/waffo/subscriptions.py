@@ -22,8 +22,6 @@ check), absent on canceling and uncanceled, as the changelog documents.
 """
 from __future__ import annotations
 
-import logging
-
 from ...core import billing_cycles, ids
 from ...core import payments as core_payments
 from ...core.clock import epoch, iso
@@ -32,8 +30,6 @@ from ...core.store import Namespace
 from . import billing
 from .common import ORDER, STORE
 from .payments import PAYMENT_STATUS
-
-log = logging.getLogger("paymock.waffo.subscriptions")
 
 # billingPeriod -> (count, unit) for core.billing_cycles (waffo-lifecycle.md section 3).
 PERIODS = {"weekly": (1, "Week"), "monthly": (1, "Month"), "quarterly": (3, "Month"),
