@@ -142,3 +142,21 @@ def test_state_is_paged_by_namespace(client):
         client.get("/dodo/products", headers={"Authorization": f"Bearer sk_test_more_{i}"})
     missing = client.get("/_mock/state?namespace=dodo:nope")
     assert missing.status_code == 404 and "more: GET /_mock/namespaces lists them" in missing.json["error"]
+
+
+def test_the_root_tells_a_browser_and_a_script_where_everything_is(client):
+    answer = client.get("/")
+    assert answer.status_code == 200 and answer.is_json
+    body = answer.get_json()
+    assert {p["name"] for p in body["providers"]} == {"dodo", "waffo"}
+    assert all(p["base_url"].endswith("/" + p["name"]) for p in body["providers"])
+    urls = [c["url"] for c in body["control"]]
+    assert any(u.endswith("/_mock/health") for u in urls)
+    for url in urls:  # every link the page gives answers
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        assert client.get("/" + path).status_code == 200, url
+    page = client.get("/", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "/_mock/state" in html and "/dodo" in html and "/waffo" in html
+    assert "default-src 'none'" in page.headers["Content-Security-Policy"]

@@ -12,3 +12,6 @@ from .pages import blueprint
 bp = blueprint("hosted", __name__)
 
 from . import psp  # noqa: E402,F401  (routes register themselves on bp)
+from . import home  # noqa: E402
+
+home.register(bp)
