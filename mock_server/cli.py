@@ -130,6 +130,8 @@ def _fixtures_generate(args) -> int:
         print(f"paymock fixtures generate: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {args.out} (seed {args.seed}): {_contents(catalog)}")
+    # `serve` reads the packaged catalog unless told otherwise: say how to serve this one.
+    print(f"serve it with: paymock serve --fixtures {args.out}")
     return 0
 
 

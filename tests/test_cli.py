@@ -75,6 +75,7 @@ def test_fixtures_generate_is_deterministic_and_matches_the_committed_catalog(tm
                              "--seed", str(fixtures.DEFAULT_SEED), "--out", str(out)],
                             capture_output=True, text=True, timeout=60, env={**os.environ})
     assert result.returncode == 0, result.stderr
+    assert f"serve it with: paymock serve --fixtures {out}" in result.stdout
     generated = json.loads(out.read_text())
     committed = fixtures.load(fixtures.Path(__file__).resolve().parents[1] / "fixtures" / "catalog.json")
     assert generated["dodo"] == committed["dodo"]
