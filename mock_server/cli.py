@@ -9,7 +9,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, control_commands, fixtures, resources
+from . import __version__, control_commands, fixtures, resources, server_logs
 
 
 def _serve(args) -> int:
@@ -26,11 +26,13 @@ def _serve(args) -> int:
                      state_file=args.state_file, state_interval=args.state_interval,
                      control_token=args.control_token, max_body_bytes=args.max_body_bytes,
                      max_header_bytes=args.max_header_bytes,
-                     read_timeout_seconds=args.read_timeout_seconds)
+                     read_timeout_seconds=args.read_timeout_seconds,
+                     log_level=args.log_level, log_format=args.log_format)
         # argparse made each dest from its flag: errors can name --max-body-bytes, not the field.
         settings = Settings.load(args.config, **given,
                                  flags={name: "--" + name.replace("_", "-") for name in given})
         guards.check_exposure(settings)
+        server_logs.configure(settings.log_level, settings.log_format)
         server_class = _server_class(settings.server)
         app = create_app(settings)
         core = app.extensions["paymock"]
@@ -185,6 +187,11 @@ def build_parser(prog: str = "paymock") -> argparse.ArgumentParser:
     serve.add_argument("--read-timeout-seconds", type=float, metavar="SECONDS",
                        help="time a client has to send its request head, and then its body "
                        "(default 30)")
+    serve.add_argument("--log-level", choices=server_logs.LEVELS,
+                       help="info (default): a line per request, webhook attempts, fault "
+                       "firings, clock moves; warning: failures only")
+    serve.add_argument("--log-format", choices=server_logs.FORMATS,
+                       help="text (default) or json: one object per line, on stderr")
     serve.set_defaults(func=_serve)
 
     trig = sub.add_parser("trigger", help="make an event happen on a running server, with "

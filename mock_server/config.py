@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     # the per-attempt timeout.
     webhook_url: Annotated[str, AfterValidator(_webhook_url)] = ""
     webhook_timeout_seconds: Number = Field(15.0, gt=0)
+    # What `paymock serve` says on stderr (server_logs.py): a line per request, webhook attempts,
+    # fault firings, clock moves at info; warning keeps failures only.
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # text for people, json (one object per line) for log collectors.
+    log_format: Literal["text", "json"] = "text"
     # Provider options ([paymock.extra] in the file, a JSON object in PAYMOCK_EXTRA). A key that
     # names a provider's setting (`<provider>_<field>`) sets it, unless the setting itself is given:
     # that spelling predates the providers' own settings.

@@ -18,9 +18,13 @@ def free_port() -> int:
 def serve(*args, env=None, port: int | None = None, wait: bool = True):
     """`paymock serve` as a real process; returns (process, port)."""
     port = port or free_port()
+    # Warnings only unless a test asks: its output is read once, at the end, and a line per
+    # request would fill the pipe (64 KiB) and stall the server (tests/test_server_logs.py
+    # reads the access lines as they come).
+    quiet = [] if "--log-level" in map(str, args) else ["--log-level", "warning"]
     proc = subprocess.Popen([sys.executable, "-m", "mock_server.cli", "serve", "--port", str(port),
-                             *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=env)
+                             *quiet, *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=env)
     if not wait:
         return proc, port
     deadline = time.time() + 20

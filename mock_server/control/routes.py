@@ -2,6 +2,7 @@
 says what was wrong."""
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Blueprint, current_app, request
@@ -11,6 +12,7 @@ from .. import __version__
 from ..core.http import json_response
 
 bp = Blueprint("control", __name__)
+clock_log = logging.getLogger("paymock.clock")
 STARTED = time.time()
 
 
@@ -170,7 +172,7 @@ def _freeze(body):
     if at is not None and at < 0:
         raise ControlError(f"at must be epoch seconds >= 0, got {at!r}")
     core.clock.freeze(at)
-    return json_response(core.clock.describe())
+    return _moved("frozen", core)
 
 
 def _advance(body):
@@ -183,19 +185,27 @@ def _advance(body):
     core.clock.advance(seconds)
     # Everything the move made due (expiries, webhook attempts) happens before the answer.
     core.scheduler.run_due(everything=True)
-    return json_response(core.clock.describe())
+    return _moved(f"advanced {seconds:g} s", core)
 
 
 def _resume(_body):
     core = _core()
     core.clock.resume()
-    return json_response(core.clock.describe())
+    return _moved("resumed", core)
 
 
 def _reset_clock(_body):
     core = _core()
     core.clock.reset()
-    return json_response(core.clock.describe())
+    return _moved("reset", core)
+
+
+def _moved(how: str, core):
+    described = core.clock.describe()
+    clock_log.info("clock %s: now %s%s", how, described["now"],
+                   " (frozen)" if described["frozen"] else "",
+                   extra={"clock": how, "now": described["now"], "frozen": described["frozen"]})
+    return json_response(described)
 
 
 CLOCK_ACTIONS = {"freeze": _freeze, "advance": _advance, "resume": _resume, "reset": _reset_clock}

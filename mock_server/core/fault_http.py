@@ -8,6 +8,7 @@ status. Undocumented statuses get the provider's envelope with the HTTP reason p
 """
 from __future__ import annotations
 
+import logging
 import random
 import threading
 from http import HTTPStatus
@@ -17,6 +18,8 @@ from flask import Response
 
 from .fault_actions import Action, FaultRuleError
 from .faults import RequestInfo, set_pointer
+
+log = logging.getLogger("paymock.faults")
 
 FAULT_HEADER = "X-Paymock-Fault"
 CONNECTION_ENV = "paymock.connection"   # read by the server (server.py) after the app returns
@@ -90,9 +93,18 @@ def intercept(core, provider, namespace: str | None, operation: str | None, req,
         decided = core.faults.decide(RequestInfo(provider.name, operation, req.method, subpath,
                                                  namespace, body))
         action = decided[1] if decided else None
+        if decided is not None:
+            state.fault_rule = decided[0].id
     if action is None:
         return
     state.fault = (provider, operation, action)
+    if getattr(state, "fault_rule", None) is None:
+        state.fault_rule = "X-Paymock-Fault"  # the request's own header, not a rule
+    log.info("fault %s fires on %s %s (%s.%s, %s): %s", state.fault_rule, req.method, req.path,
+             provider.name, operation or "-", namespace or "-",
+             orjson.dumps(action.to_dict()).decode(),
+             extra={"rule": state.fault_rule, "provider": provider.name, "operation": operation,
+                    "namespace": namespace})
     with _rng_lock:
         delay = action.delay_seconds(_rng)
     hang = action.hang_seconds if action.connection == "hang" else 0

@@ -252,11 +252,30 @@ class Outbox(EndpointBook):
         except Exception as exc:  # anything: this attempt failed, the schedule retries it
             attempt["error"] = _error_text(exc)
             ok = False
-            log.warning("webhook %s to %s: attempt %d failed: %s", delivery["id"],
-                        delivery["url"], attempt["n"], attempt["error"])
         attempt["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
         attempt["ok"] = ok
         self._record(delivery, attempt, ok, duplicate)
+        self._say(delivery, attempt, ok)
+
+    @staticmethod
+    def _say(delivery: dict, attempt: dict, ok: bool) -> None:
+        """The log line of an attempt: delivered at info; a failure at warning, with what comes
+        next (a retry at its time, or nothing: failed for good)."""
+        if ok:
+            level, outcome = logging.INFO, "delivered"
+        elif delivery["status"] == "failed":
+            level, outcome = logging.WARNING, "failed for good (no retry left)"
+        else:
+            level, outcome = logging.WARNING, f"failed, retry at {iso(delivery['next_at'])}"
+        if not log.isEnabledFor(level):
+            return
+        answer = attempt.get("status_code") or attempt.get("error")
+        log.log(level, "webhook %s %s %s -> %s: attempt %d %s (%s)", delivery["id"],
+                delivery["provider"], delivery["type"], delivery["url"], attempt["n"], outcome,
+                answer, extra={"delivery": delivery["id"], "provider": delivery["provider"],
+                               "event": delivery["type"], "url": delivery["url"],
+                               "namespace": delivery["namespace"], "attempt": attempt["n"],
+                               "answer": answer, "ok": ok})
 
     def _try(self, delivery: dict, attempt: dict, duplicate: bool) -> bool:
         """Sign and send one attempt (or stand in for it with an injected failure)."""

@@ -15,10 +15,12 @@ never see Flask; the Flask speed tricks (one context lookup per request, flaskap
 """
 from __future__ import annotations
 
+import logging
 import time
 
 from flask import Response, g, request
 
+from .. import server_logs
 from ..core import fault_http
 from ..core.contracts import RequestInvalid
 from ..core.errors import ApiError
@@ -144,23 +146,30 @@ class Operation:
 class RequestState:
     """What the pipeline notes about one request for `finish` (Flask's `g` on Flask's path)."""
 
-    __slots__ = ("provider", "operation_id", "namespace", "fault")
+    __slots__ = ("provider", "operation_id", "namespace", "fault", "fault_rule")
 
     def __init__(self):
-        self.provider = self.operation_id = self.namespace = self.fault = None
+        self.provider = self.operation_id = self.namespace = self.fault = self.fault_rule = None
 
 
 def finish(core, req, state, response, started: float):
-    """Apply the request's fault to its answer and journal it (in its namespace, once known)."""
+    """Apply the request's fault to its answer, journal it (in its namespace, once known) and
+    say it in the access log."""
     fault = getattr(state, "fault", None)
     if fault is not None:
         response = fault_http.after_request(core, response, fault, req.environ)
     namespace = getattr(state, "namespace", None)
+    ms = round((time.perf_counter() - started) * 1000, 3)
     if namespace is not None:
         core.journal.record(
             namespace, core.clock.now(), getattr(state, "provider", None),
             getattr(state, "operation_id", None), req.method, req.path, response.status_code,
-            round((time.perf_counter() - started) * 1000, 3), req.environ, req.get_data(),
+            ms, req.environ, req.get_data(),
             None if response.direct_passthrough else response.get_data())
+    if server_logs.access.isEnabledFor(logging.INFO):
+        server_logs.request_line(req.method, req.path, response.status_code, ms,
+                                 getattr(state, "provider", None),
+                                 getattr(state, "operation_id", None), namespace,
+                                 getattr(state, "fault_rule", None))
     return response
 

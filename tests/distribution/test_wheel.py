@@ -101,7 +101,9 @@ def test_the_wheel_is_the_package_and_carries_its_data(installed):
 @pytest.fixture(scope="module")
 def served(installed):
     port = free_port()
-    proc = subprocess.Popen([installed.bin / "paymock", "serve", "--port", str(port)],
+    # Warnings only: the output is read at the end, and a line per request could fill the pipe.
+    proc = subprocess.Popen([installed.bin / "paymock", "serve", "--port", str(port),
+                             "--log-level", "warning"],
                             cwd=installed.work, env=installed.env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
     first = proc.stdout.readline()  # printed once the port accepts
