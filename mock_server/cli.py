@@ -31,6 +31,7 @@ def _serve(args) -> int:
         # argparse made each dest from its flag: errors can name --max-body-bytes, not the field.
         settings = Settings.load(args.config, **given,
                                  flags={name: "--" + name.replace("_", "-") for name in given})
+        settings, generated = guards.generated_token(settings)
         guards.check_exposure(settings)
         server_logs.configure(settings.log_level, settings.log_format)
         server_class = _server_class(settings.server)
@@ -70,6 +71,8 @@ def _serve(args) -> int:
         print(f"  fixtures {settings.fixtures or resources.catalog()}")
         for line in guards.startup_lines(settings, restored):
             print(line)
+        if generated:  # nobody else knows it: the one place it is said
+            print(f"  control token (generated): {settings.control_token}")
         print("Ctrl-C or SIGTERM stops it.", flush=True)
 
     saver = guards.start_autosave(core, settings)
@@ -179,7 +182,8 @@ def build_parser(prog: str = "paymock") -> argparse.ArgumentParser:
                        help="seconds between state saves (default 30; 0: only on shutdown)")
     serve.add_argument("--control-token", metavar="TOKEN",
                        help="require TOKEN for /_mock/* (Authorization: Bearer TOKEN or "
-                       "X-Paymock-Control-Token); needed to bind a non-loopback address")
+                       "X-Paymock-Control-Token); needed to bind a non-loopback address; "
+                       "`generate`: a random one, printed at start")
     serve.add_argument("--max-body-bytes", type=int, metavar="N",
                        help="refuse larger request bodies with 413 (default 1 MiB)")
     serve.add_argument("--max-header-bytes", type=int, metavar="N",

@@ -4,6 +4,7 @@ body-size limit (413 in the provider's envelope), who may listen where, and --st
 from __future__ import annotations
 
 import hmac
+import secrets
 from urllib.parse import urlsplit
 
 import orjson
@@ -158,6 +159,18 @@ def token_ok(headers, token: bytes) -> bool:
         scheme, _, value = headers.get("Authorization", "").partition(" ")
         presented = value.strip() if scheme.lower() == "bearer" else ""
     return hmac.compare_digest(presented.encode("utf-8", "surrogateescape"), token)
+
+
+GENERATE = "generate"  # control_token = "generate": a random one, made at start
+
+
+def generated_token(settings):
+    """(settings, whether the token was generated): `control_token = "generate"` becomes a
+    random token, for a server that binds beyond this machine (a container's `docker run`) and
+    whose user has no token to give: `paymock serve` prints it once."""
+    if settings.control_token != GENERATE:
+        return settings, False
+    return settings.model_copy(update={"control_token": secrets.token_urlsafe(24)}), True
 
 
 def check_exposure(settings) -> None:

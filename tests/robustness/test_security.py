@@ -149,3 +149,28 @@ def test_no_secret_in_the_log_the_journal_or_the_state_file(tmp_path):
     # A session token is an answer (the journal keeps answers), but never logged.
     assert token not in log
     assert "<redacted>" in journal
+
+
+def test_a_generated_token_is_made_at_start_and_printed_once():
+    """`--control-token generate` (the image's default, PAYMOCK_CONTROL_TOKEN=generate): a server
+    bound beyond this machine gets a random token, said once in its start-up lines, and each
+    start makes its own."""
+    tokens = []
+    for _ in range(2):
+        proc, port = serve("--host", "0.0.0.0", "--control-token", "generate")
+        try:
+            lines = []
+            while not lines or not lines[-1].startswith("Ctrl-C"):
+                lines.append(proc.stdout.readline())
+            token = "".join(lines).split("control token (generated): ")[1].split()[0]
+            url = f"http://127.0.0.1:{port}/_mock/health"
+            assert requests.get(url, timeout=5).status_code == 401
+            assert requests.get(url, headers={"Authorization": "Bearer generate"},
+                                timeout=5).status_code == 401
+            assert requests.get(url, headers={"Authorization": f"Bearer {token}"},
+                                timeout=5).status_code == 200
+        finally:
+            rest = stop(proc)
+        assert len(token) >= 32 and token not in rest
+        tokens.append(token)
+    assert tokens[0] != tokens[1]
