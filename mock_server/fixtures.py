@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import resources
+from .core import catalog_format
 
 DEFAULT_SEED = 8787
 # Every generated object's creation time (epoch seconds): a catalog does not change with the day.
@@ -35,8 +36,8 @@ class CatalogError(ValueError):
 
 
 def load(path: str | Path | None = None) -> dict:
-    """A catalog file of the user's, checked (`check`), or (None) the packaged default (checked by
-    the test suite, so a start does not pay for it)."""
+    """A catalog file of the user's, checked (core/catalog_format.py), or (None) the packaged
+    default (checked by the test suite, so a start does not pay for it)."""
     if path is None:
         return json.loads(resources.catalog().read_text(encoding="utf-8"))
     source = Path(path)
@@ -45,69 +46,10 @@ def load(path: str | Path | None = None) -> dict:
     except json.JSONDecodeError as exc:
         raise CatalogError(f"{source}: not JSON: {exc.msg} at line {exc.lineno}, column "
                            f"{exc.colno}") from None
-    problem = check(catalog)
+    problem = catalog_format.check(catalog)
     if problem is not None:
         raise CatalogError(f"{source}: {problem}")
     return catalog
-
-
-def check(catalog) -> str | None:
-    """What is wrong with a catalog, as "<JSON pointer>: <problem>" (None: nothing). The format
-    is `fixtures/catalog.schema.json` (JSON Schema 2020-12); then what a schema cannot say: ids
-    are unique, and what an object names (a product's store, a store's merchant) exists."""
-    import jsonschema  # only for a user's catalog: the default one starts without it
-
-    schema = json.loads((resources.fixtures() / SCHEMA).read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
-    error = jsonschema.exceptions.best_match(validator.iter_errors(catalog))
-    if error is not None:
-        return f"{_pointer(error.absolute_path)}: {error.message}"
-    return _references(catalog)
-
-
-SCHEMA = "catalog.schema.json"  # under the fixtures folder
-
-
-def _pointer(parts) -> str:
-    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts) \
-        if parts else "/"
-
-
-def _references(catalog: dict) -> str | None:
-    ids = {
-        "dodo": [("products", "product_id"), ("customers", "customer_id"),
-                 ("discounts", "discount_id"), ("discounts", "code")],
-        "waffo": [("merchants", "merchantId"), ("stores", "id"), ("stores", "slug"),
-                  ("products", "id")],
-    }
-    for provider, fields in ids.items():
-        section = catalog.get(provider) or {}
-        for kind, field in fields:
-            seen = set()
-            for index, obj in enumerate(section.get(kind) or ()):
-                if obj[field] in seen:
-                    return (f"{_pointer([provider, kind, index, field])}: {obj[field]!r} is used "
-                            f"by another of the {kind}")
-                seen.add(obj[field])
-    waffo = catalog.get("waffo") or {}
-    merchants = {m["merchantId"] for m in waffo.get("merchants") or ()}
-    stores = {s["id"] for s in waffo.get("stores") or ()}
-    for index, store in enumerate(waffo.get("stores") or ()):
-        if store["merchantId"] not in merchants:
-            return (f"{_pointer(['waffo', 'stores', index, 'merchantId'])}: no merchant "
-                    f"{store['merchantId']!r} in /waffo/merchants")
-    for index, product in enumerate(waffo.get("products") or ()):
-        if product["storeId"] not in stores:
-            return (f"{_pointer(['waffo', 'products', index, 'storeId'])}: no store "
-                    f"{product['storeId']!r} in /waffo/stores")
-    dodo = catalog.get("dodo") or {}
-    products = {p["product_id"] for p in dodo.get("products") or ()}
-    for index, discount in enumerate(dodo.get("discounts") or ()):
-        for position, product_id in enumerate(discount.get("restricted_to") or ()):
-            if product_id not in products:
-                return (f"{_pointer(['dodo', 'discounts', index, 'restricted_to', position])}: "
-                        f"no product {product_id!r} in /dodo/products")
-    return None
 
 
 class CatalogPathError(ValueError):

@@ -7,6 +7,8 @@ script). `import paymock` re-exports them.
     server = start_server()            # a free port on 127.0.0.1, the packaged fixtures
     handle = Paymock(server)           # the test's own credentials, hence namespaces
     api = handle.provider(name)        # or handle.<name>: .base_url, .credential, .namespace
+    handle.waffo.post(path, json=...)  # a Waffo merchant of the test's own signs and sends
+    handle.inbox.wait_for("order.completed")   # the webhooks the test's namespaces sent
     ...
     handle.cleanup(); server.stop()
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .control.client import Client
+from .webhook_inbox import WebhookInbox
 
 
 class PaymockServer:
@@ -42,7 +45,9 @@ class _TestClock:
 class Paymock:
     """What one test uses: for each registered provider a handle (`provider(name)`, or
     `handle.<name>`) with its base URL and, where the provider mints one, a credential of the
-    test's own and its namespace; and helpers that undo themselves after the test."""
+    test's own and its namespace (Waffo: a merchant with its own key pair, and a signer); an
+    `inbox` of the webhooks the test's namespaces sent; and helpers that undo themselves after
+    the test."""
 
     def __init__(self, server: PaymockServer, namespace: str | None = None):
         """`namespace`: where `webhook_endpoint`, `state` and `journal` look by default; None:
@@ -56,9 +61,22 @@ class Paymock:
         self.namespace = namespace or next(
             (handle.namespace for handle in self.providers.values() if handle.namespace), None)
         self.clock = _TestClock(self)
+        self._given_namespace = namespace
+        #: The webhooks of the test's namespaces (webhook_inbox.py): `inbox.wait_for(type)`.
+        self.inbox = WebhookInbox(self.control, self.namespaces_used)
         self._rules: list[str] = []
         self._endpoints: list[str] = []
         self._clock_touched = False
+
+    def namespaces_used(self) -> tuple[str, ...]:
+        """The test's namespaces so far: each provider handle's (a Waffo merchant's once it is
+        minted) and the one given to the constructor."""
+        from .providers.handles import namespaces_used
+
+        names = [n for handle in self.providers.values() for n in namespaces_used(handle)]
+        if self._given_namespace:
+            names.append(self._given_namespace)
+        return tuple(dict.fromkeys(names))
 
     def provider(self, name: str):
         """The test's handle for one provider (providers/handles.py): `base_url`, `credential`,
@@ -139,6 +157,22 @@ class Paymock:
     def journal(self, namespace: str | None = None) -> list[dict]:
         return self.control.journal(namespace or self.namespace)
 
+    def failure_summary(self, limit: int = 20) -> str:
+        """What the server saw of this test, for the report of a test that failed: the last
+        `limit` requests of each of its namespaces, and the webhooks they sent."""
+        lines = []
+        for name in self.namespaces_used():
+            entries = self.control.journal(name, limit=limit)
+            events = self.control.webhooks.events(name)
+            if not entries and not events:
+                continue
+            lines.append(f"{name}:")
+            lines += [f"  {e['method']} {e['path']} -> {e['status']}"
+                      + (f" ({e['operation']})" if e.get("operation") else "") for e in entries]
+            if events:
+                lines.append("  webhooks: " + ", ".join(e["type"] for e in events))
+        return "\n".join(lines)
+
     def cleanup(self) -> None:
         for rule_id in self._rules:
             try:
@@ -152,13 +186,17 @@ class Paymock:
                 pass
         if self._clock_touched:
             self.control.clock.reset()
+        from .providers.handles import namespaces_used as handle_namespaces
+
         for handle in self.providers.values():
-            if handle.namespace is None:
-                continue
-            try:
-                self.control.reset(handle.namespace)
-            except Exception:
-                pass
+            for name in handle_namespaces(handle):  # a Waffo merchant never minted: nothing
+                try:
+                    self.control.reset(name)
+                except Exception:
+                    pass
+            close = getattr(handle, "close", None)
+            if close is not None:
+                close()
 
 
 def start_server(fixtures: str | Path | None = None, threads: int = 8) -> PaymockServer:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mock_server import fixtures
+from mock_server.core import catalog_format
 from mock_server.app import create_app
 from mock_server.config import Settings
 
@@ -20,8 +21,8 @@ COMMITTED = json.loads((Path(__file__).resolve().parents[2] / "fixtures" / "cata
 
 
 def test_the_committed_and_a_generated_catalog_fit_the_format():
-    assert fixtures.check(COMMITTED) is None
-    assert fixtures.check(fixtures.generate(1234)) is None
+    assert catalog_format.check(COMMITTED) is None
+    assert catalog_format.check(fixtures.generate(1234)) is None
 
 
 @pytest.mark.parametrize("change, where, problem", [
@@ -42,7 +43,7 @@ def test_the_committed_and_a_generated_catalog_fit_the_format():
 def test_a_wrong_catalog_is_named_by_pointer(change, where, problem):
     catalog = copy.deepcopy(COMMITTED)
     change(catalog)
-    found = fixtures.check(catalog)
+    found = catalog_format.check(catalog)
     assert found is not None and found.startswith(where + ":") and problem in found, found
 
 

@@ -154,9 +154,23 @@ def _register(app, core, catalog: dict, settings: DodoSettings) -> models.DodoBa
     core.store.add_seeder(f"{NAME}:", lambda _ns: models.seed(catalog))
     core.store.add_upgrade(f"{NAME}:", models.SESSION, models.upgrade_session)
     business_id = catalog.get("dodo", {}).get("business_id", "bus_paymock")
-    app.extensions["paymock.dodo"] = models.DodoBackend(
+    backend = app.extensions["paymock.dodo"] = models.DodoBackend(
         core.clock, partial(_checkout_url, core), business_id
     )
+    # The catalog section namespaces are seeded from; POST /_mock/dodo/products adds to it, and
+    # what it added is kept in the state file (namespaces made after a restart have it too).
+    backend.catalog = section = catalog.setdefault("dodo", {})
+    shipped = {p["product_id"] for p in section.get("products", ())}
+
+    def restore_added(added) -> None:
+        products = section.setdefault("products", [])
+        known = {p["product_id"] for p in products}
+        products.extend(p for p in added or () if p["product_id"] not in known)
+
+    core.persistence.register(
+        "dodo.catalog_products",
+        lambda: [p for p in section.get("products", ()) if p["product_id"] not in shipped],
+        restore_added)
     # Credit entitlements are the catalog's: products attach them (products.py).
     backend = app.extensions["paymock.dodo"]
     backend.public_url = core.url  # a path -> the mock's address for it (links it hands out)

@@ -26,9 +26,12 @@ holds. Bad input is a 400, an unknown object a 404, a move the state refuses a 4
 """
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, current_app, request
 
 from ...control.routes import ControlError
+from ...core.contracts import RequestInvalid
 from ...core.errors import ApiError
 from ...core.http import json_response
 from .disputes import DisputeError
@@ -36,6 +39,7 @@ from .payouts import PayoutError
 from .refunds import RefundStateError
 
 bp = Blueprint("dodo_control", __name__)
+PRODUCT_ID = re.compile(r"^pdt_[0-9A-Za-z]{1,64}$")
 SETTLE = {"succeed": "succeeded", "fail": "failed"}
 
 
@@ -82,6 +86,32 @@ def _optional_str(body: dict, name: str) -> str | None:
     if value is not None and not isinstance(value, str):
         raise ControlError(f"{name} must be a string")
     return value
+
+
+@bp.post("/products")
+def add_product():
+    """A product with an id of the user's: the body of Dodo's POST /products (checked by its
+    contract), with `product_id` (pdt_...) and `namespace` (one namespace; without it the
+    catalog, so every Dodo namespace has it, those that exist and those made later)."""
+    body = _body()
+    product_id = body.pop("product_id", None)
+    if not isinstance(product_id, str) or not PRODUCT_ID.match(product_id):
+        raise ControlError("product_id must be pdt_ followed by letters or digits, e.g. "
+                           "\"pdt_MyEbook2026\": the id your code uses")
+    namespace = body.pop("namespace", None)
+    if namespace is not None and (not isinstance(namespace, str)
+                                  or not namespace.startswith("dodo:")):
+        raise ControlError("namespace must be a Dodo namespace such as \"dodo:1f2e3d4c5b6a7988\"")
+    core = current_app.extensions["paymock"]
+    try:
+        core.contracts["dodo"].validate_body("create_product", body)
+    except RequestInvalid as exc:
+        raise ControlError(f"not a product Dodo's POST /products would take: {exc.message}") \
+            from None
+    backend = _backend()
+    made = _run(lambda: backend.products.add_own(core.store, backend.catalog, body, product_id,
+                                                  namespace))
+    return json_response(made, 201)
 
 
 @bp.post("/disputes")

@@ -58,14 +58,17 @@ class Products:
             raise not_found("Product not found")
         return public(product)
 
-    def create(self, ns: Namespace, body: dict) -> dict:
+    def create(self, ns: Namespace, body: dict, product_id: str | None = None,
+               store: bool = True) -> dict:
+        """POST /products; `product_id`: an id of the user's (the control API's own products),
+        `store=False`: made, not stored (a product for the catalog)."""
         _check_price(body["price"])
         entitlements = _attached(ns, body)
         credits = self._credit_mappings(ns, body.get("credit_entitlements"))
         now = iso(self.clock.now())
         product = {
-            "product_id": ids.prefixed("pdt", 21), "business_id": self.business_id,
-            "brand_id": body.get("brand_id") or self._primary_brand(ns),
+            "product_id": product_id or ids.prefixed("pdt", 21), "business_id": self.business_id,
+            "brand_id": body.get("brand_id") or self._primary_brand(ns) or self.business_id,
             "name": body["name"], "description": body.get("description"),
             "created_at": now, "updated_at": now,
             "is_recurring": body["price"]["type"] != "one_time_price",
@@ -80,8 +83,37 @@ class Products:
             "image": None, "digital_product_delivery": _delivery(body.get("digital_product_delivery")),
             "pricing_mode": body.get("pricing_mode"),
         }
-        ns.put(PRODUCT, product["product_id"], product)
+        if store:
+            ns.put(PRODUCT, product["product_id"], product)
         return product
+
+    def add_own(self, store, section: dict, body: dict, product_id: str,
+                namespace: str | None = None) -> dict:
+        """`POST /_mock/dodo/products`: a product with the user's own id, made by the rules of
+        POST /products. Into one namespace, or (no `namespace`) into the catalog: every Dodo
+        namespace has it, those that exist now and those made later."""
+        if namespace is not None:
+            ns = store.namespace(namespace)
+            with ns.lock:
+                if ns.get(PRODUCT, product_id) is not None:
+                    raise ApiError(409, f"{namespace} has a product {product_id} already",
+                                   "CONFLICT")
+                return {"namespace": namespace, "product": public(
+                    self.create(ns, body, product_id))}
+        if any(p["product_id"] == product_id for p in section.get("products", ())):
+            raise ApiError(409, f"the catalog has a product {product_id} already", "CONFLICT")
+        # Made against an empty namespace: a catalog product names no namespace's addons or
+        # entitlements (with `namespace`, it may).
+        product = self.create(Namespace("dodo:catalog", self.clock, 0), body, product_id,
+                              store=False)
+        section.setdefault("products", []).append(product)
+        added = 0
+        for name in store.names():
+            ns = store.find(name) if name.startswith("dodo:") else None
+            if ns is not None and ns.get(PRODUCT, product_id) is None:
+                ns.put(PRODUCT, product_id, dict(product))
+                added += 1
+        return {"namespace": None, "namespaces_now": added, "product": public(product)}
 
     def patch(self, ns: Namespace, product_id: str, body: dict) -> dict:
         """A field given (not null) replaces the stored one; the price keeps its kind (a one-time

@@ -44,6 +44,7 @@ class Waffo:
     registry: MerchantRegistry
     idempotency: Idempotency
     core_outbox: object = None  # the outbox (core/webhooks.py), when the app delivers webhooks
+    catalog: dict | None = None  # the catalog's waffo section (POST /_mock/waffo/products adds)
 
 
 class WaffoProvider(Provider):
@@ -98,6 +99,14 @@ class WaffoProvider(Provider):
 
     def generate_catalog(self, seed, generated_at):
         return generate_section(seed, iso(generated_at))
+
+    def handle_for_test(self, server_url):
+        # A merchant of the test's own: a fresh key pair and MER_ id, registered with the server
+        # when the test first uses it (merchant_handle.py), so a namespace of its own; and a
+        # signer for its API-key calls.
+        from .merchant_handle import WaffoHandle
+
+        return WaffoHandle(server_url, MOUNT)
 
 
 def _handler_objects(waffo: Waffo) -> list:
@@ -154,10 +163,27 @@ def _register(app, core, catalog: dict, settings: WaffoSettings) -> Waffo:
                               lambda state: gateway.slugs.update(
                                   {slug: tuple(owner) for slug, owner in (state or {}).items()}))
     waffo = app.extensions["paymock.waffo"] = Waffo(core, backend, gateway, registry, idempotency,
-                                                    app.extensions.get("paymock.webhooks"))
+                                                    app.extensions.get("paymock.webhooks"),
+                                                    catalog.setdefault("waffo", section))
+    _keep_added_products(core, waffo.catalog)
     if backend.payments is not None:  # triggers buy and pay through core payments
         WaffoTriggers(waffo).register(core.triggers)
     return waffo
+
+
+def _keep_added_products(core, section: dict) -> None:
+    """Products POST /_mock/waffo/products added to the catalog go into the state file, so that
+    namespaces made after a restart have them too."""
+    shipped = {p["id"] for p in section.get("products", ())}
+
+    def restore(added) -> None:
+        products = section.setdefault("products", [])
+        known = {p["id"] for p in products}
+        products.extend(p for p in added or () if p["id"] not in known)
+
+    core.persistence.register("waffo.catalog_products",
+                              lambda: [p for p in section.get("products", ())
+                                       if p["id"] not in shipped], restore)
 
 
 def _wire_payments(app, core, backend, settings: WaffoSettings) -> None:

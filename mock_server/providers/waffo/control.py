@@ -10,7 +10,7 @@ from flask import Blueprint, Response, current_app, request
 from ...control.routes import ControlError
 from ...core.errors import ApiError
 from ...core.http import json_response
-from . import webhooks
+from . import own_products, webhooks
 
 bp = Blueprint("waffo_control", __name__)
 MERCHANT_ID = re.compile(r"^MER_[0-9A-Za-z]{22}$")
@@ -84,6 +84,30 @@ def set_lenient():
 def webhook_public_key():
     # Also GET /_mock/webhooks/public-key, for clients that know no provider's own URLs.
     return Response(webhooks.public_key_pem(), mimetype="application/x-pem-file")
+
+
+@bp.post("/products")
+def add_product():
+    """A product with an id of the user's: {"id": "PROD_" + 22 letters or digits, "type":
+    "onetime" | "subscription", "name", "prices": {"USD": {"amount": "29.00", "taxCategory":
+    "ebook"}}, "billingPeriod" (subscription), "trialDays", "description", "metadata",
+    "storeId" (default: the first store), "namespace" (default: the catalog, so every
+    namespace with that store has it)}."""
+    body = _body()
+    namespace = body.pop("namespace", None)
+    if namespace is not None and (not isinstance(namespace, str)
+                                  or not namespace.startswith("waffo:")):
+        raise ControlError("namespace must be a Waffo namespace (\"waffo:...\"; GET "
+                           "/_mock/waffo/merchants lists them)")
+    core = current_app.extensions["paymock"]
+    waffo = _waffo()
+    try:
+        made = own_products.add(core.store, waffo.catalog, body, core.clock, namespace)
+    except own_products.OwnProductError as exc:
+        raise ControlError(str(exc)) from None
+    except ApiError as exc:
+        raise ControlError(exc.message, exc.status) from None
+    return json_response(made, 201)
 
 
 @bp.post("/plan-changes/<session_id>/confirm")
