@@ -1,9 +1,15 @@
 """What a run found, in forms a person and a CI server can act on: a summary table per operation
-(cases run, failures by check), each distinct failure with the request that reproduces it as a
-curl command, the stateful link transitions exercised, and JUnit XML. Every string leaving this
-module goes through the run's Redactor; credentials in curl commands become shell variables."""
+(cases run, its status, failures by check), each distinct failure with the request that reproduces
+it as a curl command, the stateful link transitions exercised, JUnit XML and a JSON report. Every
+string leaving this module goes through the run's Redactor; credentials in curl commands become
+shell variables.
+
+An operation is `passed` only when cases ran and none failed: one that got no case at all is
+`not tested` (its own status, never counted as passed), one left out on purpose (a write against
+a real API) is `skipped`."""
 from __future__ import annotations
 
+import json
 import shlex
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
@@ -29,12 +35,30 @@ class FailureRecord:
     field: str | None = None   # JSON pointer of the offending value in the response body
 
 
+PASSED, FAILED, NOT_TESTED, SKIPPED = "passed", "failed", "not tested", "skipped"
+STATUSES = (PASSED, FAILED, NOT_TESTED, SKIPPED)
+JSON_FORMAT_VERSION = 1
+
+
 @dataclass
 class OperationStats:
-    label: str
+    label: str                  # "METHOD /path", as Schemathesis names the operation
+    operation_id: str | None = None
     cases: int = 0
     failures: Counter = field(default_factory=Counter)   # check name -> distinct failures
-    skipped: str | None = None
+    errors: int = 0             # errors Schemathesis reported for this operation
+    skipped: str | None = None  # why the run leaves it out on purpose
+    # Why a phase ran no case for it ("examples: No examples in schema"): the explanation of a
+    # `not tested`, which would otherwise be a bare 0.
+    phase_skips: list[str] = field(default_factory=list)
+
+    @property
+    def method(self) -> str:
+        return self.label.split(" ", 1)[0]
+
+    @property
+    def path(self) -> str:
+        return self.label.split(" ", 1)[1] if " " in self.label else ""
 
 
 @dataclass
@@ -56,11 +80,15 @@ class Report:
     settings_line: str = ""
     known_rules: list = field(default_factory=list)   # KnownDivergence rules, when the target is paymock
     known: dict[tuple, tuple[FailureRecord, str]] = field(default_factory=dict)
+    # --require-all: an operation that was not tested fails the run (otherwise: a warning).
+    require_all: bool = False
 
     # -- collecting ---------------------------------------------------------------------------
-    def op(self, label: str) -> OperationStats:
+    def op(self, label: str, operation_id: str | None = None) -> OperationStats:
         if label not in self.operations:
-            self.operations[label] = OperationStats(label)
+            self.operations[label] = OperationStats(label, operation_id)
+        elif operation_id and not self.operations[label].operation_id:
+            self.operations[label].operation_id = operation_id
         return self.operations[label]
 
     def add_recorder(self, recorder, curl_env: dict[str, str], curl_note=None) -> None:
@@ -110,18 +138,73 @@ class Report:
 
     def add_error(self, label: str, message: str) -> None:
         self.errors.append((label, message))
+        if label in self.operations:
+            self.operations[label].errors += 1
 
     def skip(self, label: str, reason: str) -> None:
         self.op(label).skipped = reason
 
+    def phase_skipped(self, label: str, phase: str, reason: str) -> None:
+        """A phase ran no case for the operation, and Schemathesis said why."""
+        stats = self.op(label)
+        note = f"{phase}: {reason}"
+        if note not in stats.phase_skips:
+            stats.phase_skips.append(note)
+
     # -- verdict ------------------------------------------------------------------------------
+    def status(self, stats: OperationStats) -> tuple[str, str | None]:
+        """(one of STATUSES, why) for one operation; `why` explains skipped and not tested."""
+        if stats.skipped:
+            return SKIPPED, stats.skipped
+        if stats.failures or stats.errors:
+            return FAILED, None
+        if stats.cases:
+            return PASSED, None
+        if self.stop_note:
+            return NOT_TESTED, f"no case ran before the run stopped ({self.stop_note})"
+        why = "no case generated"
+        if stats.phase_skips:
+            why += f" ({'; '.join(stats.phase_skips)})"
+        return NOT_TESTED, why
+
+    def by_status(self) -> dict[str, list[OperationStats]]:
+        grouped: dict[str, list[OperationStats]] = {name: [] for name in STATUSES}
+        for stats in self._sorted():
+            grouped[self.status(stats)[0]].append(stats)
+        return grouped
+
+    @property
+    def verdict(self) -> str:
+        """failed: a check failed or the run hit errors; incomplete: nothing failed, but some
+        operation (or every one) was not tested; passed: every operation meant to run did."""
+        grouped = self.by_status()
+        if self.failures or self.errors or grouped[FAILED]:
+            return "failed"
+        if grouped[NOT_TESTED] or not grouped[PASSED]:
+            return "incomplete"
+        return "passed"
+
     @property
     def failed(self) -> bool:
-        return bool(self.failures or self.errors)
+        verdict = self.verdict
+        return verdict == "failed" or (verdict == "incomplete" and self.require_all)
 
     @property
     def exit_code(self) -> int:
         return 1 if self.failed else 0
+
+    def totals(self) -> dict[str, int]:
+        grouped = self.by_status()
+        return {"operations": len(self.operations), "passed": len(grouped[PASSED]),
+                "failed": len(grouped[FAILED]), "not_tested": len(grouped[NOT_TESTED]),
+                "skipped": len(grouped[SKIPPED]),
+                "cases": sum(s.cases for s in self.operations.values()),
+                "requests": self.requests, "failures": len(self.failures), "errors": len(self.errors),
+                "known_divergences": len(self.known), "rate_limited": self.rate_limited,
+                "link_transitions": sum(self.transitions.values())}
+
+    def _sorted(self) -> list[OperationStats]:
+        return sorted(self.operations.values(), key=lambda s: s.label.split(" ", 1)[::-1])
 
     # -- text ---------------------------------------------------------------------------------
     def render(self) -> str:
@@ -131,13 +214,17 @@ class Report:
             lines.append(self.settings_line)
         lines.append("")
         width = max([len(s.label) for s in self.operations.values()] + [9])
-        lines.append(f"{'operation':<{width}}  {'cases':>6}  failures by check")
-        for stats in sorted(self.operations.values(), key=lambda s: s.label.split(" ", 1)[::-1]):
-            if stats.skipped:
-                lines.append(f"{stats.label:<{width}}  {'-':>6}  skipped: {stats.skipped}")
-                continue
-            failures = ", ".join(f"{name} {count}" for name, count in sorted(stats.failures.items()))
-            lines.append(f"{stats.label:<{width}}  {stats.cases:>6}  {failures or 'none'}")
+        lines.append(f"{'operation':<{width}}  {'cases':>6}  {'status':<10}  failures by check")
+        for stats in self._sorted():
+            status, why = self.status(stats)
+            cases = "-" if status == SKIPPED else stats.cases
+            if status == FAILED:
+                detail = ", ".join(f"{name} {count}" for name, count in sorted(stats.failures.items()))
+                if stats.errors:
+                    detail = ", ".join(filter(None, [detail, f"errors {stats.errors}"]))
+            else:
+                detail = why or "none"
+            lines.append(f"{stats.label:<{width}}  {cases:>6}  {status:<10}  {detail}")
         lines.append("")
         if self.links_in_contract or self.transitions:
             lines.append(f"stateful: {sum(self.transitions.values())} link transitions exercised "
@@ -174,29 +261,62 @@ class Report:
             lines.append(f"rate limits: {self.rate_limited} answers were 429; each was waited out "
                          "as its Retry-After said and the request sent again")
             lines.append("")
-        verdict = "FAILED" if self.failed else "passed"
-        summary = (f"{verdict}: {self.requests} requests in {self.elapsed:.1f}s, "
+        lines.extend(self._not_tested_lines())
+        lines.append(self.summary_line())
+        return self.redact("\n".join(lines))
+
+    def summary_line(self) -> str:
+        totals = self.totals()
+        verdict = {"failed": "FAILED", "incomplete": "INCOMPLETE", "passed": "passed"}[self.verdict]
+        if verdict == "INCOMPLETE" and self.require_all:
+            verdict = "FAILED (--require-all)"
+        summary = (f"{verdict}: {totals['passed']} operations passed, {totals['failed']} failed, "
+                   f"{totals['not_tested']} not tested, {totals['skipped']} skipped; "
+                   f"{self.requests} requests in {self.elapsed:.1f}s, "
                    f"{len(self.failures)} failures, {len(self.errors)} errors")
         if self.stop_note:
             summary += f" ({self.stop_note})"
-        lines.append(summary)
-        return self.redact("\n".join(lines))
+        return summary
+
+    def _not_tested_lines(self) -> list[str]:
+        grouped = self.by_status()
+        missing = grouped[NOT_TESTED]
+        if missing:
+            names = ", ".join(s.label for s in missing[:10])
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+            meant = len(self.operations) - len(grouped[SKIPPED])
+            what = (f"{len(missing)} of {meant} operations were not tested (no case ran; "
+                    f"\"not tested\" above): {names}{more}")
+        elif not grouped[PASSED] and not grouped[FAILED]:
+            what = "no operation was tested (every one was skipped)"
+        else:
+            return []
+        if self.require_all:
+            return [f"NOT TESTED: {what}. --require-all: this fails the run.", ""]
+        return [f"WARNING: {what}. They are not counted as passed; the exit status stays 0 "
+                "unless --require-all is given.", ""]
 
     # -- JUnit XML ----------------------------------------------------------------------------
     def junit(self) -> str:
         by_op: dict[str, list[FailureRecord]] = defaultdict(list)
         for record in self.failures.values():
             by_op[record.operation].append(record)
+        totals = self.totals()
+        # Not tested is a failure under --require-all, a skip otherwise: never a pass.
+        untested_fail = self.require_all
         suite = ET.Element("testsuite", name=f"paymock contract {self.provider}",
                            tests=str(len(self.operations) + (1 if self.errors else 0)),
-                           failures=str(sum(1 for label in self.operations if by_op.get(label))),
+                           failures=str(sum(1 for label in self.operations if by_op.get(label))
+                                        + (totals["not_tested"] if untested_fail else 0)),
                            errors=str(1 if self.errors else 0),
-                           skipped=str(sum(1 for s in self.operations.values() if s.skipped)),
+                           skipped=str(totals["skipped"] + (0 if untested_fail else totals["not_tested"])),
                            time=f"{self.elapsed:.3f}")
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", name="target", value=self.redact(self.target))
         ET.SubElement(props, "property", name="requests", value=str(self.requests))
         ET.SubElement(props, "property", name="link_transitions", value=str(sum(self.transitions.values())))
+        ET.SubElement(props, "property", name="verdict", value=self.verdict)
+        ET.SubElement(props, "property", name="not_tested", value=str(totals["not_tested"]))
         for number, (record, why) in enumerate(self.known.values(), 1):
             ET.SubElement(props, "property", name=f"known_divergence_{number}",
                           value=self.redact(f"{record.operation}: {record.check}: {why}"))
@@ -204,8 +324,12 @@ class Report:
             case = ET.SubElement(suite, "testcase", classname=f"paymock.contract.{self.provider}",
                                  name=stats.label)
             ET.SubElement(case, "system-out").text = f"cases: {stats.cases}"
-            if stats.skipped:
-                ET.SubElement(case, "skipped", message=stats.skipped)
+            status, why = self.status(stats)
+            if status == SKIPPED:
+                ET.SubElement(case, "skipped", message=self.redact(why))
+            elif status == NOT_TESTED:
+                ET.SubElement(case, "failure" if untested_fail else "skipped", type=NOT_TESTED,
+                              message=self.redact(f"not tested: {why}"))
             for record in by_op.get(stats.label, []):
                 failure = ET.SubElement(case, "failure", type=record.check,
                                         message=self.redact(f"{record.check}: {record.title}"))
@@ -219,14 +343,77 @@ class Report:
         ET.indent(suite)
         return ET.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 
+    # -- JSON -----------------------------------------------------------------------------------
+    def as_json(self) -> dict:
+        """The run as data: per operation its id, method, path, cases, status (and why, for
+        skipped and not tested) and failures; the totals; the verdict and exit code."""
+        failures: dict[str, list[FailureRecord]] = defaultdict(list)
+        for record in self.failures.values():
+            failures[record.operation].append(record)
+        known: dict[str, list[tuple[FailureRecord, str]]] = defaultdict(list)
+        for record, why in self.known.values():
+            known[record.operation].append((record, why))
+        errors: dict[str, list[str]] = defaultdict(list)
+        for label, message in self.errors:
+            errors[label].append(message)
+        operations = []
+        for stats in self._sorted():
+            status, why = self.status(stats)
+            operations.append({
+                "operation_id": stats.operation_id, "method": stats.method, "path": stats.path,
+                "cases": stats.cases, "status": status, "reason": why,
+                "failures": [{"check": r.check, "title": r.title,
+                              "message": _first_line(r.message) or r.title,
+                              "status_code": r.status, "field": r.field, "occurrences": r.occurrences,
+                              "details": r.message.strip(), "reproduce": r.curl}
+                             for r in failures.get(stats.label, [])]
+                + [{"check": "error", "title": "error", "message": _first_line(message),
+                    "status_code": None, "field": None, "occurrences": 1,
+                    "details": message.strip(), "reproduce": ""}
+                   for message in errors.get(stats.label, [])],
+                "known_divergences": [{"check": r.check, "message": _first_line(r.message), "why": why_}
+                                      for r, why_ in known.get(stats.label, [])],
+            })
+        data = {
+            "format": "paymock-contract-report", "version": JSON_FORMAT_VERSION,
+            "provider": self.provider, "target": self.target, "target_note": self.target_note,
+            "credentials": self.credentials, "settings": self.settings_line,
+            "verdict": self.verdict, "exit_code": self.exit_code, "require_all": self.require_all,
+            "stopped": self.stop_note, "elapsed_seconds": round(self.elapsed, 3),
+            "totals": self.totals(), "operations": operations,
+            "errors": [{"where": label, "message": message.strip()} for label, message in self.errors
+                       if label not in self.operations],
+            "link_transitions": dict(sorted(self.transitions.items())),
+        }
+        return _redacted(data, self.redact)
+
+    def json(self) -> str:
+        return json.dumps(self.as_json(), indent=2) + "\n"
+
     def write(self, path: str | Path) -> Path:
+        """PATH.xml: JUnit XML; PATH.json: the JSON report; any other name: the text summary."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix.lower() == ".xml":
+        suffix = path.suffix.lower()
+        if suffix == ".xml":
             path.write_text(self.junit())
+        elif suffix == ".json":
+            path.write_text(self.json())
         else:
             path.write_text(self.render() + "\n")
         return path
+
+
+def _redacted(value, redact: Redactor):
+    """Every string in a JSON-ready structure through the Redactor (before dumping: a mask put
+    into the dumped text could land inside an escape sequence)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redacted(item, redact) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted(item, redact) for item in value]
+    return value
 
 
 def _pointer(path) -> str | None:

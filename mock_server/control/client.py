@@ -381,16 +381,12 @@ class Client:
     def trigger(self, event: str, provider: str | None = None, namespace: str | None = None,
                 **params) -> dict:
         """Make `event` happen with consistent state (POST /_mock/trigger): `trigger(
-        "dispute.opened", namespace=ns, payment_id=...)`. The provider is the event's own when
-        one provider alone triggers it."""
-        if provider is None:
-            providers = self.triggers()
-            owners = [name for name, events in providers.items() if event in events]
-            if len(owners) != 1:
-                raise ControlAPIError(f"say which provider triggers {event!r}: "
-                                      f"{owners or sorted(providers)}")
-            provider = owners[0]
-        body = {"provider": provider, "event": event, **params}
+        "dispute.opened", namespace=ns, payment_id=...)`. Without `provider`, the server takes
+        the one that triggers the event, else the namespace's, else the one holding an object
+        a parameter names."""
+        body = {"event": event, **params}
+        if provider is not None:
+            body["provider"] = provider
         if namespace is not None:
             body["namespace"] = namespace
         return self._call("POST", "/trigger", body)

@@ -35,6 +35,8 @@ def trigger():
     core = _core()
     body = _json()
     provider, event = body.pop("provider", None), body.pop("event", None)
+    if provider is None and isinstance(event, str):
+        provider = _provider_of(core, event, body)
     if not isinstance(provider, str) or provider not in core.triggers.providers():
         raise ControlError(f"provider must be one of {core.triggers.providers()}, got {provider!r}")
     if not isinstance(event, str):
@@ -48,6 +50,26 @@ def trigger():
     except ApiError as exc:  # the provider's own rule refused it (e.g. nothing left to refund)
         raise ControlError(f"{exc.code}: {exc.message}", exc.status) from None
     return json_response({"provider": provider, "event": event, "namespace": ns.name, **made})
+
+
+def _provider_of(core, event: str, body: dict) -> str:
+    """The provider of a trigger that names none: the one provider that triggers `event`, else
+    the namespace's (its prefix), else the one holding an object a parameter names."""
+    owners = [p for p in core.triggers.providers() if event in core.triggers.events(p)]
+    if len(owners) == 1:
+        return owners[0]
+    namespace = body.get("namespace")
+    if isinstance(namespace, str) and namespace.split(":", 1)[0] in owners:
+        return namespace.split(":", 1)[0]
+    for value in body.values():
+        if isinstance(value, str):
+            held = {name.split(":", 1)[0] for name in core.store.holding(value)}
+            if len(held & set(owners)) == 1:
+                return (held & set(owners)).pop()
+    if not owners:
+        raise ControlError(f"no provider triggers {event!r}; GET /_mock/trigger lists them", 404)
+    raise ControlError(f"say which provider triggers {event!r} (\"provider\": one of "
+                       f"{owners}), or give a namespace or an object of one")
 
 
 def _namespace(core, provider: str, body: dict) -> str:
