@@ -115,3 +115,19 @@ def test_the_cli_and_the_pytest_handle_trigger_waffo_events(live, paymock):
     ours = credential_namespace("waffo", merchant_id("beta"))
     made = paymock.trigger("refund.failed", namespace=ours)
     assert (made["namespace"], made["ticket"]["status"]) == (ours, "failed")
+
+
+def test_the_provider_is_found_when_a_trigger_names_none(world):
+    """Dodo and Waffo share event names (refund.succeeded, subscription.renewed, ...): without a
+    provider, the namespace says, or the object a parameter names."""
+    client = world.app.test_client()
+    order = world.buy()
+    made = client.post("/_mock/trigger", json={"event": "subscription.renewed",
+                                                "order_id": order["orderId"]})
+    assert made.status_code == 200 and made.json["provider"] == "waffo"
+    made = client.post("/_mock/trigger", json={"event": "refund.succeeded",
+                                                "namespace": world.ns.name})
+    assert made.status_code == 200 and made.json["provider"] == "waffo"
+    refused = client.post("/_mock/trigger", json={"event": "refund.succeeded"})
+    assert refused.status_code == 400 and "say which provider" in refused.json["error"]
+    assert client.post("/_mock/trigger", json={"event": "nope.never"}).status_code == 404
