@@ -3,9 +3,9 @@ webhook delivery attempt and failure (`paymock.webhooks`), each fault rule that 
 (`paymock.faults`) and each move of the clock (`paymock.clock`), on stderr, as text for people
 or JSON lines for log collectors (python-json-logger), at the level asked.
 
-Only `paymock serve` configures this (`configure`): a server embedded in a test (the pytest
-plugin, `testing.start_server`) leaves the `paymock` loggers without a handler, so it stays quiet
-unless a warning comes up, as Python's logging does by default.
+Only `paymock serve` configures this (`configure`): a server embedded in a test leaves these
+loggers to the test runner (the pytest plugin hands them to pytest's log capture, shown with a
+failed test).
 
 Each line's fields ride on the record (`extra`): the text format writes them in the message, the
 JSON format as keys, e.g. {"time": ..., "level": "INFO", "logger": "paymock.access",
