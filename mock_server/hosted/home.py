@@ -11,6 +11,7 @@ from .pages import page
 
 CONTROL = (
     ("/_mock/health", "health, version and clock"),
+    ("/_mock/openapi.json", "the control API's own OpenAPI document"),
     ("/_mock/operations", "every operation of every provider, and which are emulated"),
     ("/_mock/namespaces", "namespaces (one per API key or merchant) and their object counts"),
     ("/_mock/state", "every object, by namespace and kind"),

@@ -91,7 +91,9 @@ def test_the_wheel_is_the_package_and_carries_its_data(installed):
     assert out.strip() == f"paymock {found['version']}"
     files = installed.package_files()
     for name in ("_data/contracts/dodo/openapi.json", "_data/contracts/waffo/openapi.json",
-                 "_data/fixtures/catalog.json", "_data/fixtures/scenarios/psp-outage.json",
+                 "_data/contracts/control/openapi.json", "_data/contracts/waffo/schema.graphql",
+                 "_data/fixtures/catalog.json", "_data/fixtures/catalog.schema.json",
+                 "_data/fixtures/scenarios/psp-outage.json",
                  "_data/fixtures/waffo/keys/acme-test.TEST-ONLY.private.pem",
                  "_data/fixtures/webhooks/waffo-webhook.TEST-ONLY.public.pem",
                  "hosted/templates/psp.html", "providers/dodo/contract_derivation.py"):
