@@ -3,8 +3,11 @@
 mock_server/cli.py calls `register(subparsers)`; everything else about the command lives here. The
 providers, and each one's credential flags, come from the provider registry (contract_kit/
 registry.py): a registered provider with a ContractSupport is a subcommand.
-Exit codes: 0 nothing failed; 1 a check failed, the run hit errors, or (diff) unintended drift;
-2 bad options or missing credentials (nothing was run).
+Exit codes: 0 nothing failed; 1 a check failed, the run hit errors, an operation was not tested
+and --require-all was given, or (diff) unintended drift; 2 bad options (an unknown operation id,
+phase or check) or missing credentials (nothing was run). Without --require-all an operation that
+got no case is reported as not tested, with a warning, and the exit status stays 0: strictness is
+asked for, as --fail-fast is.
 """
 from __future__ import annotations
 
@@ -32,8 +35,10 @@ def _add_run_options(parser: argparse.ArgumentParser, provider) -> None:
     parser.add_argument("--max-examples", type=int, default=20, metavar="N",
                         help="examples per operation in the fuzzing phase (default 20); the "
                         "stateful phase runs at least 30 scenarios")
-    parser.add_argument("--report", metavar="PATH",
-                        help="write the results: PATH.xml is JUnit XML, anything else the text summary")
+    parser.add_argument("--report", action="append", metavar="PATH",
+                        help="write the results (repeatable): PATH.xml is JUnit XML, PATH.json the "
+                        "JSON report (per operation: id, method, path, cases, status, failures; "
+                        "the totals), anything else the text summary")
     parser.add_argument("--allow-writes", action="store_true",
                         help="against a real API, also run operations that create or change data")
     parser.add_argument("--stateful", action=argparse.BooleanOptionalAction, default=True,
@@ -52,6 +57,18 @@ def _add_run_options(parser: argparse.ArgumentParser, provider) -> None:
     parser.add_argument("--remote", action="store_true",
                         help="treat the target as a real API even if it is paymock (safe mode)")
     parser.add_argument("--seed", type=int, help="Hypothesis seed, to repeat a run")
+    stop = parser.add_mutually_exclusive_group()
+    stop.add_argument("--fail-fast", action="store_true",
+                      help="stop at the first failure; the operations not reached are reported as "
+                      "not tested")
+    stop.add_argument("--max-failures", type=int, metavar="N",
+                      help="stop after N distinct failures")
+    parser.add_argument("--require-all", action="store_true",
+                        help="exit 1 when an operation got no case (not tested); without it that is "
+                        "a warning and the exit status stays 0")
+    parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                        help="progress on stderr while the run works: a live display on a terminal, "
+                        "one line per finished operation otherwise (default on)")
     options = tuple(support.cli_options())
     for option in options:
         parser.add_argument(option.flag, dest=option.dest, metavar=option.metavar, help=option.help)
@@ -74,7 +91,9 @@ def _run(args) -> int:
         report=args.report, allow_writes=args.allow_writes, stateful=args.stateful,
         max_requests=args.max_requests, max_time=args.max_time, phases=args.phases,
         operations=args.operation, control_token=args.control_token, remote=args.remote,
-        credentials={dest: getattr(args, dest) for dest in args.credential_dests}, seed=args.seed)
+        credentials={dest: getattr(args, dest) for dest in args.credential_dests}, seed=args.seed,
+        fail_fast=args.fail_fast, max_failures=args.max_failures, require_all=args.require_all,
+        progress=args.progress)
     try:
         report = run(options, out=lambda text: print(text, flush=True))
     except UsageError as exc:

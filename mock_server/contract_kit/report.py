@@ -161,7 +161,7 @@ class Report:
         if stats.cases:
             return PASSED, None
         if self.stop_note:
-            return NOT_TESTED, f"no case ran before the run stopped ({self.stop_note})"
+            return NOT_TESTED, "; ".join([f"not reached: {self.stop_note}", *stats.phase_skips])
         why = "no case generated"
         if stats.phase_skips:
             why += f" ({'; '.join(stats.phase_skips)})"
@@ -270,7 +270,8 @@ class Report:
         verdict = {"failed": "FAILED", "incomplete": "INCOMPLETE", "passed": "passed"}[self.verdict]
         if verdict == "INCOMPLETE" and self.require_all:
             verdict = "FAILED (--require-all)"
-        summary = (f"{verdict}: {totals['passed']} operations passed, {totals['failed']} failed, "
+        plural = "" if totals["passed"] == 1 else "s"
+        summary = (f"{verdict}: {totals['passed']} operation{plural} passed, {totals['failed']} failed, "
                    f"{totals['not_tested']} not tested, {totals['skipped']} skipped; "
                    f"{self.requests} requests in {self.elapsed:.1f}s, "
                    f"{len(self.failures)} failures, {len(self.errors)} errors")
@@ -285,7 +286,7 @@ class Report:
             names = ", ".join(s.label for s in missing[:10])
             more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
             meant = len(self.operations) - len(grouped[SKIPPED])
-            what = (f"{len(missing)} of {meant} operations were not tested (no case ran; "
+            what = (f"{len(missing)} of {meant} operations not tested (no case ran; "
                     f"\"not tested\" above): {names}{more}")
         elif not grouped[PASSED] and not grouped[FAILED]:
             what = "no operation was tested (every one was skipped)"
@@ -293,6 +294,8 @@ class Report:
             return []
         if self.require_all:
             return [f"NOT TESTED: {what}. --require-all: this fails the run.", ""]
+        if self.verdict == "failed":
+            return [f"WARNING: {what}. They are not counted as passed.", ""]
         return [f"WARNING: {what}. They are not counted as passed; the exit status stays 0 "
                 "unless --require-all is given.", ""]
 
@@ -387,7 +390,7 @@ class Report:
         }
         return _redacted(data, self.redact)
 
-    def json(self) -> str:
+    def to_json(self) -> str:
         return json.dumps(self.as_json(), indent=2) + "\n"
 
     def write(self, path: str | Path) -> Path:
@@ -398,7 +401,7 @@ class Report:
         if suffix == ".xml":
             path.write_text(self.junit())
         elif suffix == ".json":
-            path.write_text(self.json())
+            path.write_text(self.to_json())
         else:
             path.write_text(self.render() + "\n")
         return path

@@ -9,7 +9,10 @@ contract_support.py), found by name in the provider registry. Against a target t
 paymock, only safe operations run (reads and the few POSTs its `safe_operations` lists), with
 positive data only, unless `allow_writes`; 429 answers are waited out as their Retry-After says
 (Schemathesis' `rate-limit = "auto"`); the run stops after `max_requests` requests or `max_time`
-seconds (defaults 300 and 300 for a real API, unbounded for a mock).
+seconds (defaults 300 and 300 for a real API, unbounded for a mock), or at the first failure with
+`fail_fast` (after `max_failures` distinct ones). Progress goes to stderr while it works
+(progress.py); the summary, through `out`, at the end. An operation that got no case is reported
+as not tested, never as passed (report.py); `require_all` makes that fail the run.
 """
 from __future__ import annotations
 
@@ -20,10 +23,11 @@ import time
 from dataclasses import dataclass, field
 
 import schemathesis
-from schemathesis.engine import StopReason, events, from_schema
+from schemathesis.engine import Status, StopReason, events, from_schema
 
 from ..providers.contract_support import CredentialsError, RunContext
-from . import registry, target as targets
+from . import registry, selection, target as targets
+from .progress import UNIT_PHASES, progress_for
 from .redact import Redactor
 from .report import Report
 
@@ -43,7 +47,8 @@ class RunOptions:
     target: str | None = None          # None: a mock the kit starts on a free port
     checks: list[str] | None = None    # Schemathesis check names; None: all of them
     max_examples: int = 20
-    report: str | None = None          # PATH.xml: JUnit XML; any other suffix: the text summary
+    # PATH or PATHs: .xml JUnit XML, .json the JSON report, any other suffix the text summary.
+    report: str | list[str] | None = None
     allow_writes: bool = False
     stateful: bool = True
     max_requests: int | None = None
@@ -55,7 +60,15 @@ class RunOptions:
     # The provider's credential flags by dest (ContractSupport.cli_options), e.g. {"api_key": ...}.
     credentials: dict = field(default_factory=dict)
     seed: int | None = None
+    fail_fast: bool = False            # stop at the first failure (Schemathesis' max-failures 1)
+    max_failures: int | None = None    # stop after N distinct failures
+    require_all: bool = False          # an operation that got no case fails the run (exit 1)
+    progress: bool = True              # progress on stderr (live on a terminal, else one line per operation)
     env: dict = field(default_factory=lambda: dict(os.environ))
+
+    @property
+    def failure_limit(self) -> int | None:
+        return 1 if self.fail_fast else self.max_failures
 
 
 class Budget:
@@ -138,24 +151,15 @@ def _config(options: RunOptions, support, safe_only: bool, stateful: bool) -> di
         **({"mode": "positive"} if safe_only else {})}
     if options.seed is not None:
         config["seed"] = options.seed
+    if options.failure_limit is not None:
+        if options.failure_limit < 1:
+            raise UsageError("--max-failures must be at least 1")
+        # Schemathesis stops the engine itself once this many distinct failures are counted (the
+        # operations it had not reached then are reported as not tested). It counts every failure
+        # its checks find, including one the kit then files as a known divergence or drops as a
+        # 429 that was waited out: with a limit, such a failure can stop the run too.
+        config["max-failures"] = options.failure_limit
     return config
-
-
-def _contract_operations(raw: dict) -> list[tuple[str, str, str | None]]:
-    return [(method.upper(), path, op.get("operationId"))
-            for path, item in raw["paths"].items() for method, op in item.items()
-            if method in ("get", "put", "post", "delete", "patch")]
-
-
-def _links(raw: dict) -> list[tuple[str, str, str]]:
-    """(source operationId, target operationId, link name) for every link in the contract."""
-    found = []
-    for item in raw["paths"].values():
-        for op in item.values():
-            for response in op.get("responses", {}).values():
-                for name, link in (response.get("links") or {}).items():
-                    found.append((op.get("operationId"), link.get("operationId"), name))
-    return found
 
 
 def run(options: RunOptions, out=print) -> Report:
@@ -199,35 +203,41 @@ def _run(options: RunOptions, provider, target, out) -> Report:
 
     wanted = set(options.operations or [])
     document = support.document(provider)
-    operations = _contract_operations(document)
-    known_ids = {op_id for _, _, op_id in operations}
-    if wanted - known_ids:
-        raise UsageError(f"unknown operation(s): {', '.join(sorted(wanted - known_ids))}")
-    runs = {op_id for method, _, op_id in operations
-            if (not wanted or op_id in wanted) and (not safe_only or support.is_safe(method, op_id))}
-    live_links = [link for link in _links(document) if link[0] in runs and link[1] in runs]
+    operations = selection.operations(document)
+    try:
+        selection.check_selected(wanted, operations, provider.name)
+    except selection.UnknownOperations as exc:
+        raise UsageError(str(exc)) from None
+    runs = {op.operation_id for op in operations
+            if (not wanted or op.operation_id in wanted)
+            and (not safe_only or support.is_safe(op.method, op.operation_id))}
+    live_links = [link for link in selection.links(document) if link[0] in runs and link[1] in runs]
     stateful = options.stateful and bool(live_links)
-    config = schemathesis.Config.from_dict(_config(options, support, safe_only, stateful))
+    settings = _config(options, support, safe_only, stateful)
+    config = schemathesis.Config.from_dict(settings)
     # A copy: document() may hand out a provider's own constant, and Schemathesis keeps (and may
     # change) what it loads.
     schema = schemathesis.openapi.from_dict(json.loads(json.dumps(document)), config=config)
     schema.config.update(base_url=target.base_url)
 
     report = Report(provider.name, target.base_url, target.note, creds.source, redact,
-                    known_rules=list(support.known_divergences) if target.is_mock else [])
+                    known_rules=list(support.known_divergences) if target.is_mock else [],
+                    require_all=options.require_all)
     report.settings_line = (
         f"mode: {'safe (GET and safe POSTs, positive data; --allow-writes to run everything)' if safe_only else 'all operations'}"
         f"; max examples {options.max_examples}; stateful {'on' if stateful else 'off'}"
         f"; budget {max_requests or 'unbounded'} requests, {f'{max_time:g}s' if max_time else 'no time limit'}")
     if options.stateful and not live_links:
         report.settings_line += " (no link has both ends among the operations run)"
-    for method, path, op_id in operations:
-        label = f"{method} {path}"
-        if wanted and op_id not in wanted:
+    if options.failure_limit is not None:
+        report.settings_line += ("; --fail-fast" if options.fail_fast
+                                 else f"; stop after {options.failure_limit} failures")
+    for op in operations:
+        if wanted and op.operation_id not in wanted:
             continue
-        report.op(label)
-        if safe_only and not support.is_safe(method, op_id):
-            report.skip(label, "writes to the real account; pass --allow-writes to run it")
+        report.op(op.label, op.operation_id)
+        if safe_only and not support.is_safe(op.method, op.operation_id):
+            report.skip(op.label, "writes to the real account; pass --allow-writes to run it")
 
     def included(ctx) -> bool:
         op = ctx.operation
@@ -253,36 +263,53 @@ def _run(options: RunOptions, provider, target, out) -> Report:
         raise UsageError(f"{exc} ({creds.source})") from None
     curl_env, curl_note = support.curl_variables(), support.curl_note
 
+    unit_phases = [name for name in UNIT_PHASES if settings["phases"][name]["enabled"]]
+    progress = progress_for(report, options.progress, unit_phases,
+                            operations=sum(1 for s in report.operations.values() if not s.skipped),
+                            requests=lambda: budget.count)
     started = time.monotonic()
     stream = from_schema(schema).execute()
     budget.attach(stream)
     stop_reason = None
     try:
-        for event in stream:
-            if isinstance(event, events.PhaseStarted) and event.payload is not None:
-                report.links_in_contract = max(report.links_in_contract, event.payload.transitions_total)
-            elif isinstance(event, events.ScenarioFinished):
-                report.add_recorder(event.recorder, curl_env, curl_note)
-            elif isinstance(event, events.NonFatalError):
-                report.add_error(event.label, redact(event.info.format(base_url_is_set=True)))
-            elif isinstance(event, events.FatalError):
-                report.add_error("fatal", redact(f"{type(event.exception).__name__}: {event.exception}"))
-            elif isinstance(event, events.EngineFinished):
-                stop_reason = event.stop_reason
-                for failure in event.failures or []:
-                    report.add_error(failure.operation or "run", f"{failure.title}: {failure.message}")
+        with progress:
+            for event in stream:
+                _take(event, report, redact, curl_env, curl_note)
+                progress.event(event)
+                if isinstance(event, events.EngineFinished):
+                    stop_reason = event.stop_reason
     finally:
         budget.close()
     report.elapsed = time.monotonic() - started
     report.requests = budget.count
     if budget.reason:
         report.stop_note = budget.reason
+    elif stop_reason == StopReason.FAILURE_LIMIT:
+        report.stop_note = ("stopped at the first failure (--fail-fast)" if options.fail_fast else
+                            f"stopped after {options.failure_limit} failures (--max-failures)")
     elif stop_reason not in (None, StopReason.COMPLETED):
         report.stop_note = f"stopped: {stop_reason.value}"
         if stop_reason in (StopReason.SERVER_UNAVAILABLE, StopReason.INTERRUPTED):
             report.add_error("run", f"the run stopped early: {stop_reason.value}")
     out(report.render())
-    if options.report:
-        path = report.write(options.report)
-        out(f"report written to {path}")
+    paths = [options.report] if isinstance(options.report, str) else list(options.report or [])
+    for path in paths:
+        out(f"report written to {report.write(path)}")
     return report
+
+
+def _take(event, report: Report, redact, curl_env, curl_note) -> None:
+    """What one engine event adds to the report."""
+    if isinstance(event, events.PhaseStarted) and event.payload is not None:
+        report.links_in_contract = max(report.links_in_contract, event.payload.transitions_total)
+    elif isinstance(event, events.ScenarioFinished):
+        report.add_recorder(event.recorder, curl_env, curl_note)
+        if event.status == Status.SKIP and event.label and event.skip_reason:
+            report.phase_skipped(event.label, event.phase.value, event.skip_reason)
+    elif isinstance(event, events.NonFatalError):
+        report.add_error(event.label, redact(event.info.format(base_url_is_set=True)))
+    elif isinstance(event, events.FatalError):
+        report.add_error("fatal", redact(f"{type(event.exception).__name__}: {event.exception}"))
+    elif isinstance(event, events.EngineFinished):
+        for failure in event.failures or []:
+            report.add_error(failure.operation or "run", f"{failure.title}: {failure.message}")

@@ -39,10 +39,23 @@ def test_services_and_their_wiring():
     assert set(SERVICES) == {"paymock", "contract-tests", "webhook-receiver"}
     paymock = SERVICES["paymock"]
     assert paymock["build"]["context"] == "." and paymock["build"]["dockerfile"] == "Dockerfile"
-    assert "8787:8787" in paymock["ports"]
-    assert any("/_mock/health" in part for part in paymock["healthcheck"]["test"])
+    assert paymock["build"]["target"] == "runtime"
+    assert paymock["ports"] == ["127.0.0.1:8787:8787"]  # this machine only
+    # The health check asks GET / (no token needed) on the port PAYMOCK_PORT says.
+    script = paymock["healthcheck"]["test"][3]
+    assert "PAYMOCK_PORT" in script and "/_mock" not in script
+    assert paymock["environment"]["PAYMOCK_PORT"] == "8787"
     assert paymock["environment"]["PAYMOCK_CONTROL_TOKEN"]
+    # One image, built once: the receiver runs the server's image and builds nothing.
+    receiver = SERVICES["webhook-receiver"]
+    assert "build" not in receiver and receiver["image"] == paymock["image"]
+    assert receiver["pull_policy"] == "never"
+    # It verifies Waffo deliveries too, with the mounted TEST-ONLY public key.
+    key = receiver["environment"]["WAFFO_WEBHOOK_PUBLIC_KEY_FILE"]
+    assert any(volume.split(":")[1] == key for volume in receiver["volumes"])
+    assert receiver["environment"]["DODO_PAYMENTS_WEBHOOK_KEY"]
     tests = SERVICES["contract-tests"]
+    assert tests["build"]["target"] == "contract" and tests["image"] != paymock["image"]
     assert tests["depends_on"]["paymock"]["condition"] == "service_healthy"
     # The runner gets the control token the server was given.
     assert tests["environment"]["PAYMOCK_CONTROL_TOKEN"] == paymock["environment"]["PAYMOCK_CONTROL_TOKEN"]
@@ -79,12 +92,13 @@ def test_every_referenced_file_exists():
 def test_dockerfile():
     lines = [line.strip() for line in DOCKERFILE.splitlines() if line.strip() and not line.startswith("#")]
     stages = [line for line in lines if line.startswith("FROM ")]
-    assert stages == ["FROM python:3.11-slim AS wheel", "FROM python:3.11-slim"]
-    user = next(line for line in lines if line.startswith("USER "))
-    assert user.split()[1] not in ("root", "0")
+    assert stages == ["FROM python:3.11-slim AS wheel", "FROM python:3.11-slim AS base",
+                      "FROM base AS contract", "FROM base AS runtime"]  # runtime: the default
+    users = [line for line in lines if line.startswith("USER ")]
+    assert users and all(user.split()[1] not in ("root", "0") for user in users)
     assert "EXPOSE 8787" in lines
     health = next(line for line in lines if line.startswith("HEALTHCHECK"))
-    assert "/_mock/health" in DOCKERFILE[DOCKERFILE.index(health):]
+    assert "PAYMOCK_PORT" in DOCKERFILE[DOCKERFILE.index(health):]
     copies = [line.split()[1:-1] for line in lines
               if line.startswith("COPY ") and not line.startswith("COPY --from=")]
     for sources in copies:
@@ -93,19 +107,21 @@ def test_dockerfile():
     cmd = [line for line in lines if line.startswith("CMD [")][-1]
     import json
     argv = json.loads(cmd[4:])
-    assert argv[:2] == ["paymock", "serve"] and argv[argv.index("--host") + 1] == "0.0.0.0"
+    assert argv[:2] == ["paymock", "serve"]
     _check_command(argv)
     ignored = (REPO_ROOT / ".dockerignore").read_text().split()
     assert ".git" in ignored and "**/node_modules" in ignored
 
 
 def test_the_image_runs_the_wheel_not_the_source_tree():
-    # The first stage builds the wheel from the sources the build copies data from; the image
-    # installs that wheel (tests/packaging proves a wheel serves everything) and nothing else.
-    build, image = DOCKERFILE.split("\nFROM python:3.11-slim\n")
+    # The first stage builds the wheel from the sources the build copies data from; the images
+    # install that wheel (tests/packaging proves a wheel serves everything) and nothing else:
+    # the runtime image without test tools, the contract kit's with its extra.
+    build, rest = DOCKERFILE.split("\nFROM python:3.11-slim AS base\n")
     for folder in ("contracts", "fixtures", "mock_server", "paymock"):
         assert f"COPY {folder} ./{folder}" in build
     assert "RUN pip wheel --no-deps --wheel-dir /dist ." in build
-    assert "COPY --from=wheel /dist /dist" in image
-    assert 'RUN pip install "$(echo /dist/paymock-*.whl)[contract]"' in image
-    assert "PYTHONPATH" not in DOCKERFILE and "COPY mock_server" not in image
+    contract, runtime = rest.split("\nFROM base AS runtime\n")
+    assert "COPY --from=wheel /dist /dist" in contract and "COPY --from=wheel /dist /dist" in runtime
+    assert 'RUN pip install "$(echo /dist/paymock-*.whl)[contract]"' in contract
+    assert 'RUN pip install "$(echo /dist/paymock-*.whl)" && rm -rf /dist' in runtime

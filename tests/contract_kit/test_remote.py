@@ -4,6 +4,7 @@ kit must run only safe operations unless --allow-writes, wait out 429s, stay wit
 never print or write a secret."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .conftest import REMOTE_DODO_KEY
@@ -28,23 +29,23 @@ def _assert_no_secret(text: str, *secrets: str) -> None:
 def test_dodo_against_a_real_api_runs_only_safe_operations(kit, remote, monkeypatch, tmp_path):
     monkeypatch.setenv("DODO_PAYMENTS_API_KEY", REMOTE_DODO_KEY)
     remote.seen.clear()
-    xml, txt = tmp_path / "remote.xml", tmp_path / "remote.txt"
+    xml, txt, js = tmp_path / "remote.xml", tmp_path / "remote.txt", tmp_path / "remote.json"
     result = kit("contract", "dodo", "--target", f"{remote.url}/dodo", "--max-examples", "3",
-                 "--report", str(xml))
+                 "--report", str(xml), "--report", str(js))
     assert result.code == 0, result.text
     assert "not paymock's health document" in result.out  # /_mock/health is a 404 here
     assert "credentials: DODO_PAYMENTS_API_KEY" in result.out
     assert "mode: safe" in result.out
     for label in ("POST /checkouts ", "POST /customers "):
         row = next(line for line in result.out.splitlines() if line.startswith(label))
-        assert "skipped: writes to the real account; pass --allow-writes" in row
+        assert " skipped " in row and "writes to the real account; pass --allow-writes" in row
     posts = {path for method, path in remote.seen if method == "POST"}
     assert posts == {"/dodo/checkouts/preview"}  # the one POST marked safe; nothing was written
     assert ("GET", "/dodo/products") in remote.seen
     assert "GetFirstProduct -> GET /products/{id}" in result.out  # GET-only flows still run
     kit("contract", "dodo", "--target", f"{remote.url}/dodo", "--max-examples", "2",
         "--phases", "examples", "--report", str(txt))
-    for text in (result.text, xml.read_text(), txt.read_text()):
+    for text in (result.text, xml.read_text(), txt.read_text(), js.read_text()):
         _assert_no_secret(text, REMOTE_DODO_KEY)
     assert "skipped" in xml.read_text()
 
@@ -128,5 +129,5 @@ def test_rate_limits_are_waited_out_and_the_run_is_bounded(kit, remote, monkeypa
     assert "rate limits: 2 answers were 429" in result.out
     result = kit("contract", "dodo", "--target", f"{remote.url}/dodo", "--max-requests", "15")
     assert "request budget of 15 reached (--max-requests)" in result.out
-    requests = int(result.out.rsplit(": ", 1)[1].split(" requests")[0])
+    requests = int(re.search(r"; (\d+) requests in ", result.out.splitlines()[-1]).group(1))
     assert 15 <= requests <= 20, result.out
