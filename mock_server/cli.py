@@ -33,7 +33,6 @@ def _serve(args) -> int:
                                  flags={name: "--" + name.replace("_", "-") for name in given})
         settings, generated = guards.generated_token(settings)
         guards.check_exposure(settings)
-        server_logs.configure(settings.log_level, settings.log_format)
         server_class = _server_class(settings.server)
         app = create_app(settings)
         core = app.extensions["paymock"]
@@ -56,6 +55,9 @@ def _serve(args) -> int:
         print(f"paymock: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}",
               file=sys.stderr)
         return 2
+    # Only now: granian's server runs logging.config.dictConfig when made, which closes every
+    # handler made before it (and a closed batch writes nothing more).
+    server_logs.configure(settings.log_level, settings.log_format)
     # What create_app built (contracts, routes, fixtures) lives as long as the process: frozen,
     # the garbage collector stops walking it on every full collection.
     gc.collect()

@@ -4,6 +4,7 @@ firing; each clock move; text or JSON lines on stderr, at the level asked."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -87,3 +88,24 @@ def test_text_lines_for_people_and_warning_keeps_failures_only():
     quiet = stopped(proc)
     assert "paymock.access" not in quiet and "paymock.clock" not in quiet
     assert "paymock.webhooks" in quiet and "WARNING" in quiet
+
+
+def test_a_line_shows_while_the_server_runs_not_only_at_exit():
+    """Lines are written in batches (a write per request would cost throughput), yet a quiet
+    server's line reaches `tail -f` within a fraction of a second."""
+    proc, url = run_server()
+    try:
+        os.set_blocking(proc.stderr.fileno(), False)
+        requests.get(f"{url}/dodo/products/pdt_waiting", timeout=10,
+                     headers={"Authorization": f"Bearer {KEY}"})
+        seen, deadline = "", time.time() + 3
+        while "/dodo/products/pdt_waiting 404" not in seen and time.time() < deadline:
+            try:
+                seen += os.read(proc.stderr.fileno(), 65536).decode()
+            except BlockingIOError:
+                pass
+            time.sleep(0.05)
+        assert "GET /dodo/products/pdt_waiting 404" in seen
+    finally:
+        proc.kill()
+        proc.communicate(timeout=20)
