@@ -15,6 +15,7 @@ from .control.routes import bp as control_bp
 from .control.triggers import bp as control_triggers_bp
 from .control.openapi_document import bp as control_openapi_bp
 from .control.webhooks import bp as control_webhooks_bp
+from .control.ui import bp as dashboard_bp
 from . import guards
 from .http import dispatch, pipeline, routes
 from .core import fault_http, psp
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.register_blueprint(control_webhooks_bp, url_prefix="/_mock")
     app.register_blueprint(control_triggers_bp, url_prefix="/_mock")
     app.register_blueprint(control_openapi_bp, url_prefix="/_mock")
+    app.register_blueprint(dashboard_bp, url_prefix="/_mock/ui")
     app.register_blueprint(hosted_bp)
     _declare_fault_targets(core, app.extensions["paymock.webhooks"])
     if settings.webhook_url:

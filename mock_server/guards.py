@@ -14,6 +14,8 @@ from flask.json.provider import DefaultJSONProvider
 from .core.http import json_response, too_deep
 from .core.urls import is_loopback  # noqa: F401 - also guards.is_loopback for callers
 from .core.persistence import AutoSaver, StateFileError, register_core
+from .control.ui import gate as dashboard_gate
+from .control.ui.session import DashboardKeys
 
 CONTROL_PREFIX = "/_mock"
 # How deep a control request's JSON may nest: a fault rule's `body` or `patch` nested past what
@@ -30,6 +32,7 @@ def install(app, core, settings) -> None:
     register_core(core.persistence, core)
     app.json = SafeJSONProvider(app)
     token = (settings.control_token or "").encode()
+    keys = app.extensions["paymock.ui_keys"] = DashboardKeys(settings.control_token)
     public = urlsplit(settings.base_url())
     public_origin = f"{public.scheme}://{public.netloc}".lower()
     public_host = (public.hostname or "").lower()
@@ -61,11 +64,12 @@ def install(app, core, settings) -> None:
                                   check_host=not token)
         if refusal:
             return json_response({"error": refusal}, 403)
-        if token and not token_ok(req.headers, token):
-            return json_response(
-                {"error": "the control API needs the server's control token: send "
-                          "Authorization: Bearer <token> or X-Paymock-Control-Token: <token>"},
-                401, {"WWW-Authenticate": 'Bearer realm="paymock control"'})
+        # The token proves a script; without it, the dashboard's session cookie (and its CSRF
+        # token on changes) proves a person, or nothing is needed when no token is set.
+        if not (token and token_ok(req.headers, token)):
+            refused = dashboard_gate.refusal(req, keys)
+            if refused is not None:
+                return refused
         return control_body_refusal(req.get_data(cache=True))
 
     @app.errorhandler(413)

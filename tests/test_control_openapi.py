@@ -159,8 +159,12 @@ def fresh_app():
 
 
 def control_routes_of(app) -> set[tuple[str, str]]:
+    """The control API's routes: /_mock, except the dashboard's pages (/_mock/ui, HTML for a
+    browser, which calls the documented API for everything it changes)."""
     found = set()
     for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/_mock/ui"):
+            continue
         if rule.rule == "/_mock" or rule.rule.startswith("/_mock/"):
             path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
             found |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}

@@ -47,6 +47,18 @@ def presets():
     return json_response({"presets": PRESETS})
 
 
+@bp.patch("/faults/<rule_id>")
+def switch_fault(rule_id: str):
+    """{"enabled": false} switches a rule off (kept, with its counters); true, back on."""
+    body = _json()
+    if set(body) != {"enabled"} or not isinstance(body["enabled"], bool):
+        raise ControlError('body must be {"enabled": true} or {"enabled": false}')
+    rule = _core().faults.switch(rule_id, body["enabled"])
+    if rule is None:
+        raise ControlError(f"no fault rule {rule_id!r}; GET /_mock/faults lists them", 404)
+    return json_response(rule.to_dict())
+
+
 @bp.delete("/faults/<rule_id>")
 def delete_fault(rule_id: str):
     if not _core().faults.delete(rule_id):

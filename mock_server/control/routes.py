@@ -182,10 +182,15 @@ def _advance(body):
         raise ControlError(f"the clock cannot move past {LATEST_EPOCH:.0f} (the year 5138)")
     if seconds < 0:
         raise ControlError("seconds must be >= 0: the clock only moves forward")
+    outbox = current_app.extensions["paymock.webhooks"]
+    mark = outbox.last_event
     core.clock.advance(seconds)
-    # Everything the move made due (expiries, webhook attempts) happens before the answer.
+    # Everything the move made due (expiries, webhook attempts) happens before the answer,
+    # which lists the events that came of it (renewals, dunning, expiries).
     core.scheduler.run_due(everything=True)
-    return _moved(f"advanced {seconds:g} s", core)
+    fell_due = [{key: event[key] for key in ("namespace", "provider", "type", "at")}
+                for event in outbox.events_since(mark)]
+    return _moved(f"advanced {seconds:g} s", core, fell_due=fell_due)
 
 
 def _resume(_body):
@@ -200,8 +205,8 @@ def _reset_clock(_body):
     return _moved("reset", core)
 
 
-def _moved(how: str, core):
-    described = core.clock.describe()
+def _moved(how: str, core, **more):
+    described = {**core.clock.describe(), **more}
     clock_log.info("clock %s: now %s%s", how, described["now"],
                    " (frozen)" if described["frozen"] else "",
                    extra={"clock": how, "now": described["now"], "frozen": described["frozen"]})

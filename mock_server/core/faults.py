@@ -20,7 +20,7 @@ MAX_RULE_DEPTH = 48  # a rule nested deeper cannot be listed or saved (orjson wr
 
 RULE_KEYS = {"id", "provider", "operation", "method", "path", "namespace", "body_equals",
              "times", "after", "probability", "seed", "sequence", "action", "description",
-             "active_from", "active_until", "for_seconds"}
+             "active_from", "active_until", "for_seconds", "enabled"}
 
 
 _COUNTERS = ("matched", "fired", "exhausted")  # reported by to_dict(), not part of a rule
@@ -49,6 +49,7 @@ class Rule:
     description: str | None = None
     active_from: float | None = None   # epoch seconds on the mock clock
     active_until: float | None = None
+    enabled: bool = True               # switched off: kept, with its counters, and never matched
     matched: int = 0
     fired: int = 0
     _rng: random.Random = field(default=None, repr=False)
@@ -66,7 +67,7 @@ class Rule:
             out["action"] = self.action.to_dict()
         if self.sequence is not None:
             out["sequence"] = [None if a is None else a.to_dict() for a in self.sequence]
-        out.update(matched=self.matched, fired=self.fired,
+        out.update(enabled=self.enabled, matched=self.matched, fired=self.fired,
                    exhausted=self.times is not None and self.fired >= self.times)
         return out
 
@@ -213,6 +214,9 @@ class FaultEngine:
                 raise FaultRuleError("give for_seconds or active_until, not both")
             window["active_from"] = window["active_from"] or self.clock.now()
             window["active_until"] = window["active_from"] + window["for_seconds"]
+        enabled = raw.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise FaultRuleError("enabled must be true or false")
         seed = raw.get("seed", self._seed)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
             raise FaultRuleError("seed must be an integer")
@@ -231,7 +235,8 @@ class FaultEngine:
             method=raw["method"].upper() if raw.get("method") else None, path=raw.get("path"),
             namespace=raw.get("namespace"), body_equals=body_equals, times=times, after=after,
             probability=probability, seed=seed, description=raw.get("description"),
-            active_from=window["active_from"], active_until=window["active_until"], _rng=random.Random(seed), _path_re=path_re,
+            active_from=window["active_from"], active_until=window["active_until"],
+            enabled=enabled, _rng=random.Random(seed), _path_re=path_re,
         )
 
     # -- persistence (core/persistence.py) ---------------------------------------------------
@@ -269,6 +274,14 @@ class FaultEngine:
         with self._lock:
             return list(self._rules.values())
 
+    def switch(self, rule_id: str, enabled: bool) -> Rule | None:
+        """Switch a rule off (kept with its counters, never matched) or back on."""
+        with self._lock:
+            rule = self._rules.get(rule_id)
+            if rule is not None:
+                rule.enabled = enabled
+            return rule
+
     def delete(self, rule_id: str) -> bool:
         with self._lock:
             return self._rules.pop(rule_id, None) is not None
@@ -294,6 +307,8 @@ class FaultEngine:
         now = self.clock.now()
         with self._lock:
             for rule in self._rules.values():
+                if not rule.enabled:
+                    continue
                 if rule.active_from is not None and now < rule.active_from:
                     continue
                 if rule.active_until is not None and now >= rule.active_until:

@@ -206,6 +206,28 @@ class Namespace:
             if include_expired or exp is None or now < exp
         ]
 
+    def counts(self) -> dict[str, int]:
+        """{kind: how many objects} (expired-but-retained ones included)."""
+        with self.lock:
+            return {kind: len(objs) for kind, objs in self._kinds.items() if objs}
+
+    def browse(self, kind: str, offset: int = 0, limit: int = 50,
+               text: str | None = None) -> tuple[int, list[tuple[str, dict, float | None]]]:
+        """A page of one kind, newest first: (how many match, [(id, object, expires_at)]).
+        `text` keeps the objects whose id or JSON holds it, any case (an email, a name, an
+        id). Only the page's objects are decoded, and a search reads the stored bytes, so a
+        kind of 10,000 objects pages in milliseconds."""
+        with self.lock:
+            entries = list(self._kinds.get(kind, {}).items())
+        entries.reverse()  # dicts keep insertion order: the newest last
+        if text:
+            needle = text.lower().encode("utf-8", "surrogatepass")
+            entries = [(obj_id, entry) for obj_id, entry in entries
+                       if needle in obj_id.lower().encode("utf-8", "surrogatepass")
+                       or needle in entry[0].lower()]
+        page = entries[offset:offset + limit]
+        return len(entries), [(obj_id, unpack(packed), exp) for obj_id, (packed, exp) in page]
+
     def count(self, kind: str | None = None) -> int:
         with self.lock:
             if kind is not None:

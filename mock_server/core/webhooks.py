@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import itertools
 import logging
 import random
 import threading
@@ -52,7 +53,7 @@ def _frozen(payload: dict):
 
 
 def _thawed(event: tuple) -> dict:
-    namespace, provider, event_type, at, payload = event
+    namespace, provider, event_type, at, payload = event[:5]
     return {"namespace": namespace, "provider": provider, "type": event_type, "at": at,
             "payload": orjson.loads(payload) if isinstance(payload, bytes)
             else copy.deepcopy(payload)}
@@ -79,6 +80,10 @@ class Outbox(EndpointBook):
         self._deliveries: dict[str, dict] = {}
         self._finished: deque[str] = deque()
         self._events: deque[tuple] = deque(maxlen=MAX_FINISHED)
+        # Each logged event's number (the tuple's last item), so a caller can ask what was
+        # emitted since a moment (`events_since`): a clock advance lists what fell due.
+        self._event_seq = itertools.count(1)
+        self.last_event = 0
         self._in_flight: set[str] = set()
         self._stop = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
@@ -101,7 +106,9 @@ class Outbox(EndpointBook):
         created = []
         # The log's entry: a tuple (cheaper to make and to drop than a dict, and the log drops
         # one per event once full), appended without the lock (a deque's append is atomic).
-        self._events.append((namespace, provider, event_type, iso(now), _frozen(payload)))
+        seq = next(self._event_seq)
+        self._events.append((namespace, provider, event_type, iso(now), _frozen(payload), seq))
+        self.last_event = seq
         if not self.endpoints:  # logged only (no receiver): nothing to queue or wake
             return []
         with self._lock:
@@ -283,6 +290,7 @@ class Outbox(EndpointBook):
         endpoint = self.endpoints.get(delivery["endpoint_id"]) or Endpoint("gone", delivery["url"])
         headers = {"Content-Type": "application/json", "User-Agent": "paymock-webhooks",
                    **endpoint.headers, **channel.sign(delivery, endpoint)}
+        attempt["request_headers"] = headers  # what was signed and sent, to debug a verifier
         import requests
 
         if self._http is None:
@@ -392,6 +400,18 @@ class Outbox(EndpointBook):
     def events(self, namespace=None) -> list[dict]:
         logged = self._events.copy()  # at once: emit() appends without the lock
         return [_thawed(e) for e in logged if namespace is None or e[0] == namespace]
+
+    def events_about(self, namespace: str, text: str) -> list[dict]:
+        """The namespace's logged events whose payload holds `text` (an object's id)."""
+        needle = text.encode()
+        logged = self._events.copy()
+        return [_thawed(e) for e in logged if e[0] == namespace and (
+            needle in e[4] if isinstance(e[4], bytes) else needle in orjson.dumps(e[4], default=str))]
+
+    def events_since(self, mark: int) -> list[dict]:
+        """The events logged after `mark` (a `last_event` read earlier), oldest first."""
+        logged = self._events.copy()
+        return [_thawed(e) for e in logged if e[5] > mark]
 
     def describe(self, delivery: dict) -> dict:
         out = copy.deepcopy(delivery)

@@ -190,6 +190,11 @@ class Provider(abc.ABC):
 
         return ProviderHandle(self.name, server_url.rstrip("/") + self.mount)
 
+    def namespace_label(self, namespace: str) -> str | None:
+        """What a person calls one of its namespaces (the dashboard shows it beside the name):
+        a merchant's name, the end of an API key; None when it knows none."""
+        return None
+
     def billing_countries(self, core) -> tuple[str, ...]:
         """The ISO 3166-1 alpha-2 codes its API takes in a billing address, when it lists them
         (the hosted billing forms offer every country some provider lists); () when it does not."""

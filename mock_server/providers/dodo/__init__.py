@@ -78,6 +78,9 @@ class Dodo(Provider):
         self._handlers = {}
         self._keys = frozenset()
         self._store = None
+        # namespace -> the last characters of the key that made it (what the dashboard calls it;
+        # the key itself is a secret and never kept)
+        self._key_ends: dict[str, str] = {}
         self._public = frozenset()  # operationIds that take no API key
         self.generic = {}  # operationId -> core.resource_engine.Route, for those it serves
 
@@ -87,6 +90,7 @@ class Dodo(Provider):
         backend = _register(app, core, catalog, settings)
         self._keys = settings.accepted_keys()
         self._store = core.store
+        core.store.on_drop(lambda name: self._key_ends.pop(name, None))
         self._public = auth.public_operations(core.contracts[NAME].document)
         self._handlers = {}
         docs = DocsHandlers(DocsPages(core.contracts[NAME], MOUNT))
@@ -112,7 +116,16 @@ class Dodo(Provider):
     def authenticate(self, request):
         if request.operation_id in self._public:
             return auth.public_caller(request, self._store, self._keys)
-        return auth.authenticate(request.environ, self._keys)
+        caller = auth.authenticate(request.environ, self._keys)
+        if caller.namespace not in self._key_ends:
+            self._key_ends[caller.namespace] = auth.key_end(request.environ)
+        return caller
+
+    def namespace_label(self, namespace):
+        if namespace == auth.PUBLIC_NAMESPACE:
+            return "calls without an API key"
+        end = self._key_ends.get(namespace)
+        return f"API key …{end}" if end else None
 
     def render_error(self, status, code, message, headers=None):
         return render_error(status, code, message, headers)

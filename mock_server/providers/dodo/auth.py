@@ -26,6 +26,11 @@ def authenticate(environ, allowed: frozenset[str]) -> KeyCaller:
     return KeyCaller(credential_namespace("dodo", key), API_KEY, "test_mode")
 
 
+def key_end(environ) -> str:
+    """The last 4 characters of the bearer key (a test key's end: how a dashboard names it)."""
+    return environ.get("HTTP_AUTHORIZATION", "").strip()[-4:]
+
+
 PUBLIC = "public"
 # Where a public call goes when nothing names a namespace (an unknown key): an empty one, so the
 # call gets the answer an unknown key gets (404, or `{valid: false}`).

@@ -88,6 +88,13 @@ class WaffoProvider(Provider):
     def render_error(self, status, code, message, headers=None):
         return render_error(status, code, message, headers)
 
+    def namespace_label(self, namespace):
+        merchant_id = self._gateway.merchant_of(namespace)
+        merchant = self._gateway.registry.get(merchant_id) if merchant_id else None
+        if merchant is None:
+            return merchant_id
+        return f"{merchant.name or 'merchant'} ({merchant_id}{', fixture' if merchant.fixture else ''})"
+
     def envelope(self, data):
         return {"data": data}
 
