@@ -159,4 +159,5 @@ def test_the_root_tells_a_browser_and_a_script_where_everything_is(client):
     assert page.status_code == 200 and page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     assert "/_mock/state" in html and "/dodo" in html and "/waffo" in html
+    assert '/_mock/ui" id="dashboard"' in html and body["dashboard"].endswith("/_mock/ui")
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]

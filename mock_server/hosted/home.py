@@ -9,7 +9,9 @@ from .. import __version__
 from ..core.http import json_response
 from .pages import page
 
+DASHBOARD = "/_mock/ui"
 CONTROL = (
+    (DASHBOARD, "the dashboard: see and steer everything the mock holds, in a browser"),
     ("/_mock/health", "health, version and clock"),
     ("/_mock/openapi.json", "the control API's own OpenAPI document"),
     ("/_mock/operations", "every operation of every provider, and which are emulated"),
@@ -36,7 +38,8 @@ def register(bp) -> None:
         # A browser asks for HTML first; curl's */* and scripts get JSON.
         if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
             return page("home.html", title="paymock", version=__version__, providers=providers,
-                        control=control, base=base)
+                        control=control, base=base, dashboard=base + DASHBOARD)
         return json_response({"paymock": __version__, "providers": providers,
+                              "dashboard": base + DASHBOARD,
                               "control": control,
                               "docs": "https://github.com/paymock/paymock#readme"})

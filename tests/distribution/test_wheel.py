@@ -96,7 +96,9 @@ def test_the_wheel_is_the_package_and_carries_its_data(installed):
                  "_data/fixtures/scenarios/psp-outage.json",
                  "_data/fixtures/waffo/keys/acme-test.TEST-ONLY.private.pem",
                  "_data/fixtures/webhooks/waffo-webhook.TEST-ONLY.public.pem",
-                 "hosted/templates/psp.html", "providers/dodo/contract_derivation.py"):
+                 "hosted/templates/psp.html", "providers/dodo/contract_derivation.py",
+                 "control/ui/templates/ui/base.html", "control/ui/static/ui.js",
+                 "control/ui/static/ui.css"):
         assert name in files, name
 
 
@@ -143,6 +145,14 @@ def test_serves_dodo_with_hosted_page_and_psp(served):
     status = requests.get(f"{served}/dodo/checkouts/{created.json()['session_id']}", headers=auth,
                           timeout=10).json()
     assert status["payment_status"] == "succeeded"
+
+
+def test_serves_the_dashboard_with_its_own_script(served):
+    session = requests.Session()
+    page = session.get(f"{served}/_mock/ui", timeout=10)
+    assert page.status_code == 200 and "Namespaces" in page.text
+    script = session.get(f"{served}/_mock/ui/static/ui.js", timeout=10)
+    assert script.status_code == 200 and "X-Paymock-CSRF" in script.text
 
 
 def test_serves_waffo_with_hosted_page_psp_and_webhook_key(served):

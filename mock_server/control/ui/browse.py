@@ -8,6 +8,8 @@ import math
 
 import orjson
 
+from ...core.clock import iso
+
 PAGE = 50
 # The kinds a person looks for first, in this order; every other kind follows by name.
 FIRST_KINDS = ("session", "order", "payment", "subscription", "refund", "refund_ticket",
@@ -99,10 +101,30 @@ def detail(ns, kind: str, obj_id: str, outbox, journal, now: float) -> dict | No
                 if obj_id in entry["path"] or mentions(entry["request_body"], obj_id)
                 or mentions(entry["response_body"], obj_id)]
     return {"kind": kind, "id": obj_id, "object": obj,
+            "timeline": timeline(obj, events, expires_at, now),
             "json": orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode(),
             "summary": summary(obj_id, obj, expires_at, now),
             "payable": kind in PAYABLE_KINDS,
             "events": events, "deliveries": deliveries, "requests": requests}
+
+
+def timeline(obj: dict, events: list[dict], expires_at: float | None, now: float) -> list[dict]:
+    """What happened to an object, oldest first: made, its status changes (a `history` the
+    object keeps), the events that name it, its expiry."""
+    steps = []
+    created = find(obj, CREATED_KEYS, depth=1)
+    if isinstance(created, str):
+        steps.append({"at": created, "what": "created"})
+    history = obj.get("history")
+    for step in history if isinstance(history, list) else []:
+        if isinstance(step, dict) and isinstance(step.get("at"), str) and step.get("status"):
+            reason = f" ({step['reason']})" if step.get("reason") else ""
+            steps.append({"at": step["at"], "what": f"{step['status']}{reason}"})
+    for event in events:
+        steps.append({"at": event["at"], "what": "event", "event": event["type"]})
+    if expires_at is not None:
+        steps.append({"at": iso(expires_at), "what": "expired" if now >= expires_at else "expires"})
+    return sorted(steps, key=lambda step: step["at"])  # one ISO format: text order is time order
 
 
 def deliveries(outbox, namespace: str | None, status: str | None, text: str | None,

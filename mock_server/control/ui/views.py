@@ -84,6 +84,7 @@ def _common():
     return {"csp_nonce": g.csp_nonce, "csrf": _keys().csrf_token(g.ui_session),
             "csrf_field": CSRF_FIELD, "clock": core.clock.describe(), "version": __version__,
             "signed_in": g.ui_session.signed_in, "needs_sign_in": _keys().needs_sign_in,
+            "may_read": _keys().may_read(g.ui_session),
             "ui": UI, "kind_title": browse.kind_title}
 
 
@@ -249,7 +250,11 @@ def live_clock():
     return _fragment("ui/_clock.html")
 
 
+FRAGMENT_HEADER = "X-Paymock-Fragment"  # ui.js takes a live panel's HTML only with it
+
+
 def _fragment(template: str, **context):
     response = make_response(render_template(template, **context))
     response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers[FRAGMENT_HEADER] = "1"
     return response

@@ -126,6 +126,7 @@
   const panels = [...document.querySelectorAll("[data-live]")];
   const pause = document.querySelector("[data-pause]");
   let paused = localStorage.getItem(PAUSED) === "1";
+  let stopped = false;
 
   function showPaused() {
     if (!pause) return;
@@ -141,6 +142,12 @@
       return;  // the server may be restarting: the next round tries again
     }
     if (!response.ok) return;
+    if (response.redirected || response.headers.get("X-Paymock-Fragment") !== "1") {
+      // Signed out meanwhile (the server sent the sign-in page): stop, and say so.
+      stopped = true;
+      say("Live updates stopped: sign in again to resume them.", false);
+      return;
+    }
     const html = await response.text();
     if (html === panel.dataset.shown) return;
     // What the reader opened stays open; the focused control keeps its focus when it is still there.
@@ -170,5 +177,5 @@
     });
   }
   refreshAll();
-  setInterval(() => { if (!paused && !document.hidden) refreshAll(); }, LIVE_EVERY_MS);
+  setInterval(() => { if (!paused && !stopped && !document.hidden) refreshAll(); }, LIVE_EVERY_MS);
 })();
