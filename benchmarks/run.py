@@ -43,7 +43,8 @@ SERVERS = ("paymock", "prism", "steady")
 PEERS = {"prism": ("Prism 5.16", h.prism_server), "steady": ("Steady 0.22", h.steady_server)}
 TARGETS = {"ratio_prism": 2.5, "ratio_steady": 1.2, "p99_ms": 15.0, "cold_start_s": 0.5,
            "probe_max_ms": 100.0, "idle_rss_mb": 80.0, "loaded_rss_mb": 400.0,
-           "returned_fraction": 0.75}
+           "returned_fraction": 0.75, "dashboard_ms": 300.0}
+DASHBOARD_OBJECTS = 10_000
 
 
 def provider_of(scenario: str) -> str:
@@ -263,6 +264,50 @@ def run_memory(args, workdir: Path, extra: list[str]) -> dict:
             "returned_fraction": (loaded - after) / growth, "objects_left": left}
 
 
+def run_dashboard(args, workdir: Path, extra: list[str]) -> dict:
+    """The dashboard's pages over a namespace of 10,000 Dodo sessions (64 buyers, made through
+    the API): the first page, the last, a search by email, a search for one id, the object's
+    page, each fetched 5 times after one warm-up; the slowest answer of each counts."""
+    import requests
+
+    server = h.paymock_server(h.free_port(), extra).start()
+    try:
+        bodies = [h.Request("POST", "/dodo/checkouts", req.headers, h.compact(
+            {**h.DODO_CREATE_BODY, "customer": {"email": f"buyer-{i}@example.com",
+                                                 "name": f"Buyer {i}"}}))
+                  for i, req in enumerate(h.dodo_create("/dodo", 64))]
+        fill_file = h.write_requests(workdir / "dashboard-fill.tsv", bodies)
+        h.fill(server.url, fill_file, DASHBOARD_OBJECTS, lambda: _dodo_objects(server.url),
+               args.connections, args.threads)
+        namespace = next(ns["name"] for ns in h.control(server.url, "/namespaces")["namespaces"]
+                         if ns["name"].startswith("dodo:"))
+        sessions = h.control(server.url, f"/state?namespace={namespace}")["namespaces"][
+            namespace]["session"]
+        one = next(iter(sessions))  # the oldest: on the last page
+        held = len(sessions)
+        base = f"{server.url}/_mock/ui/ns/{namespace}"
+        pages = {"first page": f"{base}?kind=session",
+                 "last page": f"{base}?kind=session&page={-(-held // 50)}",
+                 "search by email": f"{base}?kind=session&q=buyer-7@example.com",
+                 "search for one id": f"{base}?kind=session&q={one}",
+                 "the object's page": f"{base}/session/{one}"}
+        http = requests.Session()
+        timings = {}
+        for name, url in pages.items():
+            assert http.get(url, timeout=30).status_code == 200, url
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                answer = http.get(url, timeout=30)
+                times.append((time.perf_counter() - started) * 1000)
+                assert answer.status_code == 200 and one in answer.text or name in (
+                    "first page", "search by email"), (name, answer.status_code)
+            timings[name] = {"median_ms": sorted(times)[2], "max_ms": max(times)}
+    finally:
+        server.stop()
+    return {"objects": held, "pages": timings}
+
+
 def _dodo_objects(url: str) -> int:
     return sum(ns["objects"] for ns in h.control(url, "/namespaces")["namespaces"]
                if ns["name"].startswith("dodo:"))
@@ -296,7 +341,8 @@ def _ms(value) -> str | None:
     return None if value is None else f"{value:.1f}"
 
 
-def report(servers: dict, memory: dict | None, args) -> tuple[str, list[tuple]]:
+def report(servers: dict, memory: dict | None, args,
+           dashboard: dict | None = None) -> tuple[str, list[tuple]]:
     """servers: {"paymock": {scenario: median-round result}, "prism": {...}, "steady": {...}}."""
     paymock = servers.get("paymock", {})
     headers = ["scenario", "server", "req/s", "p50 ms", "p99 ms", "errors", "peak RSS MB",
@@ -373,6 +419,10 @@ def report(servers: dict, memory: dict | None, args) -> tuple[str, list[tuple]]:
              [f"after they expired and were evicted ({memory['objects_left']} objects left, "
               f"{memory['returned_fraction']:.0%} of the growth returned)",
               memory["evicted_rss_mb"]]])
+    if dashboard:
+        text += "\n\n" + h.markdown_table(
+            [f"dashboard, a namespace of {dashboard['objects']:,} sessions", "median ms", "max ms"],
+            [[name, _ms(t["median_ms"]), _ms(t["max_ms"])] for name, t in dashboard["pages"].items()])
     checks = []
     create = paymock.get("dodo.create_session")
     for peer, key in (("prism", "ratio_prism"), ("steady", "ratio_steady")):
@@ -420,6 +470,12 @@ def report(servers: dict, memory: dict | None, args) -> tuple[str, list[tuple]]:
         checks.append(("eviction returns >= 75% of the growth", memory["returned_fraction"],
                        memory["returned_fraction"] >= TARGETS["returned_fraction"]
                        and memory["objects_left"] < 1000))
+    if dashboard:
+        slowest = max(t["max_ms"] for t in dashboard["pages"].values())
+        checks.append((f"dashboard pages over {DASHBOARD_OBJECTS:,} objects < "
+                       f"{TARGETS['dashboard_ms']:g} ms", slowest,
+                       slowest < TARGETS["dashboard_ms"]
+                       and dashboard["objects"] >= DASHBOARD_OBJECTS))
     text += "\n\n" + h.markdown_table(["target", "measured", "result"], [
         [name, round(value, 3) if isinstance(value, float) else value, "PASS" if ok else "FAIL"]
         for name, value, ok in checks])
@@ -456,6 +512,8 @@ def main(argv=None) -> int:
                         metavar="SERVER",
                         help="servers to run: paymock, prism, steady (default all three)")
     parser.add_argument("--skip-memory", action="store_true")
+    parser.add_argument("--skip-dashboard", action="store_true",
+                        help="skip timing the dashboard over a namespace of 10,000 objects")
     parser.add_argument("--server", default=None,
                         help="pass `--server NAME` to `paymock serve` (default: no flag, the "
                              "server paymock serve picks for a user)")
@@ -492,7 +550,10 @@ def main(argv=None) -> int:
         memory = None
         if not args.skip_memory and "paymock" in only:
             memory = run_memory(args, workdir, serve_args)
-    text, checks = report(servers, memory, args)
+        dashboard = None
+        if not args.skip_dashboard and "paymock" in only:
+            dashboard = run_dashboard(args, workdir, serve_args)
+    text, checks = report(servers, memory, args, dashboard)
     text = header + "\n\n" + text
     print("\n" + text)
     out = h.BENCH_DIR / "results"
@@ -500,6 +561,7 @@ def main(argv=None) -> int:
     (out / "latest.md").write_text(text + "\n")
     (out / "latest.json").write_text(json.dumps(
         {**{server: servers.get(server, {}) for server in SERVERS}, "memory": memory,
+         "dashboard": dashboard,
          "args": vars(args),
          "checks": [{"target": n, "value": v, "pass": ok} for n, v, ok in checks]}, indent=2))
     return 0 if all(ok for _, _, ok in checks) else 1

@@ -9,6 +9,8 @@ Needs wrk (the mix test drives mix.lua) and Node 20 + npm (Steady is installed w
 benchmarks/ when missing): when they are missing the tests fail, never skip."""
 from __future__ import annotations
 
+import argparse
+
 import http.client
 import shutil
 import socket
@@ -324,7 +326,7 @@ def test_only_takes_a_list_of_servers_and_server_is_off_by_default(monkeypatch, 
     seen = {}
     monkeypatch.setattr(h, "BENCH_DIR", tmp_path)
 
-    def fake_report(servers, memory, args):
+    def fake_report(servers, memory, args, dashboard=None):
         seen.update(servers=servers, args=args)
         return "", []
     monkeypatch.setattr(bench_run, "run_paymock", lambda *a: {})
@@ -337,9 +339,22 @@ def test_only_takes_a_list_of_servers_and_server_is_off_by_default(monkeypatch, 
     assert set(seen["servers"]) == {"prism", "steady"}
     assert seen["args"].paymock_arg == []
     bench_run.main(["--only", "paymock", "--server", "granian", "--rounds", "1",
-                    "--skip-memory"])
+                    "--skip-memory", "--skip-dashboard"])
     assert seen["args"].paymock_arg == ["--server", "granian"]
     assert (tmp_path / "results" / "latest.json").exists()
+
+
+def test_the_dashboard_timings_are_a_table_and_a_target():
+    pages = {"first page": {"median_ms": 4.0, "max_ms": 6.0},
+             "search by email": {"median_ms": 18.0, "max_ms": 301.0}}
+    text, checks = bench_run.report({}, None, argparse.Namespace(scenarios=[]),
+                                    {"objects": 10_031, "pages": pages})
+    assert "| dashboard, a namespace of 10,031 sessions | median ms | max ms |" in text
+    assert "| search by email | 18.0 | 301.0 |" in text
+    assert checks == [("dashboard pages over 10,000 objects < 300 ms", 301.0, False)]
+    _, checks = bench_run.report({}, None, argparse.Namespace(scenarios=[]),
+                                 {"objects": 9_000, "pages": {"first page": pages["first page"]}})
+    assert checks[0][2] is False  # too few objects held: nothing was measured at 10,000
 
 
 def test_rss_of_this_process_is_readable():

@@ -19,6 +19,7 @@ from mock_server.app import create_app
 from mock_server.config import Settings
 from mock_server.control import Client
 from mock_server.server import Server
+from waffo.helpers import MERCHANTS, ONETIME_ORDER, WaffoClient
 from webhooks.receiver import Receiver
 
 from .conftest import screenshot
@@ -144,6 +145,30 @@ def test_pay_decline_and_expire_sessions(ui, dash, mock, merchant):
     status = requests.get(f"{dash.url}/dodo/checkouts/{expired}", timeout=10,
                           headers={"Authorization": f"Bearer {merchant.key}"})
     assert status.status_code in (404, 410) or status.json().get("status") == "expired", status.text
+
+
+def test_a_waffo_order_paid_from_its_page(ui, dash, mock):
+    waffo = WaffoClient(base_url=dash.url)
+    session_id, token = waffo.session("ebook"), waffo.token()
+    status, placed, _ = waffo.bearer(ONETIME_ORDER, {
+        "checkoutSessionId": session_id, "buyerEmail": "buyer@example.com",
+        "billingDetail": {"country": "US", "isBusiness": False, "state": "CA"}}, token)
+    assert status == 200, placed
+    namespace = Client.namespace_for("waffo", MERCHANTS["acme"]["merchantId"])
+    ui.goto(f"{dash.url}/_mock/ui")
+    row = ui.locator("tr", has_text=namespace)
+    assert f"({MERCHANTS['acme']['merchantId']}, fixture)" in row.inner_text()
+    row.locator("a", has_text="orders").click()
+    ui.locator("tbody tr", has_text="buyer@example.com").first.locator("a").click()
+    order_id = ui.inner_text("h1")
+    ui.click("button:has-text('Pay')")
+    acted(ui, "/outcome: done (200)")
+    assert "order.completed" in [e["type"] for e in mock.webhooks.events(namespace)
+                                 if order_id in json.dumps(e["payload"])]
+    # the checkout session is not paid from its page: the buyer's order is
+    ui.goto(f"{dash.url}/_mock/ui/ns/{namespace}/checkout_session/{session_id}")
+    assert ui.locator("button:has-text('Pay')").count() == 0
+    assert ui.locator("button:has-text('Expire now')").count() == 1
 
 
 def test_trigger_an_event_and_reset_a_namespace(ui, dash, mock, merchant):

@@ -12,7 +12,7 @@ from ...core.clock import iso
 
 PAGE = 50
 # The kinds a person looks for first, in this order; every other kind follows by name.
-FIRST_KINDS = ("session", "order", "payment", "subscription", "refund", "refund_ticket",
+FIRST_KINDS = ("session", "checkout_session", "order", "payment", "subscription", "refund", "refund_ticket",
                "dispute", "license_key", "customer")
 # Where an object keeps what the lists show (the first key present wins; one level of nesting
 # is searched too, e.g. a Dodo payment's data.customer.email).
@@ -20,7 +20,11 @@ STATUS_KEYS = ("status", "orderStatus", "payment_status")
 EMAIL_KEYS = ("email", "buyerEmail", "customer_email", "customerEmail")
 NAME_KEYS = ("name", "title", "productName")
 CREATED_KEYS = ("created_at", "createdAt")
-PAYABLE_KINDS = ("session", "order")  # what "pay", "decline" and "expire" act on
+# What the steering buttons act on: a Dodo checkout session and a Waffo order are paid or
+# declined (a Waffo checkout session has no payment until the buyer places its order); each of
+# them, and a Waffo checkout session, can be expired.
+PAYABLE_KINDS = ("session", "order")
+EXPIRABLE_KINDS = ("session", "order", "checkout_session")
 
 
 def kind_title(kind: str) -> str:
@@ -104,7 +108,7 @@ def detail(ns, kind: str, obj_id: str, outbox, journal, now: float) -> dict | No
             "timeline": timeline(obj, events, expires_at, now),
             "json": orjson.dumps(obj, option=orjson.OPT_INDENT_2).decode(),
             "summary": summary(obj_id, obj, expires_at, now),
-            "payable": kind in PAYABLE_KINDS,
+            "payable": kind in PAYABLE_KINDS, "expirable": kind in EXPIRABLE_KINDS,
             "events": events, "deliveries": deliveries, "requests": requests}
 
 
