@@ -70,6 +70,7 @@ def _serve(args) -> int:
         for provider in app.extensions["paymock.providers"]:
             print(f"  {provider.name:<8} {server.url}{provider.mount}")
         print(f"  control  {server.url}/_mock   hosted pages on {core.public_url}")
+        print(f"  dashboard {server.url}/_mock/ui")
         print(f"  fixtures {settings.fixtures or resources.catalog()}")
         for line in guards.startup_lines(settings, restored):
             print(line)

@@ -37,6 +37,7 @@ def test_serve_prints_mounts_answers_and_stops_cleanly(server, sig, header):
     assert f"listening on http://127.0.0.1:{port} ({server or 'granian'}" in out
     assert f"dodo     http://127.0.0.1:{port}/dodo" in out
     assert f"control  http://127.0.0.1:{port}/_mock" in out
+    assert f"dashboard http://127.0.0.1:{port}/_mock/ui" in out
     assert "paymock stopped." in out
     assert "Traceback" not in out
 
