@@ -29,6 +29,7 @@ access = logging.getLogger("paymock.access")
 # written: a write per request costs a server under load a quarter of its throughput, mostly
 # because each write lets granian's threads take the GIL from the request thread and back.
 FLUSH_EVERY_S = 0.2
+QUIET_PATHS = ("/_mock/ui/live/", "/_mock/ui/static/")
 BATCH = 256
 
 
@@ -91,8 +92,10 @@ def _flush_often(batch: MemoryHandler) -> None:
 
 def request_line(method: str, path: str, status: int, ms: float, provider: str | None,
                  operation: str | None, namespace: str | None, fault: str | None) -> None:
-    """The access line of one request (http/pipeline.finish calls it for every answer)."""
-    access.info("%s %s %s %.1f ms %s%s%s", method, path, status, ms,
+    """The access line of one request (http/pipeline.finish calls it for every answer); the
+    dashboard's polls and files at debug level, or an open tab would fill the log."""
+    level = logging.DEBUG if path.startswith(QUIET_PATHS) else logging.INFO
+    access.log(level, "%s %s %s %.1f ms %s%s%s", method, path, status, ms,
                 f"{provider}.{operation}" if operation else (provider or "-"),
                 f" {namespace}" if namespace else "", f" fault={fault}" if fault else "",
                 extra={"method": method, "path": path, "status": status, "ms": ms,

@@ -237,3 +237,11 @@ def test_an_advance_lists_what_fell_due(open_app):
     assert all(set(event) == {"namespace", "provider", "type", "at"} for event in moved["fell_due"])
     assert {event["namespace"] for event in moved["fell_due"]} == {
         Client.namespace_for("dodo", "sk_test_fell_due")}
+
+
+def test_a_page_reached_through_another_name_is_refused_without_a_token(open_app):
+    """DNS rebinding: a name of the attacker's resolving to 127.0.0.1 reads nothing."""
+    client = open_app.test_client()
+    answer = client.get("/_mock/ui", headers={"Host": "evil.example:8787"})
+    assert answer.status_code == 403 and "rebinding" in answer.get_json()["error"]
+    assert client.get("/_mock/ui", headers={"Host": "localhost:8787"}).status_code == 200

@@ -79,10 +79,12 @@ def test_json_lines_carry_each_fact_as_a_key():
 def test_text_lines_for_people_and_warning_keeps_failures_only():
     proc, url = run_server()
     some_traffic(url)
+    requests.get(f"{url}/_mock/ui/live/clock", timeout=10)  # a dashboard tab's poll: debug only
     text = stopped(proc)
     assert "paymock.access  POST /dodo/checkouts 200" in text
     assert "dodo.create_session" in text and "fault=X-Paymock-Fault" in text
     assert "paymock.clock  clock advanced 30 s" in text
+    assert "/_mock/ui/live/clock" not in text
     proc, url = run_server("--log-level", "warning")
     some_traffic(url)
     quiet = stopped(proc)
