@@ -53,6 +53,10 @@ class _Faults:
     def get(self, rule_id: str) -> dict:
         return next(r for r in self.list() if r["id"] == rule_id)
 
+    def switch(self, rule_id: str, enabled: bool) -> dict:
+        """Switch a rule off (kept with its counts, never matched) or back on; returns it."""
+        return self._client._call("PATCH", f"/faults/{rule_id}", {"enabled": enabled})
+
     def delete(self, rule_id: str) -> None:
         self._client._call("DELETE", f"/faults/{rule_id}")
 

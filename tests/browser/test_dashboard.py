@@ -282,6 +282,10 @@ def test_a_fault_rule_from_a_preset_counted_switched_off_and_deleted(ui, dash, m
     acted(ui, "done (200)")
     assert mock.faults.get(rule["id"])["enabled"] is False
     merchant.checkout()  # answered again
+    assert mock.faults.switch(rule["id"], True)["enabled"] is True  # the Python client's way
+    ui.reload()
+    assert ui.get_attribute(f"tr:has-text('{rule['id']}') button[role=switch]",
+                            "aria-checked") == "true"
     ui.locator("tr", has_text=rule["id"]).locator("button:has-text('Delete')").click()
     acted(ui, "done (200)")
     assert all(r["id"] != rule["id"] for r in mock.faults.list())
