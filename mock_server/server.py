@@ -127,19 +127,52 @@ class Server(Serving):
 
     def serve_forever(self, ready=None) -> None:
         """Block until SIGINT or SIGTERM; then finish in-flight requests and return. `ready` is
-        called once the socket listens (here: already, since the constructor binds it)."""
-        def _stop(_signum, _frame):
-            raise KeyboardInterrupt
+        called once the socket listens (here: already, since the constructor binds it).
 
-        previous = signal.signal(signal.SIGTERM, _stop)
+        A signal only sets an event: a thread then lets in-flight requests finish and ends the
+        I/O loop through its trigger, on the loop's own thread between events. (Raising KeyboardInterrupt from the handler, as
+        waitress' own serve() does, can land while the loop holds its task queue's lock, and the
+        shutdown that follows then waits on that lock for ever: seen once in CI.)"""
+        stopping = threading.Event()
+
+        def _stop(_signum, _frame):
+            stopping.set()
+
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        threading.Thread(target=self._end_loop_when, args=(stopping,), name="paymock-stop",
+                         daemon=True).start()
         if ready is not None:
             ready()
         try:
-            self._server.run()  # returns after KeyboardInterrupt, shutting its task pool down
+            self._server.run()
         finally:
             self.core.shutdown.set()
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self._server.task_dispatcher.shutdown()  # (done already, unless the loop ended alone)
             self._server.close()
+
+    def _end_loop_when(self, stopping: threading.Event) -> None:
+        stopping.wait()
+        # In-flight requests finish first (at most 5 s), while the loop still writes their
+        # answers; then the loop closes what is left and ends.
+        self._server.task_dispatcher.shutdown()
+        self._end_loop()
+
+    def _end_loop(self) -> None:
+        def close_everything(*_):
+            # Runs on the I/O loop's own thread: close idle keep-alive connections, the listener
+            # and the trigger; the loop ends once its map is empty.
+            for channel in list(self._server._map.values()):
+                channel.close()
+
+        try:
+            self._server.trigger.pull_trigger(close_everything)
+        except OSError:
+            # The trigger is already closed (seen once in CI: EBADF here, the race on close that
+            # waitress issue #468 shows). Stopping must not raise, in a test's teardown least of
+            # all: the loop's thread is waited for, and the shutdown event is set.
+            pass
 
     def start(self) -> Server:
         """Serve from a daemon thread (tests, the pytest plugin)."""
@@ -153,18 +186,6 @@ class Server(Serving):
             self._server.close()
             return
 
-        def close_everything(*_):
-            # Runs on the I/O loop's own thread: close idle keep-alive connections, the listener
-            # and the trigger; the loop ends once its map is empty.
-            for channel in list(self._server._map.values()):
-                channel.close()
-
-        try:
-            self._server.trigger.pull_trigger(close_everything)
-        except OSError:
-            # The trigger is already closed (seen once in CI: EBADF here, the race on close that
-            # waitress issue #468 shows). Stopping must not raise, in a test's teardown least of
-            # all: the join below still waits for the loop, and the shutdown event is set.
-            pass
+        self._end_loop()
         self._thread.join(timeout)
         self._server.task_dispatcher.shutdown(timeout=timeout)

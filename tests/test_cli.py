@@ -129,3 +129,28 @@ def test_python_dash_m_paymock_is_the_paymock_command():
     result = subprocess.run([sys.executable, "-m", "paymock", "contract", "--help"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("usage: python -m paymock contract")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_waitress_answers_a_request_in_flight_before_it_stops(sig):
+    """The signal only asks the loop to end: the request being served still gets its answer."""
+    import threading
+    import time
+
+    proc, port = start("--server", "waitress")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        requests.post(f"{url}/_mock/faults", timeout=5, json={
+            "provider": "dodo", "operation": "list_products_handler",
+            "action": {"latency_ms": 1500}})
+        answers = []
+        slow = threading.Thread(target=lambda: answers.append(requests.get(
+            f"{url}/dodo/products", timeout=10, headers={"Authorization": "Bearer sk_test_x"})))
+        slow.start()
+        time.sleep(0.4)  # the request is in its injected wait
+    finally:
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=15)
+    slow.join(10)
+    assert answers and answers[0].status_code == 200, answers
+    assert proc.returncode == 0 and "paymock stopped." in out

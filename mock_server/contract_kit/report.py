@@ -75,6 +75,9 @@ class Report:
     links_in_contract: int = 0
     requests: int = 0
     rate_limited: int = 0
+    # 400s to a request whose header value holds a byte HTTP forbids (negative data may): the
+    # HTTP layer refuses it before any API reads it, as a real server does (_malformed_headers).
+    malformed_refused: int = 0
     elapsed: float = 0.0
     stop_note: str | None = None
     settings_line: str = ""
@@ -113,6 +116,11 @@ class Report:
                 if interaction is not None and interaction.response is not None \
                         and interaction.response.status_code == 429:
                     continue  # a rate limit, waited out as Retry-After said: not the contract's business
+                if interaction is not None and interaction.response is not None \
+                        and interaction.response.status_code == 400 \
+                        and _malformed_headers(interaction.request.headers):
+                    self.malformed_refused += 1
+                    continue
                 key = (label, check.name, failure.title, _first_line(failure.message))
                 why = self._known(node, check.name, failure.message)
                 bucket = self.known if why else self.failures
@@ -201,6 +209,7 @@ class Report:
                 "cases": sum(s.cases for s in self.operations.values()),
                 "requests": self.requests, "failures": len(self.failures), "errors": len(self.errors),
                 "known_divergences": len(self.known), "rate_limited": self.rate_limited,
+                "malformed_refused": self.malformed_refused,
                 "link_transitions": sum(self.transitions.values())}
 
     def _sorted(self) -> list[OperationStats]:
@@ -260,6 +269,12 @@ class Report:
         if self.rate_limited:
             lines.append(f"rate limits: {self.rate_limited} answers were 429; each was waited out "
                          "as its Retry-After said and the request sent again")
+            lines.append("")
+        if self.malformed_refused:
+            lines.append(f"malformed requests: {self.malformed_refused} answers were 400 to a "
+                         "header value holding a control character (generated as negative data): "
+                         "HTTP refuses such a request before the API sees it, so it is not a "
+                         "contract failure")
             lines.append("")
         lines.extend(self._not_tested_lines())
         lines.append(self.summary_line())
@@ -423,6 +438,19 @@ def _pointer(path) -> str | None:
     if path is None:
         return None
     return "".join(f"/{part}" for part in path)
+
+
+# What RFC 9110 forbids in a field value: control characters other than HTAB, and DEL.
+_FORBIDDEN_IN_HEADERS = frozenset(chr(i) for i in range(32) if i != 9) | {"\x7f"}
+
+
+def _malformed_headers(headers) -> bool:
+    """Whether a recorded request (headers: {name: [values]}) sent a value HTTP forbids."""
+    for values in (headers or {}).values():
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str) and not _FORBIDDEN_IN_HEADERS.isdisjoint(value):
+                return True
+    return False
 
 
 def _first_line(text: str) -> str:
