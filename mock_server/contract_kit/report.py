@@ -10,6 +10,7 @@ a real API) is `skipped`."""
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import xml.etree.ElementTree as ET
 from collections import Counter, defaultdict
@@ -33,6 +34,7 @@ class FailureRecord:
     status: int | None
     occurrences: int = 1
     field: str | None = None   # JSON pointer of the offending value in the response body
+    answer: str | None = None  # the start of the response body, as the server said it
 
 
 PASSED, FAILED, NOT_TESTED, SKIPPED = "passed", "failed", "not tested", "skipped"
@@ -130,7 +132,8 @@ class Report:
                 curl = curl_command(interaction.request, curl_env, curl_note) if interaction is not None else ""
                 status = interaction.response.status_code if interaction and interaction.response else None
                 record = FailureRecord(label, check.name, failure.title, failure.message, curl, status,
-                                       field=_pointer(getattr(failure, "instance_path", None)))
+                                       field=_pointer(getattr(failure, "instance_path", None)),
+                                       answer=_answer(interaction))
                 if why:
                     self.known[key] = (record, why)
                 else:
@@ -250,6 +253,8 @@ class Report:
                 if record.field is not None:
                     lines.append(f"   field: {record.field or '/'} in the response body")
                 lines.extend("   " + line for line in record.message.strip().splitlines())
+                if record.answer:
+                    lines.append(f"   answered: {record.answer}")
                 if record.curl:
                     lines.append("   reproduce:")
                     lines.extend("     " + line for line in record.curl.splitlines())
@@ -272,7 +277,7 @@ class Report:
             lines.append("")
         if self.malformed_refused:
             lines.append(f"malformed requests: {self.malformed_refused} answers were 400 to a "
-                         "header value holding a control character (generated as negative data): "
+                         "header name or value HTTP forbids (generated as negative data): "
                          "HTTP refuses such a request before the API sees it, so it is not a "
                          "contract failure")
             lines.append("")
@@ -352,7 +357,9 @@ class Report:
                 failure = ET.SubElement(case, "failure", type=record.check,
                                         message=self.redact(f"{record.check}: {record.title}"))
                 where = f"field: {record.field or '/'} in the response body\n" if record.field is not None else ""
-                failure.text = self.redact(f"{where}{record.message}\n\nreproduce:\n{record.curl}\n")
+                answered = f"\nanswered: {record.answer}" if record.answer else ""
+                failure.text = self.redact(f"{where}{record.message}{answered}\n\nreproduce:\n"
+                                           f"{record.curl}\n")
         if self.errors:
             case = ET.SubElement(suite, "testcase", classname=f"paymock.contract.{self.provider}",
                                  name="run errors")
@@ -383,11 +390,12 @@ class Report:
                 "failures": [{"check": r.check, "title": r.title,
                               "message": _first_line(r.message) or r.title,
                               "status_code": r.status, "field": r.field, "occurrences": r.occurrences,
-                              "details": r.message.strip(), "reproduce": r.curl}
+                              "details": r.message.strip(), "answer": r.answer,
+                              "reproduce": r.curl}
                              for r in failures.get(stats.label, [])]
                 + [{"check": "error", "title": "error", "message": _first_line(message),
                     "status_code": None, "field": None, "occurrences": 1,
-                    "details": message.strip(), "reproduce": ""}
+                    "details": message.strip(), "answer": None, "reproduce": ""}
                    for message in errors.get(stats.label, [])],
                 "known_divergences": [{"check": r.check, "message": _first_line(r.message), "why": why_}
                                       for r, why_ in known.get(stats.label, [])],
@@ -440,21 +448,57 @@ def _pointer(path) -> str | None:
     return "".join(f"/{part}" for part in path)
 
 
-# What RFC 9110 forbids in a field value: control characters other than HTAB, and DEL.
-_FORBIDDEN_IN_HEADERS = frozenset(chr(i) for i in range(32) if i != 9) | {"\x7f"}
+# What RFC 9110 allows: a field name is a token; a field value holds no control character but
+# HTAB, and no DEL.
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+_FORBIDDEN_IN_VALUES = frozenset(chr(i) for i in range(32) if i != 9) | {"\x7f"}
 
 
 def _malformed_headers(headers) -> bool:
-    """Whether a recorded request (headers: {name: [values]}) sent a value HTTP forbids."""
-    for values in (headers or {}).values():
+    """Whether a recorded request (headers: {name: [values]}) sent a header HTTP forbids: a name
+    that is not a token, or a value with a forbidden character."""
+    for name, values in (headers or {}).items():
+        if not isinstance(name, str) or not _TOKEN.fullmatch(name):
+            return True
         for value in values if isinstance(values, list) else [values]:
-            if isinstance(value, str) and not _FORBIDDEN_IN_HEADERS.isdisjoint(value):
+            if isinstance(value, str) and not _FORBIDDEN_IN_VALUES.isdisjoint(value):
                 return True
     return False
 
 
 def _first_line(text: str) -> str:
     return (text or "").strip().splitlines()[0] if (text or "").strip() else ""
+
+
+ANSWER_EXCERPT = 300
+
+
+def _answer(interaction) -> str | None:
+    """The start of the answer's body, on one line (what a 400 or 500 said it was about)."""
+    response = getattr(interaction, "response", None)
+    content = getattr(response, "content", None)
+    if not content:
+        return None
+    text = content[:ANSWER_EXCERPT * 4].decode("utf-8", "replace")
+    text = " ".join(text.split())
+    return text[:ANSWER_EXCERPT] + ("…" if len(text) > ANSWER_EXCERPT else "")
+
+
+def _shell_quote(text: str) -> str:
+    """shlex.quote, except that text holding a control character (or DEL) is written in bash's
+    $'...' form with the character as \\xHH, so that a pasted command sends what was sent and a
+    reader sees it."""
+    if text.isprintable():
+        return shlex.quote(text)
+    out = []
+    for char in text:
+        if char in "\\'":
+            out.append("\\" + char)
+        elif ord(char) < 32 or ord(char) == 127:
+            out.append(f"\\x{ord(char):02x}")
+        else:
+            out.append(char)
+    return "$'" + "".join(out) + "'"
 
 
 def curl_command(request, curl_env: dict[str, str], curl_note=None) -> str:
@@ -470,10 +514,10 @@ def curl_command(request, curl_env: dict[str, str], curl_note=None) -> str:
         if lower in curl_env:
             parts += ["-H", f'"{name}: {curl_env[lower]}"']
         else:
-            parts += ["-H", shlex.quote(f"{name}: {value}")]
+            parts += ["-H", _shell_quote(f"{name}: {value}")]
     if request.body:
         body = request.body.decode("utf-8", "replace") if isinstance(request.body, bytes) else str(request.body)
-        parts += ["--data-raw", shlex.quote(body)]
+        parts += ["--data-raw", _shell_quote(body)]
     command = " ".join(parts)
     note = curl_note(urlsplit(request.uri).path, {n.lower() for n in request.headers}) if curl_note else None
     return f"{note}\n{command}" if note else command
