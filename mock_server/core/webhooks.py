@@ -392,6 +392,27 @@ class Outbox(EndpointBook):
                     and (status is None or d["status"] == status)
                     and (event_type is None or d["type"] == event_type)]
 
+    def deliveries_page(self, offset: int, limit: int, namespace=None, status=None,
+                        text: str | None = None) -> tuple[int, list[dict]]:
+        """(how many match, a page of them newest first): `text` in the id, event type, URL or
+        body (an object's id finds the deliveries about it). Only the page is copied out, so a
+        dashboard polling a full log costs little."""
+        with self._lock:
+            found = [d for d in reversed(self._deliveries.values())
+                     if (namespace is None or d["namespace"] == namespace)
+                     and (status is None or d["status"] == status)
+                     and (not text or text in d["id"] or text in d["type"] or text in d["url"]
+                          or text in d["body"])]
+            return len(found), [self.describe(d) for d in found[offset:offset + limit]]
+
+    def status_counts(self) -> dict[str, int]:
+        """{status: how many deliveries}."""
+        with self._lock:
+            counts: dict[str, int] = {}
+            for delivery in self._deliveries.values():
+                counts[delivery["status"]] = counts.get(delivery["status"], 0) + 1
+            return counts
+
     def delivery(self, delivery_id: str) -> dict | None:
         with self._lock:
             found = self._deliveries.get(delivery_id)

@@ -52,13 +52,18 @@ def page(browser):
     assert dialogs == [], f"a page ran a script: {dialogs}"
 
 
-@pytest.fixture(scope="module")
-def live():
-    app = create_app(Settings(port=0, webhook_timeout_seconds=2.0))
+def serving(**settings):
+    """A live server in this process for a module's tests (a generator for a fixture)."""
+    app = create_app(Settings(port=0, webhook_timeout_seconds=2.0, **settings))
     server = Server(app, "127.0.0.1", 0, threads=8).start()
     yield server
     server.stop()
     app.extensions["paymock.webhooks"].stop()
+
+
+@pytest.fixture(scope="module")
+def live():
+    yield from serving()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import math
 import orjson
 
 from ...core.clock import iso
+from ...core.payments import PAYMENT
 
 PAGE = 50
 # The kinds a person looks for first, in this order; every other kind follows by name.
@@ -23,7 +24,7 @@ CREATED_KEYS = ("created_at", "createdAt")
 # What the steering buttons act on: a Dodo checkout session and a Waffo order are paid or
 # declined (a Waffo checkout session has no payment until the buyer places its order); each of
 # them, and a Waffo checkout session, can be expired.
-PAYABLE_KINDS = ("session", "order")
+PAYABLE_KINDS = ("session", "order", PAYMENT)  # (a payment itself, too: pending, it moves)
 EXPIRABLE_KINDS = ("session", "order", "checkout_session")
 
 
@@ -99,8 +100,8 @@ def detail(ns, kind: str, obj_id: str, outbox, journal, now: float) -> dict | No
         return None
     expires_at = ns.expires_at(kind, obj_id)
     events = outbox.events_about(ns.name, obj_id) if outbox is not None else []
-    deliveries = [d for d in outbox.deliveries(namespace=ns.name)
-                  if obj_id.encode() in orjson.dumps(d.get("body"))] if outbox is not None else []
+    deliveries = outbox.deliveries_page(0, PAGE, ns.name, text=obj_id)[1] \
+        if outbox is not None else []
     requests = [entry for entry in journal.entries(ns.name)
                 if obj_id in entry["path"] or mentions(entry["request_body"], obj_id)
                 or mentions(entry["response_body"], obj_id)]
@@ -134,10 +135,7 @@ def timeline(obj: dict, events: list[dict], expires_at: float | None, now: float
 def deliveries(outbox, namespace: str | None, status: str | None, text: str | None,
                page: int) -> dict:
     """A page of webhook deliveries, newest first."""
-    rows = outbox.deliveries(namespace=namespace or None, status=status or None)
-    rows.reverse()
-    if text:
-        rows = [d for d in rows if text in d["id"] or text in d["type"] or text in d["url"]]
     page = max(1, page)
-    return {"total": len(rows), "page": page, "pages": max(1, math.ceil(len(rows) / PAGE)),
-            "rows": rows[(page - 1) * PAGE:page * PAGE]}
+    total, rows = outbox.deliveries_page((page - 1) * PAGE, PAGE, namespace or None,
+                                         status or None, text or None)
+    return {"total": total, "page": page, "pages": max(1, math.ceil(total / PAGE)), "rows": rows}

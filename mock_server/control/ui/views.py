@@ -131,9 +131,7 @@ def _local(target: str) -> str:
 def overview():
     core = _core()
     outbox = _outbox()
-    statuses = {}
-    for delivery in outbox.deliveries() if outbox is not None else []:
-        statuses[delivery["status"]] = statuses.get(delivery["status"], 0) + 1
+    statuses = outbox.status_counts() if outbox is not None else {}
     return render_template(
         "ui/overview.html", title="Overview",
         namespaces=browse.namespaces(core.store, current_app.extensions["paymock.providers"]),
